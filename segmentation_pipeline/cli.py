@@ -1,0 +1,156 @@
+"""`segmentation-pipeline`: generate sample data, or run the whole pipeline on a landing folder through Dagster."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
+from segmentation_pipeline.core.landing import InputError, landing_days, landing_files
+from segmentation_pipeline.core.storage import DataLayout
+
+# The CLI prints its own progress and errors; the full event log of every run stays in the instance (`make ui`).
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+DAILY_VALIDATED_ASSETS = [f"validated_{source.name}" for source in DAILY_SOURCES]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="segmentation-pipeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sample = commands.add_parser("sample-data", help="write a seeded sample landing zone (and its ground truth)")
+    sample.add_argument("--customers", type=int, default=2000)
+    sample.add_argument("--days", type=int, default=456)
+    sample.add_argument("--seed", type=int, default=42)
+    sample.add_argument("--out", type=Path, required=True, help="folder to write landing/ and ground_truth/ into")
+    sample.add_argument("--end-date", type=date.fromisoformat, default=None, help="latest landing day (default: yesterday, UTC)")
+
+    run = commands.add_parser("run", help="ingest every new landing day, then build and publish the segments of one day")
+    run.add_argument("--data-dir", type=Path, default=None, help="data root holding landing/ (default: $SEGMENTATION_DATA_DIR or the repo's data/)")
+    run.add_argument("--as-of", type=date.fromisoformat, default=None, help="snapshot date (default: the latest landing day)")
+
+    args = parser.parse_args(argv)
+    if args.command == "sample-data":
+        from segmentation_pipeline.core.sample_data import generate_landing_zone
+
+        summary = generate_landing_zone(args.out, customers=args.customers, days=args.days, seed=args.seed, end_date=args.end_date)
+        print(f"wrote a sample landing zone to {args.out.resolve() / 'landing'}: {summary}")
+        return 0
+    try:
+        run_pipeline(args.data_dir, args.as_of)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
+    """Materialize every landing day up to `as_of` not yet validated (one run), then that day's snapshot (a second run).
+
+    The Dagster instance lives under the data root unless DAGSTER_HOME is set, so two data roots never share state.
+    Returns the published `customer_segments` file of the snapshot.
+    """
+    from segmentation_pipeline.defs.resources import DATA_DIR_ENV, REPO_DATA_DIR
+
+    layout = DataLayout(Path(data_dir or os.environ.get(DATA_DIR_ENV) or REPO_DATA_DIR).resolve())
+    os.environ[DATA_DIR_ENV] = str(layout.root)
+    os.environ.setdefault("DAGSTER_HOME", str(_prepare_dagster_home(layout.root / ".dagster")))
+
+    import dagster as dg
+
+    from segmentation_pipeline.definitions import defs
+    from segmentation_pipeline.defs.partitions import PARTITIONS_START_ENV, daily_partitions
+
+    first_day, as_of = _landing_range(layout, as_of)
+    partition_keys = daily_partitions.get_partition_keys()
+    if first_day.isoformat() < partition_keys[0]:
+        raise InputError(
+            f"{layout.landing}: landing data starts on {first_day}, before the first daily partition {partition_keys[0]}; "
+            f"set {PARTITIONS_START_ENV}={first_day} and run again"
+        )
+    if as_of.isoformat() > partition_keys[-1]:
+        raise InputError(f"--as-of {as_of} is not a complete day yet; the latest complete day is {partition_keys[-1]}")
+
+    definitions = defs()
+    instance = dg.DagsterInstance.get()
+    done = set.intersection(*(instance.get_materialized_partitions(dg.AssetKey(key)) for key in DAILY_VALIDATED_ASSETS))
+    history = [first_day + timedelta(days=n) for n in range((as_of - first_day).days)]
+    pending = [day for day in history if day.isoformat() not in done]
+    started = time.monotonic()
+    print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
+    if pending:
+        print(f"[1/2] ingesting and validating {len(history) - history.index(pending[0])} landing days {pending[0]} .. {history[-1]} in one run")
+        tags = {"dagster/asset_partition_range_start": pending[0].isoformat(), "dagster/asset_partition_range_end": history[-1].isoformat()}
+        _execute(definitions.resolve_job_def("ingest_job"), instance, tags=tags)
+    else:
+        print("[1/2] every landing day before the snapshot is already validated")
+    print(f"[2/2] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
+    _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=as_of.isoformat())
+    print(f"done in {time.monotonic() - started:.1f} s")
+    return _print_summary(layout, as_of)
+
+
+def _landing_range(layout: DataLayout, as_of: date | None) -> tuple[date, date]:
+    if not landing_files(layout.landing, CUSTOMERS):
+        raise InputError(f"{layout.landing / CUSTOMERS.landing_path}.csv (or .parquet): the CRM customer export is missing")
+    order_days = landing_days(layout.landing, ORDERS)
+    if not order_days:
+        raise InputError(f"{layout.landing / ORDERS.landing_path}: no date=YYYY-MM-DD folders; orders are required")
+    days = sorted({day for source in DAILY_SOURCES for day in landing_days(layout.landing, source)})
+    as_of = as_of or days[-1]
+    if as_of < days[0]:
+        raise InputError(f"--as-of {as_of} is before the first landing day {days[0]}")
+    return days[0], as_of
+
+
+def _prepare_dagster_home(path: Path) -> Path:
+    """A persistent local instance: runs stay visible in `dagster dev`; telemetry off, runs queued two at a time."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 2\n")
+    return path
+
+
+def _execute(job, instance, **kwargs) -> None:
+    import dagster as dg
+
+    try:
+        job.execute_in_process(instance=instance, run_config=QUIET_RUN_CONFIG, **kwargs)
+    except dg.DagsterExecutionStepExecutionError as error:
+        if isinstance(error.user_exception, InputError):
+            raise error.user_exception from None
+        raise
+
+
+def _print_summary(layout: DataLayout, as_of: date) -> Path:
+    import duckdb
+
+    published = layout.published_table("customer_segments", as_of)
+    print("published tables:")
+    for table in sorted(path for path in layout.published.iterdir() if path.is_dir()):
+        print(f"  {table}/snapshot_date={as_of}/")
+    query = (
+        "SELECT segment_id, segment_name, count(*) AS customers FROM read_parquet($path) "
+        "GROUP BY ALL ORDER BY segment_id"
+    )
+    with duckdb.connect() as con:
+        rows = con.execute(query, {"path": str(published)}).fetchall()
+        rfm = con.execute(
+            "SELECT rfm_segment, count(*) FROM read_parquet($path) GROUP BY ALL ORDER BY 2 DESC, 1", {"path": str(published)}
+        ).fetchall()
+    print(f"customers per behavioural segment on {as_of}:")
+    for segment_id, name, customers in rows:
+        print(f"  {segment_id:>3}  {customers:>7}  {name}")
+    print("customers per RFM segment:")
+    for name, customers in rfm:
+        print(f"       {customers:>7}  {name}")
+    return published
+
+
+if __name__ == "__main__":
+    sys.exit(main())

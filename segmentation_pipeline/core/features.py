@@ -1,0 +1,217 @@
+"""Per-customer features as of a snapshot date, computed by DuckDB directly over the validated Parquet history.
+
+All feature definitions live in the SQL below (one place, portable to another SQL engine). The history is read
+out of core, so event tables far larger than memory are fine; only the per-customer result comes back to pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from segmentation_pipeline.core.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, Source, clean_schema
+from segmentation_pipeline.core.storage import DataLayout
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Windows and lifecycle thresholds, in days. README's data dictionary documents each."""
+
+    lookback_days: int = 365
+    usage_window_days: int = 90
+    new_customer_days: int = 30
+    active_days: int = 90
+    at_risk_days: int = 180
+    lapsed_days: int = 365
+
+
+FEATURES_SQL = """
+WITH
+customers_known AS (
+    SELECT * FROM customers WHERE CAST(created_at AS DATE) <= $snapshot
+),
+completed AS (
+    SELECT customer_id, CAST(ordered_at AS DATE) AS day, CAST(amount AS DECIMAL(18, 2)) AS amount
+    FROM orders WHERE date <= $snapshot AND status = 'completed'
+),
+order_values AS (
+    SELECT customer_id,
+        min(day) AS first_order_date,
+        max(day) AS last_order_date,
+        count(*) AS lifetime_orders,
+        sum(amount) AS lifetime_spend,
+        count(*) FILTER (WHERE day > $snapshot - $lookback) AS frequency,
+        count(DISTINCT day) FILTER (WHERE day > $snapshot - $lookback) AS purchase_days,
+        coalesce(sum(amount) FILTER (WHERE day > $snapshot - $lookback), 0) AS monetary
+    FROM completed GROUP BY customer_id
+),
+purchase_periods AS (
+    SELECT customer_id, day, sum(amount) AS spend FROM completed GROUP BY customer_id, day
+),
+reference_values AS (
+    SELECT customer_id,
+        count(*) - 1 AS repeat_purchases,
+        max(day) - min(day) AS age_at_last_purchase_days,
+        $snapshot - min(day) AS customer_age_days,
+        coalesce((sum(spend) - arg_min(spend, day)) / nullif(count(*) - 1, 0), 0) AS mean_repeat_spend
+    FROM purchase_periods GROUP BY customer_id
+),
+order_outcomes AS (
+    SELECT customer_id,
+        count(*) FILTER (WHERE status = 'cancelled') AS cancelled_orders,
+        count(*) FILTER (WHERE status = 'refunded') AS refunded_orders
+    FROM orders WHERE date <= $snapshot AND date > $snapshot - $lookback GROUP BY customer_id
+),
+recent_events AS (
+    SELECT customer_id, session_id, device_type, feature, duration_s,
+        CAST(event_ts AS DATE) AS day, hour(event_ts) AS hour, isodow(event_ts) AS weekday
+    FROM usage_events WHERE date <= $snapshot AND date > $snapshot - $usage_window
+),
+usage AS (
+    SELECT customer_id,
+        count(DISTINCT session_id) AS sessions,
+        count(DISTINCT day) AS active_days,
+        count(*) AS events,
+        sum(CAST(coalesce(duration_s, 0) AS DECIMAL(18, 3))) / 60 AS usage_minutes,
+        avg(CAST(device_type = 'mobile' AS INTEGER)) AS mobile_share,
+        avg(CAST(device_type = 'desktop' AS INTEGER)) AS desktop_share,
+        avg(CAST(device_type = 'tablet' AS INTEGER)) AS tablet_share,
+        avg(CAST(hour < 6 AS INTEGER)) AS night_share,
+        avg(CAST(hour >= 6 AND hour < 12 AS INTEGER)) AS morning_share,
+        avg(CAST(hour >= 12 AND hour < 18 AS INTEGER)) AS afternoon_share,
+        avg(CAST(hour >= 18 AS INTEGER)) AS evening_share,
+        avg(CAST(weekday >= 6 AS INTEGER)) AS weekend_share,
+        count(DISTINCT feature) AS distinct_features,
+        $snapshot - max(day) AS days_since_last_seen
+    FROM recent_events GROUP BY customer_id
+),
+feature_use AS (
+    SELECT customer_id, first(feature ORDER BY uses DESC, feature) AS top_feature
+    FROM (SELECT customer_id, feature, count(*) AS uses FROM recent_events WHERE feature IS NOT NULL GROUP BY ALL)
+    GROUP BY customer_id
+),
+latest_survey AS (
+    SELECT customer_id, nps, csat, price_sensitivity, primary_need, preferred_contact_channel
+    FROM survey_responses WHERE date <= $snapshot
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY submitted_at DESC, response_id DESC) = 1
+)
+SELECT
+    c.customer_id,
+    $snapshot AS snapshot_date,
+    -- value / RFM
+    o.last_order_date IS NOT NULL AS has_orders,
+    $snapshot - o.last_order_date AS recency_days,
+    coalesce(o.frequency, 0) AS frequency,
+    coalesce(o.purchase_days, 0) AS purchase_days,
+    CAST(coalesce(o.monetary, 0) AS DOUBLE) AS monetary,
+    CAST(round(o.monetary / nullif(o.frequency, 0), 2) AS DOUBLE) AS avg_order_value,
+    o.first_order_date,
+    o.last_order_date,
+    coalesce(o.lifetime_orders, 0) AS lifetime_orders,
+    CAST(coalesce(o.lifetime_spend, 0) AS DOUBLE) AS lifetime_spend,
+    coalesce(x.cancelled_orders, 0) AS cancelled_orders,
+    coalesce(x.refunded_orders, 0) AS refunded_orders,
+    $snapshot - CAST(c.created_at AS DATE) AS tenure_days,
+    -- lifetimes / btyd compatible (daily periods, observation end = snapshot date)
+    r.repeat_purchases,
+    r.age_at_last_purchase_days,
+    r.customer_age_days,
+    CAST(r.mean_repeat_spend AS DOUBLE) AS mean_repeat_spend,
+    -- behavioural
+    u.customer_id IS NOT NULL AS has_usage,
+    coalesce(u.sessions, 0) AS sessions,
+    coalesce(u.active_days, 0) AS active_days,
+    coalesce(u.events, 0) AS events,
+    u.events / u.sessions AS events_per_session,
+    CAST(u.usage_minutes / u.sessions AS DOUBLE) AS mean_session_minutes,
+    u.mobile_share, u.desktop_share, u.tablet_share,
+    CASE WHEN u.customer_id IS NULL THEN NULL
+         WHEN u.mobile_share >= u.desktop_share AND u.mobile_share >= u.tablet_share THEN 'mobile'
+         WHEN u.desktop_share >= u.tablet_share THEN 'desktop' ELSE 'tablet' END AS primary_device,
+    u.night_share, u.morning_share, u.afternoon_share, u.evening_share,
+    CASE WHEN u.customer_id IS NULL THEN NULL
+         WHEN u.night_share >= greatest(u.morning_share, u.afternoon_share, u.evening_share) THEN 'night'
+         WHEN u.morning_share >= greatest(u.afternoon_share, u.evening_share) THEN 'morning'
+         WHEN u.afternoon_share >= u.evening_share THEN 'afternoon' ELSE 'evening' END AS preferred_time_of_day,
+    u.weekend_share,
+    coalesce(u.distinct_features, 0) AS distinct_features,
+    f.top_feature,
+    u.days_since_last_seen,
+    -- psychographic / needs (latest answer)
+    s.customer_id IS NOT NULL AS has_survey,
+    s.nps,
+    CASE WHEN s.nps >= 9 THEN 'promoter' WHEN s.nps >= 7 THEN 'passive' WHEN s.nps >= 0 THEN 'detractor' END AS nps_group,
+    s.csat, s.price_sensitivity, s.primary_need, s.preferred_contact_channel,
+    -- demographic / geographic / acquisition
+    CASE WHEN year($snapshot) - c.birth_year NOT BETWEEN 16 AND 110 THEN NULL
+         WHEN year($snapshot) - c.birth_year < 25 THEN '16-24'
+         WHEN year($snapshot) - c.birth_year < 35 THEN '25-34'
+         WHEN year($snapshot) - c.birth_year < 45 THEN '35-44'
+         WHEN year($snapshot) - c.birth_year < 55 THEN '45-54'
+         WHEN year($snapshot) - c.birth_year < 65 THEN '55-64' ELSE '65+' END AS age_band,
+    c.gender, upper(c.country) AS country, c.region, c.income_band, c.acquisition_channel,
+    c.company_size IS NOT NULL OR c.industry IS NOT NULL AS is_b2b,
+    c.company_size, c.industry,
+    c.marketing_opt_in,
+    -- lifecycle
+    CASE WHEN o.last_order_date IS NULL THEN 'never purchased'
+         WHEN $snapshot - o.first_order_date < $new_customer_days THEN 'new'
+         WHEN $snapshot - o.last_order_date <= $active_days THEN 'active'
+         WHEN $snapshot - o.last_order_date <= $at_risk_days THEN 'at risk'
+         WHEN $snapshot - o.last_order_date <= $lapsed_days THEN 'lapsed'
+         ELSE 'churned' END AS lifecycle_stage
+FROM customers_known c
+LEFT JOIN order_values o USING (customer_id)
+LEFT JOIN reference_values r USING (customer_id)
+LEFT JOIN order_outcomes x USING (customer_id)
+LEFT JOIN usage u USING (customer_id)
+LEFT JOIN feature_use f USING (customer_id)
+LEFT JOIN latest_survey s USING (customer_id)
+ORDER BY c.customer_id
+"""
+
+
+def compute_features(layout: DataLayout, snapshot_date: date, settings: FeatureSettings = FeatureSettings()) -> pd.DataFrame:
+    """One row per customer known (created) by the end of `snapshot_date`, from validated history up to that day."""
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("customers", _read_single(layout.validated(CUSTOMERS.name, None), CUSTOMERS))
+        for source in (ORDERS, SURVEY_RESPONSES, USAGE_EVENTS):
+            _register_history(con, layout, source)
+        parameters = {
+            "snapshot": snapshot_date,
+            "lookback": settings.lookback_days,
+            "usage_window": settings.usage_window_days,
+            "new_customer_days": settings.new_customer_days,
+            "active_days": settings.active_days,
+            "at_risk_days": settings.at_risk_days,
+            "lapsed_days": settings.lapsed_days,
+        }
+        return con.execute(FEATURES_SQL, parameters).df()
+
+
+def _read_single(path: Path, source: Source) -> pa.Table:
+    return pq.read_table(path, schema=clean_schema(source)) if path.exists() else clean_schema(source).empty_table()
+
+
+def _register_history(con: duckdb.DuckDBPyConnection, layout: DataLayout, source: Source) -> None:
+    """A view over every validated day of the source with its `date` partition column; an empty table when none exist."""
+    pattern = layout.validated_glob(source.name)
+    if layout.has_validated_days(source.name):
+        con.execute(
+            f"CREATE VIEW {source.name} AS SELECT * FROM read_parquet('{_sql_string(pattern.as_posix())}', "
+            "hive_partitioning = true, hive_types = {'date': DATE})"
+        )
+    else:
+        empty = clean_schema(source).append(pa.field("date", pa.date32())).empty_table()
+        con.register(source.name, empty)
+
+
+def _sql_string(text: str) -> str:
+    return text.replace("'", "''")

@@ -1,0 +1,33 @@
+"""Look-ups against data already validated: the known customers and the keys delivered on earlier days."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from segmentation_pipeline.core.contract import Source
+from segmentation_pipeline.core.storage import DataLayout
+
+
+def known_customer_ids(layout: DataLayout) -> pa.Array:
+    path = layout.validated("customers", None)
+    if not path.exists():
+        return pa.array([], type=pa.string())
+    return pq.read_table(path, columns=["customer_id"]).column(0).combine_chunks()
+
+
+def keys_before(layout: DataLayout, source: Source, day: date) -> pa.Array:
+    """Keys of `source` validated on days before `day`: a key delivered again later is a duplicate, not a new row."""
+    pattern = layout.validated_glob(source.name)
+    if source.key is None or not layout.has_validated_days(source.name):
+        return pa.array([], type=pa.string())
+    query = (
+        f"SELECT {source.key} FROM read_parquet($pattern, hive_partitioning = true, hive_types = {{'date': DATE}}) "
+        "WHERE date < $day"
+    )
+    with duckdb.connect() as con:
+        keys = con.sql(query, params={"pattern": pattern.as_posix(), "day": day}).to_arrow_table().column(0)
+    return keys.combine_chunks().cast(pa.string())

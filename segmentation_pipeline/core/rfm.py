@@ -1,0 +1,155 @@
+"""RFM scores 1-5 (5 = best) with tie-safe cut points, and named segments from a complete R x F map.
+
+Scoring rule (README documents it for analysts): customers with equal values always get the same score, so scores
+come from cutting the sorted *distinct* values of a metric into groups. With at least five distinct values the four
+cuts are the ones whose cumulative customer shares come closest (least total absolute distance) to 20/40/60/80%,
+under the constraint that every score 1-5 is used. With fewer distinct values each value is its own group and the
+groups are spread over 1-5 as evenly as possible (lowest 1, highest 5); a single value scores 3 for everyone.
+Row order never matters: only values and their counts do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+import pandas as pd
+
+SCORES = (1, 2, 3, 4, 5)
+TARGET_SHARES = np.array([0.2, 0.4, 0.6, 0.8])
+NO_PURCHASES = "no purchases"
+
+
+@dataclass(frozen=True)
+class Metric:
+    score_column: str
+    value_column: str
+    higher_is_better: bool
+
+
+METRICS = (
+    Metric("r_score", "recency_days", higher_is_better=False),
+    Metric("f_score", "frequency", higher_is_better=True),
+    Metric("m_score", "monetary", higher_is_better=True),
+)
+
+# The 10-segment partition of the R x F grid (shared notes); every cell belongs to exactly one segment.
+DEFAULT_SEGMENT_MAP: dict[str, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {
+    "hibernating": [((1, 2), (1, 2))],
+    "at risk": [((1, 2), (3, 4))],
+    "can't lose them": [((1, 2), (5,))],
+    "about to sleep": [((3,), (1, 2))],
+    "need attention": [((3,), (3,))],
+    "loyal customers": [((3, 4), (4, 5))],
+    "promising": [((4,), (1,))],
+    "new customers": [((5,), (1,))],
+    "potential loyalists": [((4, 5), (2, 3))],
+    "champions": [((5,), (4, 5))],
+}
+
+
+@dataclass(frozen=True)
+class CutPoints:
+    """Thresholds in "goodness" space (values negated when lower is better) and the score of each group."""
+
+    metric: Metric
+    thresholds: np.ndarray
+    group_scores: np.ndarray
+
+    def score(self, values: pd.Series) -> pd.Series:
+        goodness = _goodness(values.to_numpy(dtype="float64"), self.metric)
+        groups = np.searchsorted(self.thresholds, goodness, side="left")
+        return pd.Series(self.group_scores[groups], index=values.index, dtype="Int64")
+
+
+def fit_cut_points(values: pd.Series, metric: Metric) -> CutPoints:
+    """Cut points for one metric on a population's values (see the module docstring for the rule)."""
+    goodness = _goodness(values.dropna().to_numpy(dtype="float64"), metric)
+    distinct, counts = np.unique(goodness, return_counts=True)
+    if len(distinct) == 0:
+        return CutPoints(metric, np.array([]), np.array([3]))
+    if len(distinct) < len(SCORES):
+        spread = 1 + np.floor(np.arange(len(distinct)) * 4 / max(len(distinct) - 1, 1) + 0.5).astype(int)
+        scores = spread if len(distinct) > 1 else np.array([3])
+        return CutPoints(metric, distinct[:-1], scores)
+    cumulative_shares = np.cumsum(counts)[:-1] / counts.sum()
+    cuts = _closest_increasing_cuts(cumulative_shares)
+    return CutPoints(metric, distinct[cuts], np.array(SCORES))
+
+
+def _closest_increasing_cuts(cumulative_shares: np.ndarray) -> np.ndarray:
+    """Indices i1 < i2 < i3 < i4 minimising sum |share[i_k] - target_k|, by dynamic programming (ties: earliest)."""
+    positions = np.arange(len(cumulative_shares))
+    cost = np.abs(cumulative_shares - TARGET_SHARES[0])
+    back_pointers = []
+    for target in TARGET_SHARES[1:]:
+        best_so_far = np.minimum.accumulate(cost)
+        improves = np.concatenate([[True], cost[1:] < best_so_far[:-1]])
+        best_index = np.maximum.accumulate(np.where(improves, positions, 0))
+        new_cost = np.full(len(cost), np.inf)
+        new_cost[1:] = np.abs(cumulative_shares[1:] - target) + best_so_far[:-1]
+        back_pointers.append(np.concatenate([[-1], best_index[:-1]]))
+        cost = new_cost
+    cuts = [int(np.argmin(cost))]
+    for pointers in reversed(back_pointers):
+        cuts.append(int(pointers[cuts[-1]]))
+    return np.array(cuts[::-1])
+
+
+def _goodness(values: np.ndarray, metric: Metric) -> np.ndarray:
+    return values if metric.higher_is_better else -values
+
+
+def cut_points_table(cut_points: list[CutPoints], features: pd.DataFrame) -> pd.DataFrame:
+    """One row per metric and score: the inclusive range of raw values that earns it, and how many customers did."""
+    rows = []
+    for cuts in cut_points:
+        values = features[cuts.metric.value_column]
+        scores = cuts.score(values)
+        for score in sorted(set(cuts.group_scores.tolist())):
+            members = values[scores == score]
+            rows.append(
+                {
+                    "metric": cuts.metric.value_column,
+                    "score": score,
+                    "min_value": float(members.min()) if len(members) else None,
+                    "max_value": float(members.max()) if len(members) else None,
+                    "customers": int(len(members)),
+                }
+            )
+    return pd.DataFrame(rows, columns=["metric", "score", "min_value", "max_value", "customers"])
+
+
+def segment_grid(segment_map: dict[str, list[tuple[tuple[int, ...], tuple[int, ...]]]]) -> dict[tuple[int, int], str]:
+    """(r, f) -> segment name; raises if the map leaves a cell unnamed or names one cell twice."""
+    grid: dict[tuple[int, int], list[str]] = {cell: [] for cell in product(SCORES, SCORES)}
+    for name, blocks in segment_map.items():
+        for r_scores, f_scores in blocks:
+            for cell in product(r_scores, f_scores):
+                if cell not in grid:
+                    raise ValueError(f"RFM segment map: segment {name!r} names cell R={cell[0]} F={cell[1]} outside 1-5")
+                grid[cell].append(name)
+    unnamed = [cell for cell, names in grid.items() if not names]
+    overlapping = {cell: names for cell, names in grid.items() if len(names) > 1}
+    if unnamed or overlapping:
+        raise ValueError(
+            "RFM segment map must name every R x F cell exactly once; "
+            f"unnamed cells (R, F): {unnamed}; cells named twice: {overlapping}"
+        )
+    return {cell: names[0] for cell, names in grid.items()}
+
+
+def score_customers(features: pd.DataFrame, segment_map=DEFAULT_SEGMENT_MAP) -> tuple[pd.DataFrame, list[CutPoints]]:
+    """R, F, M scores and segment for customers with a completed order; the rest get `no purchases` and no score."""
+    grid = segment_grid(segment_map)
+    buyers = features["has_orders"].astype(bool)
+    cut_points = [fit_cut_points(features.loc[buyers, metric.value_column], metric) for metric in METRICS]
+    scored = pd.DataFrame({"customer_id": features["customer_id"]})
+    for cuts in cut_points:
+        scored[cuts.metric.score_column] = cuts.score(features[cuts.metric.value_column]).where(buyers, pd.NA)
+    cells = zip(scored["r_score"], scored["f_score"])
+    scored["rfm_segment"] = pd.Series(
+        [NO_PURCHASES if pd.isna(r) else grid[(int(r), int(f))] for r, f in cells], index=scored.index, dtype="str"
+    )
+    return scored, cut_points

@@ -1,0 +1,84 @@
+"""Where the pipeline keeps its files under the data root, and how it writes them so readers never see half a file."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PART_FILE = "part-0.parquet"
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """The folders under one data root: `landing/` is input, everything else is output of the pipeline."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def published(self) -> Path:
+        return self.root / "published"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    def raw(self, source: str, day: date | None) -> Path:
+        return _partition_file(self.warehouse / "raw" / source, "date", day)
+
+    def validated(self, source: str, day: date | None) -> Path:
+        return _partition_file(self.warehouse / "validated" / source, "date", day)
+
+    def validated_glob(self, source: str) -> Path:
+        return self.warehouse / "validated" / source / "date=*" / PART_FILE
+
+    def has_validated_days(self, source: str) -> bool:
+        return any((self.warehouse / "validated" / source).glob(f"date=*/{PART_FILE}"))
+
+    def quarantined(self, source: str, day: date | None) -> Path:
+        return _partition_file(self.quarantine / source, "date", day)
+
+    def snapshot_table(self, area: Path, table: str, snapshot_date: date) -> Path:
+        return _partition_file(area / table, "snapshot_date", snapshot_date)
+
+    def published_table(self, table: str, snapshot_date: date) -> Path:
+        return self.snapshot_table(self.published, table, snapshot_date)
+
+
+def _partition_file(table_dir: Path, key: str, day: date | None) -> Path:
+    """Hive-style `key=YYYY-MM-DD/part-0.parquet`; an unpartitioned table keeps its single file at the top."""
+    if day is None:
+        return table_dir / PART_FILE
+    return table_dir / f"{key}={day.isoformat()}" / PART_FILE
+
+
+def write_parquet_atomically(table: pa.Table, path: Path) -> None:
+    """Write next to the target under a hidden name, then rename over it.
+
+    A rename within one folder is atomic, so a reader (or a crash) sees either the previous file or the complete
+    new one, never a partial file; the temporary name does not end in `.parquet`, so globs never pick it up.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        pq.write_table(table, temporary, compression="zstd")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,62 @@
+"""Ingest: read each landing source with the input contract's types and keep a typed raw copy per partition."""
+
+import dagster as dg
+import pyarrow as pa
+
+from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, Source, clean_schema
+from segmentation_pipeline.core.landing import LandingRead, read_landing
+from segmentation_pipeline.core.storage import write_parquet_atomically
+from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
+from segmentation_pipeline.defs.resources import DataRoot
+
+
+def _store_raw(data_root: DataRoot, source: Source, day, read: LandingRead) -> None:
+    table = pa.Table.from_pandas(read.frame, schema=clean_schema(source), preserve_index=False)
+    write_parquet_atomically(table, data_root.layout.raw(source.name, day))
+
+
+def _report(context: dg.AssetExecutionContext, rows: int, files: list[str], warnings: list[str]) -> dg.MaterializeResult:
+    for warning in warnings:
+        context.log.warning(warning)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "files": len(files),
+            "warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in warnings) or "none"),
+        }
+    )
+
+
+@dg.asset(
+    group_name="ingest",
+    kinds={"csv", "parquet"},
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="The CRM customer export, typed by the input contract.",
+)
+def raw_customers(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
+    read = read_landing(data_root.layout.landing, CUSTOMERS)
+    _store_raw(data_root, CUSTOMERS, None, read)
+    return _report(context, len(read.frame), read.files, read.warnings)
+
+
+def _daily_raw_asset(source: Source) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=f"raw_{source.name}",
+        group_name="ingest",
+        kinds={"csv", "parquet"},
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description=f"Landing `{source.landing_path}/date=YYYY-MM-DD/` files, typed by the input contract.",
+    )
+    def raw_daily(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
+        rows, files, warnings = 0, [], []
+        for day in partition_days(context):
+            read = read_landing(data_root.layout.landing, source, day)
+            _store_raw(data_root, source, day, read)
+            rows, files, warnings = rows + len(read.frame), files + read.files, warnings + read.warnings
+        return _report(context, rows, files, warnings)
+
+    return raw_daily
+
+
+raw_orders, raw_survey_responses, raw_usage_events = (_daily_raw_asset(source) for source in DAILY_SOURCES)

@@ -1,0 +1,55 @@
+"""Publish: the Parquet tables BI reads, one `snapshot_date=YYYY-MM-DD/` folder per snapshot, each file swapped in whole."""
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from segmentation_pipeline.core import publish
+from segmentation_pipeline.core.storage import write_parquet_atomically
+from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
+from segmentation_pipeline.defs.resources import DataRoot
+
+PUBLISHED_TABLES = {
+    "customer_segments": "One row per customer: RFM values, scores and segment, behavioural segment, lifecycle, no personal data.",
+    "segment_profiles": "One row per behavioural segment: name, description, size, share, revenue share, key metrics.",
+    "rfm_cut_points": "The value range behind every R, F and M score of the snapshot, to reproduce any score.",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["published", table],
+            group_name="publish",
+            kinds={"parquet"},
+            deps=["customer_features", "rfm_scores", "behavioural_segments"],
+            description=description,
+        )
+        for table, description in PUBLISHED_TABLES.items()
+    ],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot):
+    layout = data_root.layout
+    for day in partition_days(context):
+        def read(table):
+            return pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas()
+
+        tables = {
+            "customer_segments": publish.customer_segments(
+                read("customer_features"), read("rfm_scores"), read("segment_assignments")
+            ),
+            "segment_profiles": publish.segment_profiles(read("segment_profiles"), day),
+            "rfm_cut_points": read("rfm_cut_points"),
+        }
+        for table, frame in tables.items():
+            write_parquet_atomically(pa.Table.from_pandas(frame, preserve_index=False), layout.published_table(table, day))
+    for table, frame in tables.items():
+        yield dg.MaterializeResult(
+            asset_key=["published", table],
+            metadata={
+                "dagster/row_count": len(frame),
+                "path": dg.MetadataValue.path(str(layout.published / table)),
+            },
+        )

@@ -1,0 +1,29 @@
+"""Builders for tiny validated warehouses, so tests can state inputs row by row and expect hand-computed outputs."""
+
+from datetime import date
+
+import pandas as pd
+import pyarrow as pa
+
+from segmentation_pipeline.core.contract import SOURCES, clean_schema
+from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
+
+
+def write_validated(layout: DataLayout, source_name: str, rows: list[dict], day: date | None = None) -> None:
+    """Write rows as the validated partition of `source_name`; columns a row leaves out are null."""
+    source = SOURCES[source_name]
+    frame = pd.DataFrame(rows, columns=clean_schema(source).names)
+    for column in frame.columns:
+        if column in {"created_at", "ordered_at", "submitted_at", "event_ts"}:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    write_parquet_atomically(
+        pa.Table.from_pandas(frame, schema=clean_schema(source), preserve_index=False), layout.validated(source.name, day)
+    )
+
+
+def write_validated_by_day(layout: DataLayout, source_name: str, rows: list[dict], timestamp_column: str) -> None:
+    """Split rows into daily partitions by the UTC day of their timestamp."""
+    frame = pd.DataFrame(rows)
+    days = pd.to_datetime(frame[timestamp_column], utc=True).dt.date
+    for day in sorted(days.unique()):
+        write_validated(layout, source_name, frame[days == day].to_dict("records"), day)

@@ -1,0 +1,159 @@
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.core.features import FeatureSettings, compute_features
+from segmentation_pipeline.core.storage import DataLayout
+from segmentation_pipeline_tests.helpers import write_validated, write_validated_by_day
+
+SNAPSHOT = date(2026, 3, 31)
+
+
+def order(order_id, customer_id, ordered_at, amount, status="completed"):
+    return {"order_id": order_id, "customer_id": customer_id, "ordered_at": ordered_at, "amount": amount, "status": status}
+
+
+def event(customer_id, event_ts, session_id, device_type, feature, duration_s):
+    return {
+        "customer_id": customer_id, "event_ts": event_ts, "session_id": session_id,
+        "device_type": device_type, "feature": feature, "duration_s": duration_s,
+    }
+
+
+@pytest.fixture
+def features(tmp_path) -> pd.DataFrame:
+    layout = DataLayout(tmp_path)
+    write_validated(
+        layout,
+        "customers",
+        [
+            {"customer_id": "A", "created_at": "2025-01-10T08:00:00Z", "birth_year": 1990, "country": "de",
+             "acquisition_channel": "organic_search", "marketing_opt_in": True},
+            {"customer_id": "B", "created_at": "2026-03-01T12:00:00Z", "company_size": "11-50"},
+            {"customer_id": "C", "created_at": "2026-03-20T00:00:00Z"},
+            {"customer_id": "D", "created_at": "2026-04-05T00:00:00Z"},  # created after the snapshot
+        ],
+    )
+    write_validated_by_day(
+        layout,
+        "orders",
+        [
+            order("o1", "A", "2025-02-01T10:00:00Z", 50.00),  # before the 365-day window
+            order("o2", "A", "2025-06-15T10:00:00Z", 20.00),
+            order("o3", "A", "2026-03-10T09:00:00Z", 30.00),  # two orders on one day
+            order("o4", "A", "2026-03-10T18:00:00Z", 10.00),
+            order("o5", "A", "2026-03-20T10:00:00Z", 99.00, "cancelled"),
+            order("o6", "A", "2026-04-02T10:00:00Z", 100.00),  # after the snapshot: must not leak
+            order("o7", "B", "2026-03-05T10:00:00Z", 15.00),
+            order("o8", "B", "2026-03-05T11:00:00Z", 15.00, "refunded"),
+        ],
+        "ordered_at",
+    )
+    write_validated_by_day(
+        layout,
+        "usage_events",
+        [
+            event("A", "2026-03-28T20:00:00Z", "s1", "mobile", "search", 60),  # a Saturday evening
+            event("A", "2026-03-28T20:05:00Z", "s1", "mobile", "search", 120),
+            event("A", "2026-03-28T20:10:00Z", "s1", "mobile", "cart", 60),
+            event("A", "2026-03-30T09:00:00Z", "s2", "desktop", "browse", 300),  # a Monday morning
+            event("A", "2025-12-01T09:00:00Z", "s0", "tablet", "browse", 30),  # outside the 90-day window
+            event("A", "2026-04-01T09:00:00Z", "s9", "tablet", "browse", 30),  # after the snapshot
+        ],
+        "event_ts",
+    )
+    write_validated_by_day(
+        layout,
+        "survey_responses",
+        [
+            {"response_id": "r1", "customer_id": "A", "submitted_at": "2026-02-01T10:00:00Z", "nps": 5, "csat": 2},
+            {"response_id": "r2", "customer_id": "A", "submitted_at": "2026-03-15T10:00:00Z", "nps": 9, "csat": 4,
+             "price_sensitivity": 2, "primary_need": "quality", "preferred_contact_channel": "email"},
+        ],
+        "submitted_at",
+    )
+    return compute_features(layout, SNAPSHOT).set_index("customer_id")
+
+
+def test_only_customers_created_by_the_snapshot_date_are_included(features):
+    assert features.index.tolist() == ["A", "B", "C"]
+    assert (features["snapshot_date"] == pd.Timestamp(SNAPSHOT)).all()
+
+
+def test_value_features_count_completed_orders_in_the_window_only(features):
+    a = features.loc["A"]
+    assert a["recency_days"] == 21
+    assert a["frequency"] == 3  # o2, o3, o4: o1 is outside the window, o5 cancelled, o6 after the snapshot
+    assert a["purchase_days"] == 2
+    assert a["monetary"] == 60.0
+    assert a["avg_order_value"] == 20.0
+    assert a["lifetime_orders"] == 4 and a["lifetime_spend"] == 110.0
+    assert a["first_order_date"] == pd.Timestamp("2025-02-01") and a["last_order_date"] == pd.Timestamp("2026-03-10")
+    assert a["cancelled_orders"] == 1 and a["refunded_orders"] == 0
+    assert a["tenure_days"] == 445
+    b = features.loc["B"]
+    assert (b["recency_days"], b["frequency"], b["monetary"], b["refunded_orders"]) == (26, 1, 15.0, 1)
+
+
+def test_reference_columns_follow_lifetimes_daily_definitions(features):
+    # periods: 2025-02-01 (50), 2025-06-15 (20), 2026-03-10 (30 + 10): two repeat periods
+    a = features.loc["A"]
+    assert a["repeat_purchases"] == 2
+    assert a["age_at_last_purchase_days"] == 402
+    assert a["customer_age_days"] == 423
+    assert a["mean_repeat_spend"] == 30.0
+    b = features.loc["B"]
+    assert (b["repeat_purchases"], b["age_at_last_purchase_days"], b["customer_age_days"], b["mean_repeat_spend"]) == (0, 0, 26, 0.0)
+
+
+def test_customers_without_orders_have_zero_counts_and_no_recency(features):
+    c = features.loc["C"]
+    assert not c["has_orders"]
+    assert pd.isna(c["recency_days"]) and c["frequency"] == 0 and c["monetary"] == 0.0
+    assert c["lifecycle_stage"] == "never purchased"
+
+
+def test_lifecycle_stage_uses_the_documented_thresholds(features):
+    assert features["lifecycle_stage"].tolist() == ["active", "new", "never purchased"]
+
+
+def test_usage_features_cover_the_last_90_days(features):
+    a = features.loc["A"]
+    assert a["has_usage"]
+    assert (a["sessions"], a["active_days"], a["events"]) == (2, 2, 4)
+    assert a["events_per_session"] == 2.0
+    assert a["mean_session_minutes"] == 4.5
+    assert (a["mobile_share"], a["desktop_share"], a["tablet_share"]) == (0.75, 0.25, 0.0)
+    assert a["primary_device"] == "mobile"
+    assert (a["evening_share"], a["morning_share"], a["preferred_time_of_day"]) == (0.75, 0.25, "evening")
+    assert a["weekend_share"] == 0.75
+    assert (a["distinct_features"], a["top_feature"], a["days_since_last_seen"]) == (3, "search", 1)
+    b = features.loc["B"]
+    assert not b["has_usage"] and b["sessions"] == 0 and pd.isna(b["primary_device"])
+
+
+def test_survey_features_come_from_the_latest_answer_and_missing_ones_stay_null(features):
+    a = features.loc["A"]
+    assert a["has_survey"] and a["nps"] == 9 and a["nps_group"] == "promoter" and a["csat"] == 4
+    assert a["primary_need"] == "quality"
+    b = features.loc["B"]
+    assert not b["has_survey"] and pd.isna(b["nps"]) and pd.isna(b["nps_group"])
+
+
+def test_crm_attributes(features):
+    a = features.loc["A"]
+    assert (a["age_band"], a["country"], a["acquisition_channel"], a["is_b2b"]) == ("35-44", "DE", "organic_search", False)
+    assert bool(a["marketing_opt_in"])
+    assert features.loc["B", "is_b2b"]
+
+
+def test_windows_are_configurable(tmp_path, features):
+    # the fixture's warehouse lives in tmp_path; a 30-day lookback leaves only the March orders of A
+    narrow = compute_features(DataLayout(tmp_path), SNAPSHOT, FeatureSettings(lookback_days=30)).set_index("customer_id")
+    assert (narrow.loc["A", "frequency"], narrow.loc["A", "monetary"]) == (2, 40.0)
+
+
+def test_an_empty_warehouse_gives_no_rows(tmp_path):
+    write_validated(DataLayout(tmp_path), "customers", [])
+    assert len(compute_features(DataLayout(tmp_path), SNAPSHOT)) == 0

@@ -1,0 +1,114 @@
+"""The whole graph through Dagster on a freshly generated landing zone, as `segmentation-pipeline run` runs it."""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from segmentation_pipeline.cli import main, run_pipeline
+from segmentation_pipeline.core.contract import PERSONAL_DATA_COLUMNS
+from segmentation_pipeline.core.publish import CUSTOMER_SEGMENTS_COLUMNS
+from segmentation_pipeline.core.sample_data import generate_landing_zone
+from segmentation_pipeline.core.storage import DataLayout
+
+END = date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("landing_zone")
+    summary = generate_landing_zone(root, customers=500, days=90, seed=11, end_date=END)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SEGMENTATION_DATA_DIR", str(root))
+        env.setenv("DAGSTER_HOME", str(root / ".dagster"))
+        (root / ".dagster").mkdir()
+        published = run_pipeline(root, None)
+        yield DataLayout(root), summary, published, env
+
+
+def read(path_pattern: Path) -> pd.DataFrame:
+    with duckdb.connect() as con:
+        return con.execute("SELECT * FROM read_parquet($p, hive_partitioning = true)", {"p": str(path_pattern)}).df()
+
+
+def test_every_valid_customer_is_published_exactly_once(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    assert published == layout.published_table("customer_segments", END)
+    table = read(layout.published / "customer_segments" / "*" / "*.parquet")
+    personas = pd.read_csv(layout.root / "ground_truth" / "personas.csv")
+    assert sorted(table["customer_id"]) == sorted(personas["customer_id"])
+    assert table["customer_id"].is_unique
+    assert (table["snapshot_date"] == pd.Timestamp(END)).all()
+
+
+def test_published_table_has_the_contract_columns_and_no_personal_data(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    table = pd.read_parquet(published)
+    assert list(table.columns) == list(CUSTOMER_SEGMENTS_COLUMNS)
+    assert not PERSONAL_DATA_COLUMNS.intersection(table.columns)
+    assert table["segment_name"].notna().all() and (table["segment_name"].str.len() > 0).all()
+    assert table["segment_id"].between(1, 8).all()
+    buyers = table["rfm_segment"] != "no purchases"
+    assert table.loc[buyers, ["r_score", "f_score", "m_score"]].notna().all().all()
+    assert table.loc[~buyers, ["r_score", "f_score", "m_score"]].isna().all().all()
+    profiles = read(layout.published / "segment_profiles" / "*" / "*.parquet")
+    assert sorted(profiles["segment_id"]) == sorted(table["segment_id"].unique())
+    assert profiles["segment_name"].is_unique
+
+
+def test_quarantine_holds_exactly_the_planted_bad_rows(pipeline_run):
+    layout, _, _, _ = pipeline_run
+    planted = pd.read_csv(layout.root / "ground_truth" / "planted_errors.csv", dtype=str)
+    found = []
+    for source, key in (("customers", "customer_id"), ("orders", "order_id"),
+                        ("survey_responses", "response_id"), ("usage_events", "event_id")):
+        pattern = layout.quarantine / source / ("*.parquet" if source == "customers" else "*/*.parquet")
+        quarantined = read(pattern)
+        found += [(source, row_id, reason) for row_id, reason in zip(quarantined[key], quarantined["reason"])]
+    assert sorted(found) == sorted(zip(planted["source"], planted["id"], planted["rule"]))
+
+
+def test_clean_plus_quarantined_rows_reconcile_with_landing_rows(pipeline_run):
+    layout, summary, _, _ = pipeline_run
+    for source, rows_in in summary["rows"].items():
+        if source == "customers":
+            clean, bad = layout.validated(source, None), layout.quarantined(source, None)
+        else:
+            clean = layout.validated_glob(source)
+            bad = layout.quarantine / source / "*" / "*.parquet"
+        assert len(read(clean)) + len(read(bad)) == rows_in, source
+
+
+def test_rerunning_replaces_outputs_instead_of_duplicating_them(pipeline_run, capsys):
+    layout, _, published, env = pipeline_run
+    before = pd.read_parquet(published)
+    run_pipeline(layout.root, END)
+    assert "already validated" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_parquet(published), before)
+    assert len(read(layout.published / "customer_segments" / "*" / "*.parquet")) == len(before)
+
+
+def test_runs_are_recorded_in_the_instance_under_the_data_root(pipeline_run):
+    layout, _, _, _ = pipeline_run
+    instance = dg.DagsterInstance.get()
+    assert Path(instance.root_directory) == layout.root / ".dagster"
+    assert END.isoformat() in instance.get_materialized_partitions(dg.AssetKey(["published", "customer_segments"]))
+    assert "2026-04-02" in instance.get_materialized_partitions(dg.AssetKey("validated_orders"))
+
+
+def test_unusable_input_fails_with_a_message_naming_file_and_column(tmp_path, monkeypatch, capsys):
+    generate_landing_zone(tmp_path, customers=60, days=5, seed=2, end_date=END)
+    orders_file = sorted(tmp_path.glob("landing/crm/orders/*/orders.csv"))[0]
+    frame = pd.read_csv(orders_file, dtype=str)
+    frame.drop(columns="amount").to_csv(orders_file, index=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster"))
+    (tmp_path / ".dagster").mkdir()
+    assert main(["run", "--data-dir", str(tmp_path)]) == 1
+    error = capsys.readouterr().err
+    relative = orders_file.relative_to(tmp_path / "landing").as_posix()
+    assert error.startswith(f"error: {relative}: required column(s) 'amount' missing")
+    assert "Traceback" not in error
+    assert not (tmp_path / "published").exists()
