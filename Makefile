@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/data/.dagster
 
-.PHONY: install run test ui
+.PHONY: install run test lint ui
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 
 ui: install
 	$(BIN)/dagster dev -w workspace.yaml

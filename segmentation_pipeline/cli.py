@@ -27,25 +27,42 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument("--days", type=int, default=456)
     sample.add_argument("--seed", type=int, default=42)
     sample.add_argument("--out", type=Path, required=True, help="folder to write landing/ and ground_truth/ into")
-    sample.add_argument("--end-date", type=date.fromisoformat, default=None, help="latest landing day (default: yesterday, UTC)")
+    sample.add_argument(
+        "--end-date", type=date.fromisoformat, default=None, help="latest landing day (default: yesterday, UTC)"
+    )
 
-    run = commands.add_parser("run", help="ingest every new landing day, then build and publish the segments of one day")
-    run.add_argument("--data-dir", type=Path, default=None, help="data root holding landing/ (default: $SEGMENTATION_DATA_DIR or the repo's data/)")
-    run.add_argument("--as-of", type=date.fromisoformat, default=None, help="snapshot date (default: the latest landing day)")
+    run = commands.add_parser(
+        "run", help="ingest every new landing day, then build and publish the segments of one day"
+    )
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="data root holding landing/ (default: $SEGMENTATION_DATA_DIR or the repo's data/)",
+    )
+    run.add_argument(
+        "--as-of", type=date.fromisoformat, default=None, help="snapshot date (default: the latest landing day)"
+    )
 
     args = parser.parse_args(argv)
     if args.command == "sample-data":
         from segmentation_pipeline.core.sample_data import generate_landing_zone
 
-        summary = generate_landing_zone(args.out, customers=args.customers, days=args.days, seed=args.seed, end_date=args.end_date)
+        summary = generate_landing_zone(
+            args.out, customers=args.customers, days=args.days, seed=args.seed, end_date=args.end_date
+        )
         print(f"wrote a sample landing zone to {args.out.resolve() / 'landing'}: {summary}")
         return 0
     try:
         run_pipeline(args.data_dir, args.as_of)
-    except InputError as error:
+    except (InputError, ValidationFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+class ValidationFailed(Exception):
+    """A blocking check failed: the run stopped before anything downstream of it, so nothing new was published."""
 
 
 def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
@@ -58,7 +75,8 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
 
     layout = DataLayout(Path(data_dir or os.environ.get(DATA_DIR_ENV) or REPO_DATA_DIR).resolve())
     os.environ[DATA_DIR_ENV] = str(layout.root)
-    os.environ.setdefault("DAGSTER_HOME", str(_prepare_dagster_home(layout.root / ".dagster")))
+    if not os.environ.get("DAGSTER_HOME"):
+        os.environ["DAGSTER_HOME"] = str(_prepare_dagster_home(layout.root / ".dagster"))
 
     import dagster as dg
 
@@ -69,7 +87,8 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     partition_keys = daily_partitions.get_partition_keys()
     if first_day.isoformat() < partition_keys[0]:
         raise InputError(
-            f"{layout.landing}: landing data starts on {first_day}, before the first daily partition {partition_keys[0]}; "
+            f"{layout.landing}: landing data starts on {first_day}, "
+            f"before the first daily partition {partition_keys[0]}; "
             f"set {PARTITIONS_START_ENV}={first_day} and run again"
         )
     if as_of.isoformat() > partition_keys[-1]:
@@ -83,8 +102,14 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     started = time.monotonic()
     print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
     if pending:
-        print(f"[1/2] ingesting and validating {len(history) - history.index(pending[0])} landing days {pending[0]} .. {history[-1]} in one run")
-        tags = {"dagster/asset_partition_range_start": pending[0].isoformat(), "dagster/asset_partition_range_end": history[-1].isoformat()}
+        print(
+            f"[1/2] ingesting and validating {(history[-1] - pending[0]).days + 1} landing days "
+            f"{pending[0]} .. {history[-1]} in one run"
+        )
+        tags = {
+            "dagster/asset_partition_range_start": pending[0].isoformat(),
+            "dagster/asset_partition_range_end": history[-1].isoformat(),
+        }
         _execute(definitions.resolve_job_def("ingest_job"), instance, tags=tags)
     else:
         print("[1/2] every landing day before the snapshot is already validated")
@@ -96,7 +121,9 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
 
 def _landing_range(layout: DataLayout, as_of: date | None) -> tuple[date, date]:
     if not landing_files(layout.landing, CUSTOMERS):
-        raise InputError(f"{layout.landing / CUSTOMERS.landing_path}.csv (or .parquet): the CRM customer export is missing")
+        raise InputError(
+            f"{layout.landing / CUSTOMERS.landing_path}.csv (or .parquet): the CRM customer export is missing"
+        )
     order_days = landing_days(layout.landing, ORDERS)
     if not order_days:
         raise InputError(f"{layout.landing / ORDERS.landing_path}: no date=YYYY-MM-DD folders; orders are required")
@@ -125,6 +152,29 @@ def _execute(job, instance, **kwargs) -> None:
         if isinstance(error.user_exception, InputError):
             raise error.user_exception from None
         raise
+    except dg.DagsterError:  # a failed blocking check stops the run with a Dagster error of its own
+        report = _failed_checks_report(instance)
+        if report is None:
+            raise
+        raise ValidationFailed(report) from None
+
+
+def _failed_checks_report(instance) -> str | None:
+    """The failed blocking checks of the latest run, with the expectations behind them; None if there are none."""
+    import dagster as dg
+
+    run = instance.get_runs(limit=1)[0]
+    lines = []
+    for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            lines.append(f"{evaluation.asset_key.to_user_string()} / {evaluation.check_name}:")
+            lines.append(evaluation.metadata["failed_expectations"].value)
+    if not lines:
+        return None
+    return "\n".join(
+        [f"validation failed in run {run.run_id}; nothing downstream was materialized or published", *lines]
+    )
 
 
 def _print_summary(layout: DataLayout, as_of: date) -> Path:
@@ -141,7 +191,8 @@ def _print_summary(layout: DataLayout, as_of: date) -> Path:
     with duckdb.connect() as con:
         rows = con.execute(query, {"path": str(published)}).fetchall()
         rfm = con.execute(
-            "SELECT rfm_segment, count(*) FROM read_parquet($path) GROUP BY ALL ORDER BY 2 DESC, 1", {"path": str(published)}
+            "SELECT rfm_segment, count(*) FROM read_parquet($path) GROUP BY ALL ORDER BY 2 DESC, 1",
+            {"path": str(published)},
         ).fetchall()
     print(f"customers per behavioural segment on {as_of}:")
     for segment_id, name, customers in rows:

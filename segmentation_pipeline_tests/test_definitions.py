@@ -1,6 +1,6 @@
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +23,10 @@ def test_definitions_load_with_a_group_per_stage():
 def test_workspace_file_loads_the_same_code_location(tmp_path):
     result = subprocess.run(
         [Path(sys.executable).parent / "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO, capture_output=True, text=True, env={"DAGSTER_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"DAGSTER_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr
     assert "Validation successful for code location segmentation_pipeline" in result.stdout + result.stderr
@@ -36,7 +39,7 @@ def test_nightly_schedule_requests_yesterdays_partition_of_the_full_job():
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(
             instance=instance,
-            scheduled_execution_time=datetime(2026, 6, 15, 2, 0, tzinfo=timezone.utc),
+            scheduled_execution_time=datetime(2026, 6, 15, 2, 0, tzinfo=UTC),
             repository_def=definitions.get_repository_def(),
         )
         result = schedule.evaluate_tick(context)

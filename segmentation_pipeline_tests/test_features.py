@@ -11,13 +11,23 @@ SNAPSHOT = date(2026, 3, 31)
 
 
 def order(order_id, customer_id, ordered_at, amount, status="completed"):
-    return {"order_id": order_id, "customer_id": customer_id, "ordered_at": ordered_at, "amount": amount, "status": status}
+    return {
+        "order_id": order_id,
+        "customer_id": customer_id,
+        "ordered_at": ordered_at,
+        "amount": amount,
+        "status": status,
+    }
 
 
 def event(customer_id, event_ts, session_id, device_type, feature, duration_s):
     return {
-        "customer_id": customer_id, "event_ts": event_ts, "session_id": session_id,
-        "device_type": device_type, "feature": feature, "duration_s": duration_s,
+        "customer_id": customer_id,
+        "event_ts": event_ts,
+        "session_id": session_id,
+        "device_type": device_type,
+        "feature": feature,
+        "duration_s": duration_s,
     }
 
 
@@ -28,8 +38,14 @@ def features(tmp_path) -> pd.DataFrame:
         layout,
         "customers",
         [
-            {"customer_id": "A", "created_at": "2025-01-10T08:00:00Z", "birth_year": 1990, "country": "de",
-             "acquisition_channel": "organic_search", "marketing_opt_in": True},
+            {
+                "customer_id": "A",
+                "created_at": "2025-01-10T08:00:00Z",
+                "birth_year": 1990,
+                "country": "de",
+                "acquisition_channel": "organic_search",
+                "marketing_opt_in": True,
+            },
             {"customer_id": "B", "created_at": "2026-03-01T12:00:00Z", "company_size": "11-50"},
             {"customer_id": "C", "created_at": "2026-03-20T00:00:00Z"},
             {"customer_id": "D", "created_at": "2026-04-05T00:00:00Z"},  # created after the snapshot
@@ -68,8 +84,16 @@ def features(tmp_path) -> pd.DataFrame:
         "survey_responses",
         [
             {"response_id": "r1", "customer_id": "A", "submitted_at": "2026-02-01T10:00:00Z", "nps": 5, "csat": 2},
-            {"response_id": "r2", "customer_id": "A", "submitted_at": "2026-03-15T10:00:00Z", "nps": 9, "csat": 4,
-             "price_sensitivity": 2, "primary_need": "quality", "preferred_contact_channel": "email"},
+            {
+                "response_id": "r2",
+                "customer_id": "A",
+                "submitted_at": "2026-03-15T10:00:00Z",
+                "nps": 9,
+                "csat": 4,
+                "price_sensitivity": 2,
+                "primary_need": "quality",
+                "preferred_contact_channel": "email",
+            },
         ],
         "submitted_at",
     )
@@ -104,7 +128,12 @@ def test_reference_columns_follow_lifetimes_daily_definitions(features):
     assert a["customer_age_days"] == 423
     assert a["mean_repeat_spend"] == 30.0
     b = features.loc["B"]
-    assert (b["repeat_purchases"], b["age_at_last_purchase_days"], b["customer_age_days"], b["mean_repeat_spend"]) == (0, 0, 26, 0.0)
+    assert (b["repeat_purchases"], b["age_at_last_purchase_days"], b["customer_age_days"], b["mean_repeat_spend"]) == (
+        0,
+        0,
+        26,
+        0.0,
+    )
 
 
 def test_customers_without_orders_have_zero_counts_and_no_recency(features):
@@ -143,14 +172,21 @@ def test_survey_features_come_from_the_latest_answer_and_missing_ones_stay_null(
 
 def test_crm_attributes(features):
     a = features.loc["A"]
-    assert (a["age_band"], a["country"], a["acquisition_channel"], a["is_b2b"]) == ("35-44", "DE", "organic_search", False)
+    assert (a["age_band"], a["country"], a["acquisition_channel"], a["is_b2b"]) == (
+        "35-44",
+        "DE",
+        "organic_search",
+        False,
+    )
     assert bool(a["marketing_opt_in"])
     assert features.loc["B", "is_b2b"]
 
 
 def test_windows_are_configurable(tmp_path, features):
     # the fixture's warehouse lives in tmp_path; a 30-day lookback leaves only the March orders of A
-    narrow = compute_features(DataLayout(tmp_path), SNAPSHOT, FeatureSettings(lookback_days=30)).set_index("customer_id")
+    narrow = compute_features(DataLayout(tmp_path), SNAPSHOT, FeatureSettings(lookback_days=30)).set_index(
+        "customer_id"
+    )
     assert (narrow.loc["A", "frequency"], narrow.loc["A", "monetary"]) == (2, 40.0)
 
 

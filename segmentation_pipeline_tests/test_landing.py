@@ -115,7 +115,9 @@ def test_csv_and_parquet_files_are_concatenated_in_file_name_order_with_lineage(
             }
         ),
     )
-    write(tmp_path, f"{ORDERS_DIR}/c.csv", ORDERS_HEADER + "o4,c2,2026-03-01T13:00:00Z,4\no5,c3,2026-03-01T14:00:00Z,5\n")
+    write(
+        tmp_path, f"{ORDERS_DIR}/c.csv", ORDERS_HEADER + "o4,c2,2026-03-01T13:00:00Z,4\no5,c3,2026-03-01T14:00:00Z,5\n"
+    )
 
     read = read_orders(tmp_path)
     frame = read.frame
@@ -399,7 +401,9 @@ def test_all_missing_required_columns_are_named(tmp_path):
 
 
 def test_missing_required_column_in_parquet_names_file_and_column(tmp_path):
-    write_parquet(tmp_path, f"{SURVEY_DIR}/s.parquet", pa.table({"response_id": ["r1"], "submitted_at": ["2026-03-01"]}))
+    write_parquet(
+        tmp_path, f"{SURVEY_DIR}/s.parquet", pa.table({"response_id": ["r1"], "submitted_at": ["2026-03-01"]})
+    )
 
     message = input_error(tmp_path, SURVEY_RESPONSES)
 
@@ -408,7 +412,11 @@ def test_missing_required_column_in_parquet_names_file_and_column(tmp_path):
 
 
 def test_unknown_extra_column_is_dropped_and_reported(tmp_path):
-    write(tmp_path, f"{ORDERS_DIR}/o.csv", "order_id,customer_id,coupon,ordered_at,amount,Notes\no1,c1,X,2026-03-01,1,hi\n")
+    write(
+        tmp_path,
+        f"{ORDERS_DIR}/o.csv",
+        "order_id,customer_id,coupon,ordered_at,amount,Notes\no1,c1,X,2026-03-01,1,hi\n",
+    )
 
     read = read_orders(tmp_path)
 
@@ -426,7 +434,7 @@ def test_amount_that_is_not_a_number_is_an_input_error_with_count_and_sample(tmp
     write(
         tmp_path,
         f"{ORDERS_DIR}/o.csv",
-        ORDERS_HEADER + "o1,c1,2026-03-01,abc\no2,c1,2026-03-01,12\no3,c1,2026-03-01,abc\no4,c1,2026-03-01,\"12,50\"\n",
+        ORDERS_HEADER + 'o1,c1,2026-03-01,abc\no2,c1,2026-03-01,12\no3,c1,2026-03-01,abc\no4,c1,2026-03-01,"12,50"\n',
     )
 
     message = input_error(tmp_path)
@@ -443,10 +451,34 @@ def test_amount_that_is_not_a_number_is_an_input_error_with_count_and_sample(tmp
     ("source", "folder", "header", "row", "column", "expected", "sample"),
     [
         (SURVEY_RESPONSES, SURVEY_DIR, SURVEY_HEADER, "r1,c1,2026-03-01,7.5", "nps", "a whole number (int)", "'7.5'"),
-        (SURVEY_RESPONSES, SURVEY_DIR, SURVEY_HEADER, "r1,c1,2026-03-01,seven", "nps", "a whole number (int)", "'seven'"),
+        (
+            SURVEY_RESPONSES,
+            SURVEY_DIR,
+            SURVEY_HEADER,
+            "r1,c1,2026-03-01,seven",
+            "nps",
+            "a whole number (int)",
+            "'seven'",
+        ),
         (SURVEY_RESPONSES, SURVEY_DIR, SURVEY_HEADER, "r1,c1,2026-03-01,inf", "nps", "a whole number (int)", "'inf'"),
-        (ORDERS, ORDERS_DIR, ORDERS_HEADER, "o1,c1,yesterday,1", "ordered_at", "an ISO-8601 timestamp (timestamp)", "'yesterday'"),
-        (ORDERS, ORDERS_DIR, ORDERS_HEADER, "o1,c1,2026-02-30,1", "ordered_at", "an ISO-8601 timestamp (timestamp)", "'2026-02-30'"),
+        (
+            ORDERS,
+            ORDERS_DIR,
+            ORDERS_HEADER,
+            "o1,c1,yesterday,1",
+            "ordered_at",
+            "an ISO-8601 timestamp (timestamp)",
+            "'yesterday'",
+        ),
+        (
+            ORDERS,
+            ORDERS_DIR,
+            ORDERS_HEADER,
+            "o1,c1,2026-02-30,1",
+            "ordered_at",
+            "an ISO-8601 timestamp (timestamp)",
+            "'2026-02-30'",
+        ),
     ],
     ids=["nps-7.5", "nps-word", "nps-inf", "ordered_at-yesterday", "ordered_at-feb-30"],
 )
@@ -549,7 +581,9 @@ def test_garbage_parquet_is_an_input_error_naming_parquet_and_file(tmp_path):
 
 
 def test_truncated_parquet_is_an_input_error_naming_parquet_and_file(tmp_path):
-    table = pa.table({"order_id": ["o1"] * 50, "customer_id": ["c1"] * 50, "ordered_at": ["2026-03-01"] * 50, "amount": [1.0] * 50})
+    table = pa.table(
+        {"order_id": ["o1"] * 50, "customer_id": ["c1"] * 50, "ordered_at": ["2026-03-01"] * 50, "amount": [1.0] * 50}
+    )
     good = write_parquet(tmp_path, f"{ORDERS_DIR}/a.parquet", table)
     write(tmp_path, f"{ORDERS_DIR}/b.parquet", good.read_bytes()[: good.stat().st_size // 2])
 

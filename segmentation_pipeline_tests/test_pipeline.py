@@ -63,12 +63,17 @@ def test_quarantine_holds_exactly_the_planted_bad_rows(pipeline_run):
     layout, _, _, _ = pipeline_run
     planted = pd.read_csv(layout.root / "ground_truth" / "planted_errors.csv", dtype=str)
     found = []
-    for source, key in (("customers", "customer_id"), ("orders", "order_id"),
-                        ("survey_responses", "response_id"), ("usage_events", "event_id")):
+    for source, key in (
+        ("customers", "customer_id"),
+        ("orders", "order_id"),
+        ("survey_responses", "response_id"),
+        ("usage_events", "event_id"),
+    ):
         pattern = layout.quarantine / source / ("*.parquet" if source == "customers" else "*/*.parquet")
         quarantined = read(pattern)
-        found += [(source, row_id, reason) for row_id, reason in zip(quarantined[key], quarantined["reason"])]
-    assert sorted(found) == sorted(zip(planted["source"], planted["id"], planted["rule"]))
+        pairs = zip(quarantined[key], quarantined["reason"], strict=True)
+        found += [(source, row_id, reason) for row_id, reason in pairs]
+    assert sorted(found) == sorted(zip(planted["source"], planted["id"], planted["rule"], strict=True))
 
 
 def test_clean_plus_quarantined_rows_reconcile_with_landing_rows(pipeline_run):
@@ -104,8 +109,7 @@ def test_unusable_input_fails_with_a_message_naming_file_and_column(tmp_path, mo
     orders_file = sorted(tmp_path.glob("landing/crm/orders/*/orders.csv"))[0]
     frame = pd.read_csv(orders_file, dtype=str)
     frame.drop(columns="amount").to_csv(orders_file, index=False)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / ".dagster"))
-    (tmp_path / ".dagster").mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", "")  # unset: the instance goes under the data root
     assert main(["run", "--data-dir", str(tmp_path)]) == 1
     error = capsys.readouterr().err
     relative = orders_file.relative_to(tmp_path / "landing").as_posix()

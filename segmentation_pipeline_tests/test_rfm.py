@@ -86,7 +86,12 @@ def test_customers_without_a_purchase_get_no_score_and_their_own_segment():
     assert scored["f_score"].tolist()[:5] == [5, 4, 3, 2, 1]
     assert scored.loc[5, ["r_score", "f_score", "m_score"]].isna().all()
     assert scored["rfm_segment"].tolist() == [
-        "champions", "loyal customers", "need attention", "hibernating", "hibernating", NO_PURCHASES,
+        "champions",
+        "loyal customers",
+        "need attention",
+        "hibernating",
+        "hibernating",
+        NO_PURCHASES,
     ]
 
 
@@ -106,7 +111,9 @@ def test_default_segment_map_names_every_cell_exactly_once():
     grid = segment_grid(DEFAULT_SEGMENT_MAP)
     assert sorted(grid) == list(product(range(1, 6), range(1, 6)))
     for cell in grid:
-        owners = [name for name, blocks in DEFAULT_SEGMENT_MAP.items() for r, f in blocks if cell[0] in r and cell[1] in f]
+        owners = [
+            name for name, blocks in DEFAULT_SEGMENT_MAP.items() for r, f in blocks if cell[0] in r and cell[1] in f
+        ]
         assert owners == [grid[cell]]
     assert set(grid.values()) == set(DEFAULT_SEGMENT_MAP)
     assert grid[(5, 5)] == "champions" and grid[(1, 1)] == "hibernating" and grid[(1, 5)] == "can't lose them"

@@ -114,7 +114,9 @@ class Landing:
         c = self.customers.assign(_none="")
         created = pd.to_datetime(c["created_at"], utc=True, format="ISO8601")
         collect("customers", c, "customer_id", None, {
-            "missing_required_value": (c[["customer_id", "created_at", "email", "full_name", "country"]] == "").any(axis=1),
+            "missing_required_value": (
+                c[["customer_id", "created_at", "email", "full_name", "country"]] == ""
+            ).any(axis=1),
             "duplicate_key": c["customer_id"].duplicated(keep="first"),
             "malformed_email": ~c["email"].str.match(EMAIL),
             "timestamp_in_future": created >= pd.Timestamp(END + dt.timedelta(days=1), tz="UTC"),
@@ -341,7 +343,7 @@ def test_planted_errors_match_the_data(small):
 
     duplicates = small.planted[(small.planted["source"] == "orders") & (small.planted["rule"] == "duplicate_key")]
     same_day = later_day = 0
-    for day, order_id in zip(duplicates["date"], duplicates["id"]):
+    for day, order_id in zip(duplicates["date"], duplicates["id"], strict=True):
         rows = o[o["order_id"] == order_id]  # in folder order, then line order
         assert len(rows) == 2
         original, copy = rows.iloc[0], rows.iloc[1]
@@ -438,9 +440,7 @@ def test_personas_behave_differently(small):
     assert (created >= pd.Timestamp(END - dt.timedelta(days=45), tz="UTC")).all()
     assert o[o["persona"] == "recent_signups"].groupby("customer_id").size().max() <= 1
 
-    survey = small.survey[~small.survey["response_id"].isin(planted)].assign(
-        persona=lambda f: f["customer_id"].map(p)
-    )
+    survey = small.survey[~small.survey["response_id"].isin(planted)].assign(persona=lambda f: f["customer_id"].map(p))
     means = survey.groupby("persona")[["nps_i", "price_sensitivity_i"]].mean()
     assert means.loc["high_value_loyalists", "nps_i"] > 8.5 > 6 > means.loc["discount_occasional_buyers", "nps_i"]
     assert means.loc["discount_occasional_buyers", "price_sensitivity_i"] >= 4
@@ -496,7 +496,11 @@ def test_default_size_is_small_fast_and_realistic(tmp_path):
     _assert_order_skew(orders, planted)
     personas = pd.read_csv(tmp_path / "ground_truth" / "personas.csv").set_index("customer_id")["persona"]
     valid = orders[~orders["order_id"].isin(set(planted["id"]))]
-    last = pd.to_datetime(valid["ordered_at"], utc=True, format="ISO8601").groupby(valid["customer_id"].map(personas)).max()
+    last = (
+        pd.to_datetime(valid["ordered_at"], utc=True, format="ISO8601")
+        .groupby(valid["customer_id"].map(personas))
+        .max()
+    )
     cutoff = pd.Timestamp(END - dt.timedelta(days=170), tz="UTC")
     assert last["lapsed_customers"] < cutoff < last.drop("lapsed_customers").min()
     month = pd.to_datetime(valid["_date"]).dt.month.value_counts()

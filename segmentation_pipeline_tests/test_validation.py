@@ -333,7 +333,10 @@ def survey_row(response_id="r1", customer_id="c1", submitted_at="2026-03-01T09:0
         ({"csat": "6"}, "csat_out_of_range"),
         ({"price": "0"}, "price_sensitivity_out_of_range"),
         ({"price": "6"}, "price_sensitivity_out_of_range"),
-        ({"nps": "42", "csat": "9", "price": "-3"}, "nps_out_of_range, csat_out_of_range, price_sensitivity_out_of_range"),
+        (
+            {"nps": "42", "csat": "9", "price": "-3"},
+            "nps_out_of_range, csat_out_of_range, price_sensitivity_out_of_range",
+        ),
     ],
     ids=[
         "no-response-id",
@@ -479,7 +482,9 @@ def test_quarantined_usage_event_keeps_device_type_as_delivered(tmp_path):
 # customers
 
 
-def customer_row(customer_id="c1", created_at="2025-06-01T12:00:00Z", email="ann@example.com", name="Ann Lee", phone="+4912345"):
+def customer_row(
+    customer_id="c1", created_at="2025-06-01T12:00:00Z", email="ann@example.com", name="Ann Lee", phone="+4912345"
+):
     return f"{customer_id},{created_at},{email},{name},{phone}"
 
 

@@ -10,10 +10,24 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
-LOG_FEATURES = ("frequency", "monetary", "recency_days", "sessions", "active_days", "events_per_session", "mean_session_minutes")
+LOG_FEATURES = (
+    "frequency",
+    "monetary",
+    "recency_days",
+    "sessions",
+    "active_days",
+    "events_per_session",
+    "mean_session_minutes",
+)
 SHARE_FEATURES = (
-    "mobile_share", "desktop_share", "tablet_share",
-    "night_share", "morning_share", "afternoon_share", "evening_share", "weekend_share",
+    "mobile_share",
+    "desktop_share",
+    "tablet_share",
+    "night_share",
+    "morning_share",
+    "afternoon_share",
+    "evening_share",
+    "weekend_share",
 )
 SURVEY_FEATURES = ("nps", "price_sensitivity")
 CLUSTER_FEATURES = (*LOG_FEATURES, *SHARE_FEATURES, *SURVEY_FEATURES)
@@ -64,7 +78,12 @@ def feature_matrix(features: pd.DataFrame, settings: ClusterSettings) -> pd.Data
     """Model inputs with missing data made explicit: no purchase = recency at the cap, no usage = zero activity,
     no survey = the population median (and `has_survey` says so)."""
     matrix = pd.DataFrame(index=features.index)
-    recency = features["recency_days"].astype("float64").fillna(settings.recency_cap_days).clip(upper=settings.recency_cap_days)
+    recency = (
+        features["recency_days"]
+        .astype("float64")
+        .fillna(settings.recency_cap_days)
+        .clip(upper=settings.recency_cap_days)
+    )
     for name in LOG_FEATURES:
         values = recency if name == "recency_days" else features[name].astype("float64").fillna(0.0)
         matrix[name] = np.log1p(values.clip(lower=0))
@@ -154,7 +173,10 @@ def _describe(traits: list[tuple[str, str]], features: pd.DataFrame, members: np
     parts = []
     for feature, _ in traits:
         values = features[feature].astype("float64")
-        parts.append(f"{feature.replace('_', ' ')} {_format(values[members].mean(), feature)} vs {_format(values.mean(), feature)} overall")
+        parts.append(
+            f"{feature.replace('_', ' ')} {_format(values[members].mean(), feature)} "
+            f"vs {_format(values.mean(), feature)} overall"
+        )
     return "Stands out by " + "; ".join(parts) + "."
 
 

@@ -31,7 +31,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Source:
-    """One landing source. `landing_path` is relative to the data root; daily sources hold `date=YYYY-MM-DD/` folders."""
+    """One landing source. `landing_path` is relative to `landing/`; daily sources hold `date=YYYY-MM-DD/` folders."""
 
     name: str
     landing_path: str

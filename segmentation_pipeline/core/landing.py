@@ -80,7 +80,9 @@ def read_landing(landing_dir: Path, source: Source, day: date | None = None) -> 
         frames.append(frame)
         warnings.extend(file_warnings)
     frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame(source)
-    return LandingRead(frame=frame, files=[path.relative_to(landing_dir).as_posix() for path in files], warnings=warnings)
+    return LandingRead(
+        frame=frame, files=[path.relative_to(landing_dir).as_posix() for path in files], warnings=warnings
+    )
 
 
 def _read_raw(path: Path, relative: str) -> pd.DataFrame:
@@ -97,7 +99,8 @@ def _read_raw(path: Path, relative: str) -> pd.DataFrame:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise InputError(
-            f"{relative}: is not valid UTF-8 (byte 0x{data[error.start]:02x} on line {line}, byte offset {error.start}); "
+            f"{relative}: is not valid UTF-8 "
+            f"(byte 0x{data[error.start]:02x} on line {line}, byte offset {error.start}); "
             "re-export the file as UTF-8"
         ) from None
     try:
@@ -127,8 +130,12 @@ def _conform(raw: pd.DataFrame, source: Source, relative: str) -> tuple[pd.DataF
     if unknown:
         warnings.append(f"{relative}: unknown column(s) ignored: {', '.join(unknown)}")
     typed = pd.DataFrame(
-        {column.name: _cast(raw[column.name], column, relative) if column.name in raw.columns else _nulls(column, len(raw))
-         for column in source.columns}
+        {
+            column.name: _cast(raw[column.name], column, relative)
+            if column.name in raw.columns
+            else _nulls(column, len(raw))
+            for column in source.columns
+        }
     )
     typed["_source_file"] = pd.Series([relative] * len(raw), dtype="str")
     typed["_source_row"] = np.arange(1, len(raw) + 1, dtype="int64")

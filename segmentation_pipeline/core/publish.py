@@ -9,20 +9,35 @@ import pandas as pd
 from segmentation_pipeline.core.contract import PERSONAL_DATA_COLUMNS
 
 CUSTOMER_SEGMENTS_COLUMNS = (
-    "customer_id", "snapshot_date",
-    "recency_days", "frequency", "monetary", "purchase_days", "avg_order_value", "lifetime_spend",
-    "r_score", "f_score", "m_score", "rfm_segment",
-    "segment_id", "segment_name",
-    "lifecycle_stage", "primary_device", "preferred_time_of_day", "country", "acquisition_channel",
-    "marketing_opt_in", "has_survey", "nps_group",
+    "customer_id",
+    "snapshot_date",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "purchase_days",
+    "avg_order_value",
+    "lifetime_spend",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "segment_id",
+    "segment_name",
+    "lifecycle_stage",
+    "primary_device",
+    "preferred_time_of_day",
+    "country",
+    "acquisition_channel",
+    "marketing_opt_in",
+    "has_survey",
+    "nps_group",
 )
 
 
 def customer_segments(features: pd.DataFrame, rfm_scores: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     """One row per customer of the snapshot: raw RFM values, scores, the RFM segment and the behavioural segment."""
-    table = (
-        features.merge(rfm_scores, on="customer_id", how="left", validate="one_to_one")
-        .merge(assignments, on="customer_id", how="left", validate="one_to_one")
+    table = features.merge(rfm_scores, on="customer_id", how="left", validate="one_to_one").merge(
+        assignments, on="customer_id", how="left", validate="one_to_one"
     )
     missing = len(features) - table["segment_id"].notna().sum()
     if missing or len(table) != len(features):
@@ -31,7 +46,9 @@ def customer_segments(features: pd.DataFrame, rfm_scores: pd.DataFrame, assignme
 
 
 def segment_profiles(profiles: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
-    return without_personal_data(profiles.assign(snapshot_date=snapshot_date).sort_values("segment_id", ignore_index=True))
+    return without_personal_data(
+        profiles.assign(snapshot_date=snapshot_date).sort_values("segment_id", ignore_index=True)
+    )
 
 
 def without_personal_data(table: pd.DataFrame) -> pd.DataFrame:

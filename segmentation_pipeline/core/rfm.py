@@ -128,7 +128,9 @@ def segment_grid(segment_map: dict[str, list[tuple[tuple[int, ...], tuple[int, .
         for r_scores, f_scores in blocks:
             for cell in product(r_scores, f_scores):
                 if cell not in grid:
-                    raise ValueError(f"RFM segment map: segment {name!r} names cell R={cell[0]} F={cell[1]} outside 1-5")
+                    raise ValueError(
+                        f"RFM segment map: segment {name!r} names cell R={cell[0]} F={cell[1]} outside 1-5"
+                    )
                 grid[cell].append(name)
     unnamed = [cell for cell, names in grid.items() if not names]
     overlapping = {cell: names for cell, names in grid.items() if len(names) > 1}
@@ -148,7 +150,7 @@ def score_customers(features: pd.DataFrame, segment_map=DEFAULT_SEGMENT_MAP) -> 
     scored = pd.DataFrame({"customer_id": features["customer_id"]})
     for cuts in cut_points:
         scored[cuts.metric.score_column] = cuts.score(features[cuts.metric.value_column]).where(buyers, pd.NA)
-    cells = zip(scored["r_score"], scored["f_score"])
+    cells = zip(scored["r_score"], scored["f_score"], strict=True)
     scored["rfm_segment"] = pd.Series(
         [NO_PURCHASES if pd.isna(r) else grid[(int(r), int(f))] for r, f in cells], index=scored.index, dtype="str"
     )

@@ -108,7 +108,16 @@ CONTACTS = ("email", "sms", "phone", "app_push", "none")
 INCOME_BANDS = ("low", "lower_middle", "upper_middle", "high")
 ACQUISITION = ("organic_search", "paid_search", "social", "referral", "email", "affiliate", "direct")
 COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-1000", "1000+")
-INDUSTRIES = ("retail", "manufacturing", "it_services", "healthcare", "education", "finance", "hospitality", "logistics")
+INDUSTRIES = (
+    "retail",
+    "manufacturing",
+    "it_services",
+    "healthcare",
+    "education",
+    "finance",
+    "hospitality",
+    "logistics",
+)
 BAD_DEVICES = ("smart_tv", "smart_watch", "console")
 
 # Shares of the rows of a source that get each planted rule (at least one when the source has >= 10 rows).
@@ -305,14 +314,16 @@ _COUNTRIES = (
     ("PL", 0.06, "+48", "EUR",
      ("Zuzanna", "Julia", "Maja", "Anna", "Katarzyna", "Agnieszka"),
      ("Jakub", "Jan", "Piotr", "Tomasz", "Krzysztof", "Paweł"),
-     ("Nowak", "Kowalczyk", "Wójcik", "Kamiński", "Lewandowski", "Zieliński", "Szymański", "Woźniak", "Mazur", "Krawczyk"),
+     ("Nowak", "Kowalczyk", "Wójcik", "Kamiński", "Lewandowski",
+      "Zieliński", "Szymański", "Woźniak", "Mazur", "Krawczyk"),
      ("wp.pl", "onet.pl", "o2.pl"),
      (("Warsaw", "Masovia"), ("Kraków", "Lesser Poland"), ("Wrocław", "Lower Silesia"), ("Gdańsk", "Pomerania"),
       ("Poznań", "Greater Poland"), ("Łódź", "Łódź"))),
     ("SE", 0.05, "+46", "EUR",
      ("Alice", "Maja", "Elsa", "Astrid", "Ebba", "Karin"),
      ("William", "Oscar", "Lucas", "Erik", "Johan", "Anders"),
-     ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson", "Svensson", "Gustafsson"),
+     ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson",
+      "Larsson", "Olsson", "Persson", "Svensson", "Gustafsson"),
      ("telia.com", "bredband.net", "spray.se"),
      (("Stockholm", "Stockholm"), ("Gothenburg", "Västra Götaland"), ("Malmö", "Skåne"), ("Uppsala", "Uppsala"),
       ("Västerås", "Västmanland"))),
@@ -475,9 +486,7 @@ def generate_landing_zone(
             source: {rule: int(counts.get((source, rule), 0)) for rule in rules}
             for source, rules in PLANTED_RULES.items()
         },
-        "personas": {
-            p.name: int((crm["personas"]["persona"] == p.name).sum()) for p in PERSONAS
-        },
+        "personas": {p.name: int((crm["personas"]["persona"] == p.name).sum()) for p in PERSONAS},
     }
 
 
@@ -837,8 +846,13 @@ def _orders(ctx: _Context, crm: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         {
             "source": "orders",
             "date": np.concatenate(
-                [date_of(day[same_idx]), date_of(new_day), date_of(day[is_unknown]), date_of(day[neg_idx]),
-                 date_of(day[out_idx])]  # fmt: skip
+                [
+                    date_of(day[same_idx]),
+                    date_of(new_day),
+                    date_of(day[is_unknown]),
+                    date_of(day[neg_idx]),
+                    date_of(day[out_idx]),
+                ]  # fmt: skip
             ),
             "id": np.concatenate(
                 [order_id[same_idx], order_id[later_idx], order_id[is_unknown], order_id[neg_idx], order_id[out_idx]]
@@ -1009,9 +1023,7 @@ def _day_bounds(day: np.ndarray, n_days_total: int) -> tuple[np.ndarray, np.ndar
     return present, bounds
 
 
-def _write_daily_csv(
-    folder: Path, filename: str, frame: pd.DataFrame, columns: tuple[str, ...], start: dt.date
-) -> int:
+def _write_daily_csv(folder: Path, filename: str, frame: pd.DataFrame, columns: tuple[str, ...], start: dt.date) -> int:
     if frame.empty:
         return 0
     # the generated values contain no quotes, commas or newlines, so one render split by line is exact

@@ -1,4 +1,4 @@
-"""Row-level validation rules: every input row ends either in the clean data or in quarantine, with the rules it broke."""
+"""Row-level validation rules: every input row ends in the clean data or in quarantine, with the rules it broke."""
 
 from __future__ import annotations
 
@@ -168,7 +168,9 @@ def validate(frame: pd.DataFrame, source: Source, context: RuleContext, run_id: 
     quarantine = quarantine.reset_index(drop=True)
     outcome = ValidationOutcome(clean, quarantine, {name: int(failures[name].sum()) for name in failures.columns})
     if outcome.rows_in != len(frame):
-        raise AssertionError(f"{source.name}: {len(clean)} clean + {len(quarantine)} quarantined != {len(frame)} rows in")
+        raise AssertionError(
+            f"{source.name}: {len(clean)} clean + {len(quarantine)} quarantined != {len(frame)} rows in"
+        )
     return outcome
 
 

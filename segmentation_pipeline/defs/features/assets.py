@@ -35,7 +35,9 @@ def _write_frame(frame: pd.DataFrame, path) -> None:
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="One row per customer known at the end of the snapshot day: value, behaviour, survey, CRM, lifecycle.",
 )
-def customer_features(context: dg.AssetExecutionContext, config: FeatureConfig, data_root: DataRoot) -> dg.MaterializeResult:
+def customer_features(
+    context: dg.AssetExecutionContext, config: FeatureConfig, data_root: DataRoot
+) -> dg.MaterializeResult:
     layout = data_root.layout
     settings = FeatureSettings(**config.model_dump())
     rows = 0

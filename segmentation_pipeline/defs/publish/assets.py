@@ -1,4 +1,4 @@
-"""Publish: the Parquet tables BI reads, one `snapshot_date=YYYY-MM-DD/` folder per snapshot, each file swapped in whole."""
+"""Publish: the Parquet tables BI reads, one `snapshot_date=YYYY-MM-DD/` folder per snapshot, each file swapped in."""
 
 import dagster as dg
 import pyarrow as pa
@@ -10,7 +10,9 @@ from segmentation_pipeline.defs.partitions import daily_partitions, partition_da
 from segmentation_pipeline.defs.resources import DataRoot
 
 PUBLISHED_TABLES = {
-    "customer_segments": "One row per customer: RFM values, scores and segment, behavioural segment, lifecycle, no personal data.",
+    "customer_segments": (
+        "One row per customer: RFM values, scores and segment, behavioural segment, lifecycle; no personal data."
+    ),
     "segment_profiles": "One row per behavioural segment: name, description, size, share, revenue share, key metrics.",
     "rfm_cut_points": "The value range behind every R, F and M score of the snapshot, to reproduce any score.",
 }
@@ -33,18 +35,25 @@ PUBLISHED_TABLES = {
 def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot):
     layout = data_root.layout
     for day in partition_days(context):
-        def read(table):
-            return pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas()
-
+        features, rfm, assignments, profiles, cut_points = (
+            pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas()
+            for table in (
+                "customer_features",
+                "rfm_scores",
+                "segment_assignments",
+                "segment_profiles",
+                "rfm_cut_points",
+            )
+        )
         tables = {
-            "customer_segments": publish.customer_segments(
-                read("customer_features"), read("rfm_scores"), read("segment_assignments")
-            ),
-            "segment_profiles": publish.segment_profiles(read("segment_profiles"), day),
-            "rfm_cut_points": read("rfm_cut_points"),
+            "customer_segments": publish.customer_segments(features, rfm, assignments),
+            "segment_profiles": publish.segment_profiles(profiles, day),
+            "rfm_cut_points": cut_points,
         }
         for table, frame in tables.items():
-            write_parquet_atomically(pa.Table.from_pandas(frame, preserve_index=False), layout.published_table(table, day))
+            write_parquet_atomically(
+                pa.Table.from_pandas(frame, preserve_index=False), layout.published_table(table, day)
+            )
     for table, frame in tables.items():
         yield dg.MaterializeResult(
             asset_key=["published", table],

@@ -26,13 +26,18 @@ class SegmentConfig(dg.Config):
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="Each customer's behavioural segment (id and generated name) and a profile per segment.",
 )
-def behavioural_segments(context: dg.AssetExecutionContext, config: SegmentConfig, data_root: DataRoot) -> dg.MaterializeResult:
+def behavioural_segments(
+    context: dg.AssetExecutionContext, config: SegmentConfig, data_root: DataRoot
+) -> dg.MaterializeResult:
     layout = data_root.layout
     settings = ClusterSettings(**config.model_dump())
     for day in partition_days(context):
         features = pq.read_table(layout.snapshot_table(layout.warehouse, "customer_features", day)).to_pandas()
         segmentation = segment_customers(features, settings)
-        for table, frame in (("segment_assignments", segmentation.assignments), ("segment_profiles", segmentation.profiles)):
+        for table, frame in (
+            ("segment_assignments", segmentation.assignments),
+            ("segment_profiles", segmentation.profiles),
+        ):
             write_parquet_atomically(
                 pa.Table.from_pandas(frame, preserve_index=False), layout.snapshot_table(layout.warehouse, table, day)
             )
@@ -42,7 +47,9 @@ def behavioural_segments(context: dg.AssetExecutionContext, config: SegmentConfi
             "k": segmentation.k,
             "silhouette_by_k": dg.MetadataValue.md("| k | silhouette |\n| --- | --- |\n" + silhouettes),
             "segments": dg.MetadataValue.md(
-                segmentation.profiles[["segment_id", "segment_name", "customers", "share", "description"]].to_markdown(index=False)
+                segmentation.profiles[["segment_id", "segment_name", "customers", "share", "description"]].to_markdown(
+                    index=False
+                )
             ),
         }
     )
