@@ -1,3 +1,4 @@
+import json
 from itertools import product
 
 import numpy as np
@@ -8,8 +9,10 @@ from segmentation_pipeline.core.rfm import (
     DEFAULT_SEGMENT_MAP,
     METRICS,
     NO_PURCHASES,
+    cut_points_from_table,
     cut_points_table,
     fit_cut_points,
+    load_segment_map,
     score_customers,
     segment_grid,
 )
@@ -109,18 +112,76 @@ def test_cut_points_table_gives_the_value_range_of_each_score():
 
 def test_default_segment_map_names_every_cell_exactly_once():
     grid = segment_grid(DEFAULT_SEGMENT_MAP)
-    assert sorted(grid) == list(product(range(1, 6), range(1, 6)))
-    for cell in grid:
+    assert sorted(grid) == list(product(range(1, 6), range(1, 6), range(1, 6)))
+    for r, f, m in grid:
         owners = [
-            name for name, blocks in DEFAULT_SEGMENT_MAP.items() for r, f in blocks if cell[0] in r and cell[1] in f
+            name
+            for name, blocks in DEFAULT_SEGMENT_MAP.items()
+            for block in blocks
+            if r in block["r"] and f in block["f"] and m in block.get("m", range(1, 6))
         ]
-        assert owners == [grid[cell]]
+        assert owners == [grid[(r, f, m)]]
     assert set(grid.values()) == set(DEFAULT_SEGMENT_MAP)
-    assert grid[(5, 5)] == "champions" and grid[(1, 1)] == "hibernating" and grid[(1, 5)] == "can't lose them"
+    assert grid[(5, 5, 1)] == "champions" and grid[(1, 1, 5)] == "hibernating" and grid[(1, 5, 3)] == "can't lose them"
 
 
 def test_incomplete_or_overlapping_segment_maps_are_rejected():
-    with pytest.raises(ValueError, match=r"unnamed cells \(R, F\): \[\(5, 5\)\]"):
-        segment_grid({"everyone": [((1, 2, 3, 4), (1, 2, 3, 4, 5)), ((5,), (1, 2, 3, 4))]})
+    with pytest.raises(ValueError, match=r"unnamed cells \(R, F, M\): \[\(5, 5, 1\), \(5, 5, 2\)"):
+        segment_grid({"everyone": [{"r": [1, 2, 3, 4], "f": [1, 2, 3, 4, 5]}, {"r": [5], "f": [1, 2, 3, 4]}]})
     with pytest.raises(ValueError, match="cells named twice"):
-        segment_grid({"a": [((1, 2, 3, 4, 5), (1, 2, 3, 4, 5))], "b": [((1,), (1,))]})
+        segment_grid({"a": [{"r": [1, 2, 3, 4, 5], "f": [1, 2, 3, 4, 5]}], "b": [{"r": [1], "f": [1], "m": [5]}]})
+    with pytest.raises(ValueError, match="segment 'a' names R=6 F=1 M=1, outside 1-5"):
+        segment_grid({"a": [{"r": [6], "f": [1], "m": [1]}]})
+    with pytest.raises(ValueError, match="use keys r, f and optionally m"):
+        segment_grid({"a": [{"recency": [1]}]})
+
+
+def test_a_map_may_split_cells_by_monetary_score(tmp_path):
+    by_spend = {
+        **{name: blocks for name, blocks in DEFAULT_SEGMENT_MAP.items() if name != "champions"},
+        "champions": [{"r": [5], "f": [4, 5], "m": [3, 4, 5]}],
+        "frequent small spenders": [{"r": [5], "f": [4, 5], "m": [1, 2]}],
+    }
+    path = tmp_path / "segments.json"
+    path.write_text(json.dumps(by_spend))
+    features = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C", "D", "E"],
+            "has_orders": True,
+            "recency_days": [1, 1, 50, 100, 200],
+            "frequency": [9, 9, 3, 2, 1],
+            "monetary": [10.0, 900.0, 300.0, 200.0, 100.0],
+        }
+    )
+    scored, _ = score_customers(features, load_segment_map(path))
+    assert scored.set_index("customer_id").loc[["A", "B"], "rfm_segment"].tolist() == [
+        "frequent small spenders",
+        "champions",
+    ]
+
+
+def test_a_map_file_that_is_not_json_gives_a_clear_error(tmp_path):
+    path = tmp_path / "segments.json"
+    path.write_text("champions: r=5")
+    with pytest.raises(ValueError, match=f"RFM segment map {path}: cannot be read as JSON"):
+        load_segment_map(path)
+
+
+def test_frozen_cut_points_score_a_new_population_with_the_reference_thresholds():
+    reference = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(10)],
+            "has_orders": True,
+            "recency_days": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            "frequency": [1, 1, 1, 2, 2, 3, 4, 5, 6, 7],
+            "monetary": [10.0, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+        }
+    )
+    scored, cut_points = score_customers(reference)
+    frozen = cut_points_from_table(cut_points_table(cut_points, reference))
+    rescored, _ = score_customers(reference, cut_points=frozen)
+    pd.testing.assert_frame_equal(rescored, scored)
+    # a month later everyone spends twice as much: with frozen cut points the scores say so
+    later = reference.assign(monetary=reference["monetary"] * 2)
+    assert score_customers(later, cut_points=frozen)[0]["m_score"].tolist() == [1, 2, 3, 4, 5, 5, 5, 5, 5, 5]
+    assert score_customers(later)[0]["m_score"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]

@@ -10,15 +10,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
-LOG_FEATURES = (
-    "frequency",
-    "monetary",
-    "recency_days",
-    "sessions",
-    "active_days",
-    "events_per_session",
-    "mean_session_minutes",
-)
+# Value, recency, tenure and engagement (log-transformed: they are heavily skewed) plus how and when customers use
+# the product. Survey answers are left out: most customers never answer, and imputed answers blur the segments.
+LOG_FEATURES = ("frequency", "avg_order_value", "recency_days", "sessions", "mean_session_minutes", "tenure_days")
 SHARE_FEATURES = (
     "mobile_share",
     "desktop_share",
@@ -29,18 +23,16 @@ SHARE_FEATURES = (
     "evening_share",
     "weekend_share",
 )
-SURVEY_FEATURES = ("nps", "price_sensitivity")
-CLUSTER_FEATURES = (*LOG_FEATURES, *SHARE_FEATURES, *SURVEY_FEATURES)
+CLUSTER_FEATURES = (*LOG_FEATURES, *SHARE_FEATURES)
 
 # (phrase when the segment is above the population, phrase when below); None means "not worth saying".
 TRAIT_PHRASES: dict[str, tuple[str | None, str | None]] = {
-    "monetary": ("high-spend", "low-spend"),
     "frequency": ("frequent", "infrequent"),
+    "avg_order_value": ("big-basket", "small-basket"),
     "recency_days": ("lapsed", "recent"),
     "sessions": ("highly engaged", "low-engagement"),
-    "active_days": ("daily active", "rarely active"),
-    "events_per_session": ("deep-browsing", None),
     "mean_session_minutes": ("long-session", "short-session"),
+    "tenure_days": ("long-standing", "newly joined"),
     "mobile_share": ("mobile", None),
     "desktop_share": ("desktop", None),
     "tablet_share": ("tablet", None),
@@ -49,8 +41,6 @@ TRAIT_PHRASES: dict[str, tuple[str | None, str | None]] = {
     "afternoon_share": ("afternoon", None),
     "evening_share": ("evening", None),
     "weekend_share": ("weekend", "weekday"),
-    "nps": ("promoter", "detractor"),
-    "price_sensitivity": ("price-sensitive", "price-insensitive"),
 }
 MIN_TRAIT_STRENGTH = 0.5
 TRAITS_IN_NAME = 3
@@ -75,8 +65,8 @@ class Segmentation:
 
 
 def feature_matrix(features: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
-    """Model inputs with missing data made explicit: no purchase = recency at the cap, no usage = zero activity,
-    no survey = the population median (and `has_survey` says so)."""
+    """Model inputs with missing data made explicit: no purchase = recency at the cap and no spend, no usage = zero
+    activity and zero shares."""
     matrix = pd.DataFrame(index=features.index)
     recency = (
         features["recency_days"]
@@ -89,10 +79,6 @@ def feature_matrix(features: pd.DataFrame, settings: ClusterSettings) -> pd.Data
         matrix[name] = np.log1p(values.clip(lower=0))
     for name in SHARE_FEATURES:
         matrix[name] = features[name].astype("float64").fillna(0.0)
-    for name in SURVEY_FEATURES:
-        values = features[name].astype("float64")
-        matrix[name] = values.fillna(values.median() if values.notna().any() else 0.0)
-    matrix["has_survey"] = features["has_survey"].astype("float64")
     return matrix
 
 

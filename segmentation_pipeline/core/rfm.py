@@ -10,8 +10,10 @@ Row order never matters: only values and their counts do.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from itertools import product
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,18 +36,20 @@ METRICS = (
     Metric("m_score", "monetary", higher_is_better=True),
 )
 
-# The 10-segment partition of the R x F grid (shared notes); every cell belongs to exactly one segment.
-DEFAULT_SEGMENT_MAP: dict[str, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {
-    "hibernating": [((1, 2), (1, 2))],
-    "at risk": [((1, 2), (3, 4))],
-    "can't lose them": [((1, 2), (5,))],
-    "about to sleep": [((3,), (1, 2))],
-    "need attention": [((3,), (3,))],
-    "loyal customers": [((3, 4), (4, 5))],
-    "promising": [((4,), (1,))],
-    "new customers": [((5,), (1,))],
-    "potential loyalists": [((4, 5), (2, 3))],
-    "champions": [((5,), (4, 5))],
+# The 10-segment partition of the R x F grid (shared notes); every cell belongs to exactly one segment. A block
+# names the R, F and (optionally) M scores it covers; a block without "m" covers every M score.
+SegmentMap = dict[str, list[dict[str, list[int]]]]
+DEFAULT_SEGMENT_MAP: SegmentMap = {
+    "hibernating": [{"r": [1, 2], "f": [1, 2]}],
+    "at risk": [{"r": [1, 2], "f": [3, 4]}],
+    "can't lose them": [{"r": [1, 2], "f": [5]}],
+    "about to sleep": [{"r": [3], "f": [1, 2]}],
+    "need attention": [{"r": [3], "f": [3]}],
+    "loyal customers": [{"r": [3, 4], "f": [4, 5]}],
+    "promising": [{"r": [4], "f": [1]}],
+    "new customers": [{"r": [5], "f": [1]}],
+    "potential loyalists": [{"r": [4, 5], "f": [2, 3]}],
+    "champions": [{"r": [5], "f": [4, 5]}],
 }
 
 
@@ -61,6 +65,19 @@ class CutPoints:
         goodness = _goodness(values.to_numpy(dtype="float64"), self.metric)
         groups = np.searchsorted(self.thresholds, goodness, side="left")
         return pd.Series(self.group_scores[groups], index=values.index, dtype="Int64")
+
+
+def cut_points_from_table(table: pd.DataFrame) -> list[CutPoints]:
+    """Rebuild the cut points published in an `rfm_cut_points` table, to score another snapshot with them."""
+    cut_points = []
+    for metric in METRICS:
+        rows = table[table["metric"] == metric.value_column].sort_values("score")
+        if rows.empty:
+            raise ValueError(f"rfm_cut_points has no rows for {metric.value_column}")
+        # the upper end of each group in goodness space: the largest value, or the smallest when lower is better
+        ends = rows["max_value"] if metric.higher_is_better else -rows["min_value"]
+        cut_points.append(CutPoints(metric, ends.to_numpy(dtype="float64")[:-1], rows["score"].to_numpy()))
+    return cut_points
 
 
 def fit_cut_points(values: pd.Series, metric: Metric) -> CutPoints:
@@ -121,37 +138,60 @@ def cut_points_table(cut_points: list[CutPoints], features: pd.DataFrame) -> pd.
     return pd.DataFrame(rows, columns=["metric", "score", "min_value", "max_value", "customers"])
 
 
-def segment_grid(segment_map: dict[str, list[tuple[tuple[int, ...], tuple[int, ...]]]]) -> dict[tuple[int, int], str]:
-    """(r, f) -> segment name; raises if the map leaves a cell unnamed or names one cell twice."""
-    grid: dict[tuple[int, int], list[str]] = {cell: [] for cell in product(SCORES, SCORES)}
+def load_segment_map(path: Path) -> SegmentMap:
+    """A segment map from a JSON file shaped like DEFAULT_SEGMENT_MAP; validated by `segment_grid`."""
+    try:
+        segment_map = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"RFM segment map {path}: cannot be read as JSON ({error})") from None
+    segment_grid(segment_map)
+    return segment_map
+
+
+def segment_grid(segment_map: SegmentMap) -> dict[tuple[int, int, int], str]:
+    """(r, f, m) -> segment name; raises if the map leaves a cell unnamed or names one cell twice."""
+    grid: dict[tuple[int, int, int], list[str]] = {cell: [] for cell in product(SCORES, SCORES, SCORES)}
     for name, blocks in segment_map.items():
-        for r_scores, f_scores in blocks:
-            for cell in product(r_scores, f_scores):
+        for block in blocks:
+            unknown = set(block) - {"r", "f", "m"}
+            if unknown or not {"r", "f"} <= set(block):
+                raise ValueError(
+                    f"RFM segment map: segment {name!r} has a block {block}; use keys r, f and optionally m"
+                )
+            for cell in product(block["r"], block["f"], block.get("m", SCORES)):
                 if cell not in grid:
                     raise ValueError(
-                        f"RFM segment map: segment {name!r} names cell R={cell[0]} F={cell[1]} outside 1-5"
+                        f"RFM segment map: segment {name!r} names R={cell[0]} F={cell[1]} M={cell[2]}, outside 1-5"
                     )
                 grid[cell].append(name)
     unnamed = [cell for cell, names in grid.items() if not names]
     overlapping = {cell: names for cell, names in grid.items() if len(names) > 1}
     if unnamed or overlapping:
         raise ValueError(
-            "RFM segment map must name every R x F cell exactly once; "
-            f"unnamed cells (R, F): {unnamed}; cells named twice: {overlapping}"
+            "RFM segment map must name every R x F x M cell exactly once; "
+            f"unnamed cells (R, F, M): {unnamed[:10]}{' ...' if len(unnamed) > 10 else ''}; "
+            f"cells named twice: {dict(list(overlapping.items())[:10])}"
         )
     return {cell: names[0] for cell, names in grid.items()}
 
 
-def score_customers(features: pd.DataFrame, segment_map=DEFAULT_SEGMENT_MAP) -> tuple[pd.DataFrame, list[CutPoints]]:
-    """R, F, M scores and segment for customers with a completed order; the rest get `no purchases` and no score."""
+def score_customers(
+    features: pd.DataFrame, segment_map: SegmentMap = DEFAULT_SEGMENT_MAP, cut_points: list[CutPoints] | None = None
+) -> tuple[pd.DataFrame, list[CutPoints]]:
+    """R, F, M scores and segment for customers with a completed order; the rest get `no purchases` and no score.
+
+    Cut points are fitted on this population unless given (frozen from a reference snapshot)."""
     grid = segment_grid(segment_map)
     buyers = features["has_orders"].astype(bool)
-    cut_points = [fit_cut_points(features.loc[buyers, metric.value_column], metric) for metric in METRICS]
+    if cut_points is None:
+        cut_points = [fit_cut_points(features.loc[buyers, metric.value_column], metric) for metric in METRICS]
     scored = pd.DataFrame({"customer_id": features["customer_id"]})
     for cuts in cut_points:
         scored[cuts.metric.score_column] = cuts.score(features[cuts.metric.value_column]).where(buyers, pd.NA)
-    cells = zip(scored["r_score"], scored["f_score"], strict=True)
+    cells = zip(scored["r_score"], scored["f_score"], scored["m_score"], strict=True)
     scored["rfm_segment"] = pd.Series(
-        [NO_PURCHASES if pd.isna(r) else grid[(int(r), int(f))] for r, f in cells], index=scored.index, dtype="str"
+        [NO_PURCHASES if pd.isna(r) else grid[(int(r), int(f), int(m))] for r, f, m in cells],
+        index=scored.index,
+        dtype="str",
     )
     return scored, cut_points

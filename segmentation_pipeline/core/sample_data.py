@@ -186,9 +186,9 @@ PERSONAS: tuple[Persona, ...] = (
         opt_in_p=0.55, age_range=(18, 38), b2b_p=0.03,
     ),
     Persona(
-        "desktop_weekend_browsers", 0.17, 0.12, order_rate=0.0035, order_shape=3.0, amount_mu=4.2, amount_sigma=0.5,
+        "desktop_weekend_browsers", 0.17, 0.12, order_rate=0.004, order_shape=3.0, amount_mu=4.2, amount_sigma=0.5,
         channel_p=(0.85, 0.05, 0.1), category_p=(0.2, 0.08, 0.3, 0.04, 0.1, 0.03, 0.25),
-        usage_p=0.97, session_rate=0.035, events_per_session=8.0, duration_median_s=80, think_mean_s=110,
+        usage_p=0.99, session_rate=0.06, events_per_session=6.0, duration_median_s=80, think_mean_s=110,
         device_p=(0.88, 0.08, 0.04), hour_peak=15.0, hour_width=2.2, weekday_w=(0.3, 0.3, 0.3, 0.3, 0.5, 2.6, 2.4),
         feature_p=(0.2, 0.36, 0.05, 0.02, 0.1, 0.15, 0.02, 0.03, 0.07),
         survey_p=0.2, extra_responses=0.2, nps_mean=7.0, nps_sd=1.5, csat_mean=3.8, price_mean=3.0,
@@ -199,7 +199,7 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(
         "high_value_loyalists", 0.12, 0.05, order_rate=0.055, order_shape=3.0, amount_mu=5.1, amount_sigma=0.45,
         channel_p=(0.5, 0.35, 0.15), category_p=(0.25, 0.2, 0.2, 0.12, 0.1, 0.08, 0.05),
-        usage_p=0.92, session_rate=0.06, events_per_session=5.0, duration_median_s=40, think_mean_s=50,
+        usage_p=0.98, session_rate=0.08, events_per_session=4.0, duration_median_s=40, think_mean_s=50,
         device_p=(0.48, 0.44, 0.08), hour_peak=12.5, hour_width=3.5, weekday_w=(1.1, 1.05, 1.05, 1.05, 1.0, 0.85, 0.9),
         feature_p=(0.15, 0.18, 0.2, 0.16, 0.05, 0.05, 0.04, 0.05, 0.12),
         survey_p=0.45, extra_responses=0.6, nps_mean=9.3, nps_sd=0.6, csat_mean=4.6, price_mean=1.5,
@@ -208,9 +208,9 @@ PERSONAS: tuple[Persona, ...] = (
         opt_in_p=0.7, age_range=(32, 66), b2b_p=0.18,
     ),
     Persona(
-        "discount_occasional_buyers", 0.20, 0.18, order_rate=0.0035, order_shape=4.0, amount_mu=3.0,
+        "discount_occasional_buyers", 0.20, 0.18, order_rate=0.005, order_shape=4.0, amount_mu=3.0,
         amount_sigma=0.45, channel_p=(0.55, 0.35, 0.1), category_p=(0.1, 0.25, 0.1, 0.15, 0.1, 0.25, 0.05),
-        usage_p=0.55, session_rate=0.015, events_per_session=3.0, duration_median_s=25, think_mean_s=40,
+        usage_p=0.98, session_rate=0.07, events_per_session=3.0, duration_median_s=25, think_mean_s=40,
         device_p=(0.35, 0.6, 0.05), hour_peak=13.0, hour_width=4.5, weekday_w=(1.2, 1.0, 1.0, 1.0, 1.0, 0.9, 0.9),
         feature_p=(0.3, 0.3, 0.12, 0.04, 0.12, 0.05, 0.02, 0.02, 0.03),
         survey_p=0.3, extra_responses=0.2, nps_mean=4.2, nps_sd=1.7, csat_mean=2.9, price_mean=4.6,
@@ -241,9 +241,9 @@ PERSONAS: tuple[Persona, ...] = (
         opt_in_p=0.6, age_range=(18, 55), b2b_p=0.08,
     ),
     Persona(
-        "tablet_night_readers", 0.10, 0.10, order_rate=0.0045, order_shape=2.0, amount_mu=3.5, amount_sigma=0.45,
+        "tablet_night_readers", 0.10, 0.10, order_rate=0.005, order_shape=2.0, amount_mu=3.5, amount_sigma=0.45,
         channel_p=(0.3, 0.65, 0.05), category_p=(0.08, 0.07, 0.12, 0.08, 0.03, 0.02, 0.6),
-        usage_p=0.95, session_rate=0.05, events_per_session=5.0, duration_median_s=70, think_mean_s=80,
+        usage_p=0.99, session_rate=0.07, events_per_session=5.0, duration_median_s=70, think_mean_s=80,
         device_p=(0.06, 0.08, 0.86), hour_peak=23.5, hour_width=1.5, weekday_w=FLAT_WEEK,
         feature_p=(0.08, 0.44, 0.04, 0.02, 0.06, 0.31, 0.01, 0.02, 0.02),
         survey_p=0.25, extra_responses=0.2, nps_mean=7.6, nps_sd=1.2, csat_mean=4.0, price_mean=2.7,
@@ -931,7 +931,7 @@ def _events(ctx: _Context, crm: dict) -> tuple[dict, pd.DataFrame]:
     active = hi - lo + 1
 
     uses = rng.random(n) < np.array([p.usage_p for p in PERSONAS])[persona]
-    mult = rng.gamma(2.0, 0.5, n)
+    mult = rng.gamma(4.0, 0.25, n)
     n_sess = np.where(uses, rng.poisson(np.array([p.session_rate for p in PERSONAS])[persona] * active * mult), 0)
     scust = np.repeat(np.arange(n), n_sess)
     sp = persona[scust]

@@ -1,12 +1,21 @@
 """Features and RFM: per-customer features and R/F/M scores for each snapshot date."""
 
+from datetime import date
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.features import FeatureSettings, compute_features
-from segmentation_pipeline.core.rfm import cut_points_table, score_customers
+from segmentation_pipeline.core.rfm import (
+    DEFAULT_SEGMENT_MAP,
+    cut_points_from_table,
+    cut_points_table,
+    load_segment_map,
+    score_customers,
+)
 from segmentation_pipeline.core.storage import write_parquet_atomically
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot
@@ -21,6 +30,14 @@ class FeatureConfig(dg.Config):
     active_days: int = 90
     at_risk_days: int = 180
     lapsed_days: int = 365
+
+
+class RfmConfig(dg.Config):
+    segment_map_file: str = ""
+    """JSON file mapping segment names to R/F(/M) score blocks; empty = the built-in 10-segment R x F map."""
+    freeze_cut_points_from: str = ""
+    """Snapshot date (YYYY-MM-DD) whose cut points score every snapshot, so a score keeps meaning the same spend
+    level across months; empty = fit cut points on each snapshot's own customers."""
 
 
 def _write_frame(frame: pd.DataFrame, path) -> None:
@@ -56,14 +73,25 @@ def customer_features(
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="R, F, M scores 1-5 from tie-safe cut points on the snapshot's buyers, and the named RFM segment.",
 )
-def rfm_scores(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
+def rfm_scores(context: dg.AssetExecutionContext, config: RfmConfig, data_root: DataRoot) -> dg.MaterializeResult:
     layout = data_root.layout
+    segment_map = load_segment_map(Path(config.segment_map_file)) if config.segment_map_file else DEFAULT_SEGMENT_MAP
+    frozen, fitted_on = None, None
+    if config.freeze_cut_points_from:
+        fitted_on = date.fromisoformat(config.freeze_cut_points_from)
+        reference = layout.snapshot_table(layout.warehouse, "rfm_cut_points", fitted_on)
+        if not reference.exists():
+            raise FileNotFoundError(
+                f"freeze_cut_points_from={fitted_on}: no cut points at {reference}; build that snapshot first"
+            )
+        frozen = cut_points_from_table(pq.read_table(reference).to_pandas())
     for day in partition_days(context):
         features = pq.read_table(layout.snapshot_table(layout.warehouse, "customer_features", day)).to_pandas()
-        scores, cut_points = score_customers(features)
+        scores, cut_points = score_customers(features, segment_map, frozen)
         _write_frame(scores, layout.snapshot_table(layout.warehouse, "rfm_scores", day))
+        table = cut_points_table(cut_points, features[features["has_orders"]])
         _write_frame(
-            cut_points_table(cut_points, features[features["has_orders"]]).assign(snapshot_date=day),
+            table.assign(fitted_on=fitted_on or day, snapshot_date=day),
             layout.snapshot_table(layout.warehouse, "rfm_cut_points", day),
         )
     segment_counts = scores["rfm_segment"].value_counts().sort_index()
