@@ -37,25 +37,21 @@ customers_known AS (
     SELECT * FROM customers WHERE CAST(created_at AS DATE) <= $snapshot
 ),
 completed AS (
-    SELECT customer_id, CAST(ordered_at AS DATE) AS day, CAST(amount AS DECIMAL(18, 2)) AS amount
+    SELECT customer_id, CAST(make_timestamp(epoch_us(ordered_at)) AS DATE) AS day, CAST(amount AS DECIMAL(18, 2)) AS amount
     FROM orders WHERE date <= $snapshot AND status = 'completed'
+),
+purchase_periods AS (
+    SELECT customer_id, day, count(*) AS orders, sum(amount) AS spend FROM completed GROUP BY customer_id, day
 ),
 order_values AS (
     SELECT customer_id,
         min(day) AS first_order_date,
         max(day) AS last_order_date,
-        count(*) AS lifetime_orders,
-        sum(amount) AS lifetime_spend,
-        count(*) FILTER (WHERE day > $snapshot - $lookback) AS frequency,
-        count(DISTINCT day) FILTER (WHERE day > $snapshot - $lookback) AS purchase_days,
-        coalesce(sum(amount) FILTER (WHERE day > $snapshot - $lookback), 0) AS monetary
-    FROM completed GROUP BY customer_id
-),
-purchase_periods AS (
-    SELECT customer_id, day, sum(amount) AS spend FROM completed GROUP BY customer_id, day
-),
-reference_values AS (
-    SELECT customer_id,
+        CAST(sum(orders) AS BIGINT) AS lifetime_orders,
+        sum(spend) AS lifetime_spend,
+        CAST(coalesce(sum(orders) FILTER (WHERE day > $snapshot - $lookback), 0) AS BIGINT) AS frequency,
+        count(*) FILTER (WHERE day > $snapshot - $lookback) AS purchase_days,
+        coalesce(sum(spend) FILTER (WHERE day > $snapshot - $lookback), 0) AS monetary,
         count(*) - 1 AS repeat_purchases,
         max(day) - min(day) AS age_at_last_purchase_days,
         $snapshot - min(day) AS customer_age_days,
@@ -69,30 +65,33 @@ order_outcomes AS (
     FROM orders WHERE date <= $snapshot AND date > $snapshot - $lookback GROUP BY customer_id
 ),
 recent_events AS (
-    SELECT customer_id, session_id, device_type, feature, duration_s,
-        CAST(event_ts AS DATE) AS day, hour(event_ts) AS hour, isodow(event_ts) AS weekday
+    SELECT customer_id, session_id, device_type, feature, duration_s, make_timestamp(epoch_us(event_ts)) AS utc
     FROM usage_events WHERE date <= $snapshot AND date > $snapshot - $usage_window
+),
+event_groups AS (
+    SELECT customer_id, session_id, device_type, CAST(utc AS DATE) AS day, hour(utc) // 6 AS day_part,
+        count(*) AS events, sum(CAST(coalesce(duration_s, 0) AS DECIMAL(18, 3))) AS duration_s
+    FROM recent_events GROUP BY ALL
 ),
 usage AS (
     SELECT customer_id,
         count(DISTINCT session_id) AS sessions,
         count(DISTINCT day) AS active_days,
-        count(*) AS events,
-        sum(CAST(coalesce(duration_s, 0) AS DECIMAL(18, 3))) / 60 AS usage_minutes,
-        avg(CAST(device_type = 'mobile' AS INTEGER)) AS mobile_share,
-        avg(CAST(device_type = 'desktop' AS INTEGER)) AS desktop_share,
-        avg(CAST(device_type = 'tablet' AS INTEGER)) AS tablet_share,
-        avg(CAST(hour < 6 AS INTEGER)) AS night_share,
-        avg(CAST(hour >= 6 AND hour < 12 AS INTEGER)) AS morning_share,
-        avg(CAST(hour >= 12 AND hour < 18 AS INTEGER)) AS afternoon_share,
-        avg(CAST(hour >= 18 AS INTEGER)) AS evening_share,
-        avg(CAST(weekday >= 6 AS INTEGER)) AS weekend_share,
-        count(DISTINCT feature) AS distinct_features,
+        CAST(sum(events) AS BIGINT) AS events,
+        sum(duration_s) / 60 AS usage_minutes,
+        sum(if(device_type = 'mobile', events, 0)) / sum(events) AS mobile_share,
+        sum(if(device_type = 'desktop', events, 0)) / sum(events) AS desktop_share,
+        sum(if(device_type = 'tablet', events, 0)) / sum(events) AS tablet_share,
+        sum(if(day_part = 0, events, 0)) / sum(events) AS night_share,
+        sum(if(day_part = 1, events, 0)) / sum(events) AS morning_share,
+        sum(if(day_part = 2, events, 0)) / sum(events) AS afternoon_share,
+        sum(if(day_part = 3, events, 0)) / sum(events) AS evening_share,
+        sum(if(isodow(day) >= 6, events, 0)) / sum(events) AS weekend_share,
         $snapshot - max(day) AS days_since_last_seen
-    FROM recent_events GROUP BY customer_id
+    FROM event_groups GROUP BY customer_id
 ),
 feature_use AS (
-    SELECT customer_id, first(feature ORDER BY uses DESC, feature) AS top_feature
+    SELECT customer_id, count(*) AS distinct_features, first(feature ORDER BY uses DESC, feature) AS top_feature
     FROM (SELECT customer_id, feature, count(*) AS uses FROM recent_events WHERE feature IS NOT NULL GROUP BY ALL)
     GROUP BY customer_id
 ),
@@ -119,10 +118,10 @@ SELECT
     coalesce(x.refunded_orders, 0) AS refunded_orders,
     $snapshot - CAST(c.created_at AS DATE) AS tenure_days,
     -- lifetimes / btyd compatible (daily periods, observation end = snapshot date)
-    r.repeat_purchases,
-    r.age_at_last_purchase_days,
-    r.customer_age_days,
-    CAST(r.mean_repeat_spend AS DOUBLE) AS mean_repeat_spend,
+    o.repeat_purchases,
+    o.age_at_last_purchase_days,
+    o.customer_age_days,
+    CAST(o.mean_repeat_spend AS DOUBLE) AS mean_repeat_spend,
     -- behavioural
     u.customer_id IS NOT NULL AS has_usage,
     coalesce(u.sessions, 0) AS sessions,
@@ -140,7 +139,7 @@ SELECT
          WHEN u.morning_share >= greatest(u.afternoon_share, u.evening_share) THEN 'morning'
          WHEN u.afternoon_share >= u.evening_share THEN 'afternoon' ELSE 'evening' END AS preferred_time_of_day,
     u.weekend_share,
-    coalesce(u.distinct_features, 0) AS distinct_features,
+    coalesce(f.distinct_features, 0) AS distinct_features,
     f.top_feature,
     u.days_since_last_seen,
     -- psychographic / needs (latest answer)
@@ -168,7 +167,6 @@ SELECT
          ELSE 'churned' END AS lifecycle_stage
 FROM customers_known c
 LEFT JOIN order_values o USING (customer_id)
-LEFT JOIN reference_values r USING (customer_id)
 LEFT JOIN order_outcomes x USING (customer_id)
 LEFT JOIN usage u USING (customer_id)
 LEFT JOIN feature_use f USING (customer_id)
