@@ -11,6 +11,7 @@ from pathlib import Path
 
 from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
 from segmentation_pipeline.core.landing import InputError, landing_days, landing_files
+from segmentation_pipeline.core.rules import RuleError
 from segmentation_pipeline.core.storage import DataLayout
 
 # The CLI prints its own progress and errors; the full event log of every run stays in the instance (`make ui`).
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         run_pipeline(args.data_dir, args.as_of)
-    except (InputError, ValidationFailed) as error:
+    except (InputError, RuleError, ValidationFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
@@ -81,7 +82,7 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     import dagster as dg
 
     from segmentation_pipeline.definitions import defs
-    from segmentation_pipeline.defs.partitions import PARTITIONS_START_ENV, daily_partitions
+    from segmentation_pipeline.defs.partitions import PARTITIONS_START_ENV, daily_partitions, quarter_start
 
     first_day, as_of = _landing_range(layout, as_of)
     partition_keys = daily_partitions.get_partition_keys()
@@ -103,7 +104,7 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
     if pending:
         print(
-            f"[1/2] ingesting and validating {(history[-1] - pending[0]).days + 1} landing days "
+            f"[1/3] ingesting and validating {(history[-1] - pending[0]).days + 1} landing days "
             f"{pending[0]} .. {history[-1]} in one run"
         )
         tags = {
@@ -112,8 +113,17 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
         }
         _execute(definitions.resolve_job_def("ingest_job"), instance, tags=tags)
     else:
-        print("[1/2] every landing day before the snapshot is already validated")
-    print(f"[2/2] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
+        print("[1/3] every landing day before the snapshot is already validated")
+    quarter = quarter_start(as_of)
+    model_quarters = instance.get_materialized_partitions(dg.AssetKey("segmentation_model"))
+    if quarter.isoformat() in model_quarters:
+        print(f"[2/3] the segmentation model of the quarter starting {quarter} exists")
+    elif quarter - timedelta(days=1) < first_day:
+        print(f"[2/3] no history before the quarter starting {quarter}: the snapshot run fits the model on {as_of}")
+    else:
+        print(f"[2/3] fitting the segmentation model of the quarter starting {quarter} on the snapshot of its eve")
+        _execute(definitions.resolve_job_def("quarterly_refit_job"), instance, partition_key=quarter.isoformat())
+    print(f"[3/3] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
     _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=as_of.isoformat())
     print(f"done in {time.monotonic() - started:.1f} s")
     return _print_summary(layout, as_of)
@@ -149,7 +159,7 @@ def _execute(job, instance, **kwargs) -> None:
     try:
         job.execute_in_process(instance=instance, run_config=QUIET_RUN_CONFIG, **kwargs)
     except dg.DagsterExecutionStepExecutionError as error:
-        if isinstance(error.user_exception, InputError):
+        if isinstance(error.user_exception, InputError | RuleError):
             raise error.user_exception from None
         raise
     except dg.DagsterError:  # a failed blocking check stops the run with a Dagster error of its own

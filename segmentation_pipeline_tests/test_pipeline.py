@@ -1,5 +1,7 @@
 """The whole graph through Dagster on a freshly generated landing zone, as `segmentation-pipeline run` runs it."""
 
+import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -15,12 +17,18 @@ from segmentation_pipeline.core.sample_data import generate_landing_zone
 from segmentation_pipeline.core.storage import DataLayout
 
 END = date(2026, 6, 30)
+EXAMPLES = Path(__file__).resolve().parents[1] / "segmentation_pipeline" / "rules"
 
 
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("landing_zone")
     summary = generate_landing_zone(root, customers=500, days=90, seed=11, end_date=END)
+    (root / "config").mkdir()
+    shutil.copy(EXAMPLES / "example_segments.yaml", root / "config" / "rule_segments.yaml")
+    (root / "config" / "manual_assignments.csv").write_text(
+        "customer_id,segment,expires_on\nC000001,key account,\nC000002,key account,2026-06-30\nNOBODY,key account,\n"
+    )
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SEGMENTATION_DATA_DIR", str(root))
         env.setenv("DAGSTER_HOME", str(root / ".dagster"))
@@ -50,7 +58,7 @@ def test_published_table_has_the_contract_columns_and_no_personal_data(pipeline_
     assert list(table.columns) == list(CUSTOMER_SEGMENTS_COLUMNS)
     assert not PERSONAL_DATA_COLUMNS.intersection(table.columns)
     assert table["segment_name"].notna().all() and (table["segment_name"].str.len() > 0).all()
-    assert table["segment_id"].between(1, 8).all()
+    assert table["segment_id"].between(1, 10).all()
     buyers = table["rfm_segment"] != "no purchases"
     assert table.loc[buyers, ["r_score", "f_score", "m_score"]].notna().all().all()
     assert table.loc[~buyers, ["r_score", "f_score", "m_score"]].isna().all().all()
@@ -116,3 +124,26 @@ def test_unusable_input_fails_with_a_message_naming_file_and_column(tmp_path, mo
     assert error.startswith(f"error: {relative}: required column(s) 'amount' missing")
     assert "Traceback" not in error
     assert not (tmp_path / "published").exists()
+
+
+def test_the_quarter_model_is_saved_with_its_card_and_scores_the_snapshot(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    folder = layout.models / "segmentation" / "quarter=2026-04-01"  # no history before the quarter: fitted on END
+    card = json.loads((folder / "card.json").read_text())
+    assert card["training_snapshot"] == END.isoformat()
+    table = pd.read_parquet(published)
+    assert (table["model_version"] == card["version"]).all()
+    assert sorted(table["segment_id"].unique()) == [segment["segment_id"] for segment in card["segments"]]
+
+
+def test_rule_and_manual_segments_are_published_as_a_list_and_a_long_table(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    table = pd.read_parquet(published).set_index("customer_id")
+    members = pd.read_parquet(layout.published_table("rule_segment_members", END))
+    manual = members[members["source"] == "manual"]
+    assert manual[["customer_id", "segment"]].values.tolist() == [["C000001", "key account"]]  # C000002 expired
+    vip = table[(table["monetary"] >= 1000) & (table["frequency"] >= 10)].index
+    assert sorted(members.loc[members["segment"] == "VIP", "customer_id"]) == sorted(vip)
+    for customer_id, segments in members.groupby("customer_id")["segment"]:
+        assert list(table.loc[customer_id, "rule_segments"]) == sorted(segments)
+    assert (table.drop(members["customer_id"].unique())["rule_segments"].map(len) == 0).all()

@@ -10,7 +10,8 @@ from segmentation_pipeline.cli import main
 from segmentation_pipeline.core.sample_data import generate_landing_zone
 from segmentation_pipeline.core.storage import DataLayout
 from segmentation_pipeline.definitions import defs
-from segmentation_pipeline.defs.resources import DataRoot, ValidationSettings
+from segmentation_pipeline.defs.resources import DataRoot, SegmentationSettings, ValidationSettings
+from segmentation_pipeline.defs.schedules import DAILY_ASSETS
 
 END = date(2026, 6, 30)
 
@@ -80,7 +81,12 @@ def test_materializing_the_graph_reports_every_check_and_warns_on_stale_landing_
     with dg.instance_for_test() as instance:
         result = dg.materialize(
             list(definitions.assets),
-            resources={"data_root": DataRoot(data_dir=str(landing_zone.root)), "validation": ValidationSettings()},
+            selection=DAILY_ASSETS,
+            resources={
+                "data_root": DataRoot(data_dir=str(landing_zone.root)),
+                "validation": ValidationSettings(),
+                "segmentation": SegmentationSettings(),
+            },
             partition_key=END.isoformat(),
             instance=instance,
         )

@@ -1,13 +1,22 @@
-"""Behavioural segments: k-means on standardised per-customer features, with ids and names that explain themselves."""
+"""Behavioural segments: a k-means model fitted on standardised per-customer features, with segment ids that keep
+their meaning from one refit to the next, and names and descriptions generated from what sets each segment apart.
+
+A model is fitted quarterly (`fit_model`) and scores every customer of every nightly snapshot (`SegmentModel.assign`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 # Value, recency, tenure and engagement (log-transformed: they are heavily skewed) plus how and when customers use
@@ -49,101 +58,234 @@ TRAITS_IN_NAME = 3
 @dataclass(frozen=True)
 class ClusterSettings:
     k_min: int = 3
-    k_max: int = 8
+    k_max: int = 10
     fixed_k: int | None = None
     seed: int = 42
-    silhouette_sample: int = 10_000
+    fit_sample: int = 100_000
+    """Larger populations are fitted on a seeded sample of this size; everyone is scored."""
+    criteria_sample: int = 10_000
+    """Silhouette and the other criteria are computed on a seeded sample of this size."""
+    min_segment_share: float = 0.02
     recency_cap_days: int = 730
+    match_distance: float = 1.5
+    """A new segment keeps a previous segment's id when their centroids are at most this far apart (in standard
+    deviations of the features, Euclidean); further apart it is a new segment with a new id."""
+    bootstrap_refits: int = 3
 
 
 @dataclass
-class Segmentation:
-    assignments: pd.DataFrame  # customer_id, segment_id, segment_name
-    profiles: pd.DataFrame  # one row per segment
-    k: int
-    silhouette_by_k: dict[int, float]
+class SegmentModel:
+    """Everything needed to score a snapshot exactly as at fit time, and to explain the segments."""
+
+    settings: ClusterSettings
+    scaler: StandardScaler
+    kmeans: KMeans
+    segment_ids: list[int]  # stable segment id of each k-means label
+    names: dict[int, str]
+    descriptions: dict[int, str]
+    training_snapshot: str
+    candidates: dict[int, dict[str, float]] = field(default_factory=dict)
+    quality: dict[str, float] = field(default_factory=dict)
+    lineage: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        return int(self.kmeans.n_clusters)
+
+    @property
+    def version(self) -> str:
+        """Training snapshot plus a digest of the centroids: equal versions mean equal models."""
+        digest = hashlib.sha256(np.round(self.kmeans.cluster_centers_, 9).tobytes()).hexdigest()[:8]
+        return f"{self.training_snapshot}-{digest}"
+
+    def raw_centroids(self) -> np.ndarray:
+        """Centroids in feature-matrix units (log values, shares), comparable across models."""
+        return self.scaler.inverse_transform(self.kmeans.cluster_centers_)
+
+    def segment_of(self, features: pd.DataFrame) -> np.ndarray:
+        labels = self.kmeans.predict(self.scaler.transform(feature_matrix(features, self.settings).to_numpy()))
+        return np.asarray(self.segment_ids)[labels]
+
+    def assign(self, features: pd.DataFrame) -> pd.DataFrame:
+        segment_ids = self.segment_of(features)
+        return pd.DataFrame(
+            {
+                "customer_id": features["customer_id"].to_numpy(),
+                "segment_id": segment_ids.astype("int64"),
+                "segment_name": pd.Series(segment_ids).map(self.names).astype("str").to_numpy(),
+            }
+        )
+
+    def card(self) -> dict:
+        """The JSON card stored next to the model: what it was trained on, how k was chosen, how good it is."""
+        return {
+            "version": self.version,
+            "training_snapshot": self.training_snapshot,
+            "features": list(CLUSTER_FEATURES),
+            "k": self.k,
+            "settings": self.settings.__dict__,
+            "candidates": {str(k): scores for k, scores in self.candidates.items()},
+            "quality": self.quality,
+            "lineage": self.lineage,
+            "segments": [
+                {"segment_id": segment_id, "name": self.names[segment_id], "description": self.descriptions[segment_id]}
+                for segment_id in sorted(self.names)
+            ],
+        }
 
 
 def feature_matrix(features: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
     """Model inputs with missing data made explicit: no purchase = recency at the cap and no spend, no usage = zero
     activity and zero shares."""
     matrix = pd.DataFrame(index=features.index)
-    recency = (
-        features["recency_days"]
-        .astype("float64")
-        .fillna(settings.recency_cap_days)
-        .clip(upper=settings.recency_cap_days)
-    )
+    recency = features["recency_days"].astype("float64").fillna(settings.recency_cap_days)
     for name in LOG_FEATURES:
-        values = recency if name == "recency_days" else features[name].astype("float64").fillna(0.0)
-        matrix[name] = np.log1p(values.clip(lower=0))
+        values = recency.clip(upper=settings.recency_cap_days) if name == "recency_days" else features[name]
+        matrix[name] = np.log1p(values.astype("float64").fillna(0.0).clip(lower=0))
     for name in SHARE_FEATURES:
         matrix[name] = features[name].astype("float64").fillna(0.0)
     return matrix
 
 
-def segment_customers(features: pd.DataFrame, settings: ClusterSettings = ClusterSettings()) -> Segmentation:
-    matrix = feature_matrix(features, settings)
-    scaled = StandardScaler().fit_transform(matrix.to_numpy())
-    silhouettes = {} if settings.fixed_k else _silhouette_by_k(scaled, settings)
-    k = settings.fixed_k or max(silhouettes, key=lambda candidate: (round(silhouettes[candidate], 6), -candidate))
-    labels = KMeans(n_clusters=k, n_init=4, random_state=settings.seed).fit_predict(scaled)
-    segment_ids = _stable_ids(labels, scaled)
-    z_scores = pd.DataFrame(scaled, columns=matrix.columns).groupby(segment_ids).mean()
-    names, descriptions = _names_and_descriptions(z_scores, features, segment_ids)
-    assignments = pd.DataFrame(
-        {"customer_id": features["customer_id"].to_numpy(), "segment_id": segment_ids.astype("int64")}
-    )
-    assignments["segment_name"] = assignments["segment_id"].map(names).astype("str")
-    profiles = _profiles(features, segment_ids, names, descriptions)
-    return Segmentation(assignments, profiles, k, silhouettes)
-
-
-def _silhouette_by_k(scaled: np.ndarray, settings: ClusterSettings) -> dict[int, float]:
+def fit_model(
+    features: pd.DataFrame,
+    training_snapshot: str,
+    settings: ClusterSettings = ClusterSettings(),
+    previous: SegmentModel | None = None,
+    name_overrides: dict[int, str] | None = None,
+) -> SegmentModel:
+    """Fit on (a seeded sample of) the snapshot, choose k, keep the previous model's ids where segments match."""
+    if len(features) < settings.k_min + 1:
+        raise ValueError(f"cannot segment {len(features)} customers into at least {settings.k_min} segments")
+    matrix = feature_matrix(features, settings).to_numpy()
+    scaler = StandardScaler().fit(matrix)
     rng = np.random.default_rng(settings.seed)
-    sample = scaled[rng.choice(len(scaled), size=min(settings.silhouette_sample, len(scaled)), replace=False)]
-    scores = {}
-    for k in range(settings.k_min, min(settings.k_max, len(sample) - 1) + 1):
-        labels = KMeans(n_clusters=k, n_init=4, random_state=settings.seed).fit_predict(sample)
-        scores[k] = float(silhouette_score(sample, labels, random_state=settings.seed))
-    return scores
+    sample = scaler.transform(matrix[_sample_rows(rng, len(matrix), settings.fit_sample)])
+    candidates = {} if settings.fixed_k else _score_candidates(sample, settings)
+    k = settings.fixed_k or choose_k(candidates)
+    kmeans = KMeans(n_clusters=k, n_init=4, random_state=settings.seed).fit(sample)
+    model = SegmentModel(settings, scaler, kmeans, [], {}, {}, training_snapshot, candidates)
+    model.segment_ids, model.lineage = _stable_ids(model, previous)
+    model.names, model.descriptions = _names_and_descriptions(model, features, name_overrides or {})
+    model.quality = _quality(sample, kmeans, settings)
+    return model
 
 
-def _stable_ids(labels: np.ndarray, scaled: np.ndarray) -> np.ndarray:
-    """Number segments 1..k by size (largest first), ties by centroid, so ids never depend on k-means' label order."""
-    clusters = np.unique(labels)
-    centroids = {label: scaled[labels == label].mean(axis=0).round(9) for label in clusters}
-    order = sorted(clusters, key=lambda label: (-(labels == label).sum(), tuple(centroids[label])))
-    mapping = {label: rank + 1 for rank, label in enumerate(order)}
-    return np.array([mapping[label] for label in labels])
+def _sample_rows(rng: np.random.Generator, rows: int, size: int) -> np.ndarray:
+    return np.sort(rng.choice(rows, size=size, replace=False)) if rows > size else np.arange(rows)
 
 
-def _names_and_descriptions(z_scores: pd.DataFrame, features: pd.DataFrame, segment_ids: np.ndarray):
-    """Name each segment after its strongest traits against the population; extend a name until it is unique."""
-    ranked_traits = {}
-    for segment_id, row in z_scores.iterrows():
-        traits = []
-        for feature in row.abs().sort_values(ascending=False, kind="stable").index:
-            high, low = TRAIT_PHRASES.get(feature, (None, None))
-            phrase = high if row[feature] > 0 else low
-            if phrase and abs(row[feature]) >= MIN_TRAIT_STRENGTH:
-                traits.append((feature, phrase))
-        ranked_traits[segment_id] = traits
-    names: dict[int, str] = {}
-    for segment_id, traits in ranked_traits.items():
+def _score_candidates(sample: np.ndarray, settings: ClusterSettings) -> dict[int, dict[str, float]]:
+    rng = np.random.default_rng(settings.seed)
+    scored = sample[_sample_rows(rng, len(sample), settings.criteria_sample)]
+    candidates = {}
+    for k in range(settings.k_min, min(settings.k_max, len(scored) - 1) + 1):
+        labels = KMeans(n_clusters=k, n_init=4, random_state=settings.seed).fit_predict(scored)
+        candidates[k] = {
+            "silhouette": round(float(silhouette_score(scored, labels)), 6),
+            "davies_bouldin": round(float(davies_bouldin_score(scored, labels)), 6),
+            "calinski_harabasz": round(float(calinski_harabasz_score(scored, labels)), 3),
+            "min_segment_share": round(float(np.bincount(labels).min() / len(labels)), 6),
+            "eligible": float(np.bincount(labels).min() / len(labels) >= settings.min_segment_share),
+        }
+    return candidates
+
+
+def choose_k(candidates: dict[int, dict[str, float]]) -> int:
+    """The k with the best mean rank over silhouette (high), Davies-Bouldin (low) and Calinski-Harabasz (high),
+    among candidates whose smallest segment holds at least the minimum share; ties go to the smaller k."""
+    eligible = {k: scores for k, scores in candidates.items() if scores["eligible"]} or candidates
+    table = pd.DataFrame(eligible).T
+    ranks = (
+        table["silhouette"].rank(ascending=False)
+        + table["davies_bouldin"].rank(ascending=True)
+        + table["calinski_harabasz"].rank(ascending=False)
+    )
+    return int(min(ranks.index, key=lambda k: (ranks[k], k)))
+
+
+def _quality(sample: np.ndarray, kmeans: KMeans, settings: ClusterSettings) -> dict[str, float]:
+    """Internal criteria of the fit and its stability: bootstrap refits compared with the adjusted Rand index."""
+    rng = np.random.default_rng(settings.seed + 1)
+    labels = kmeans.labels_
+    stability = []
+    for refit in range(settings.bootstrap_refits):
+        rows = rng.choice(len(sample), size=len(sample), replace=True)
+        bootstrap = KMeans(n_clusters=kmeans.n_clusters, n_init=4, random_state=settings.seed + refit).fit(sample[rows])
+        stability.append(adjusted_rand_score(labels, bootstrap.predict(sample)))
+    criteria = sample[_sample_rows(rng, len(sample), settings.criteria_sample)]
+    criteria_labels = kmeans.predict(criteria)
+    return {
+        "silhouette": round(float(silhouette_score(criteria, criteria_labels)), 6),
+        "davies_bouldin": round(float(davies_bouldin_score(criteria, criteria_labels)), 6),
+        "calinski_harabasz": round(float(calinski_harabasz_score(criteria, criteria_labels)), 3),
+        "bootstrap_ari_mean": round(float(np.mean(stability)), 6) if stability else float("nan"),
+        "bootstrap_ari_min": round(float(np.min(stability)), 6) if stability else float("nan"),
+        "fit_rows": int(len(sample)),
+    }
+
+
+def _stable_ids(model: SegmentModel, previous: SegmentModel | None) -> tuple[list[int], dict]:
+    """Match the new segments to the previous model's by optimal assignment on centroid distance: a match within
+    `match_distance` keeps its id; other segments get ids never used before (largest segment first). Without a
+    previous model, ids number the segments by size."""
+    sizes = np.bincount(model.kmeans.labels_, minlength=model.k)
+    centroids = model.kmeans.cluster_centers_
+    by_size = sorted(range(model.k), key=lambda label: (-sizes[label], tuple(centroids[label].round(9))))
+    known = set(previous.lineage["known_ids"]) if previous else set()
+    ids: dict[int, int] = {}
+    lineage: dict[str, object] = {"previous_version": previous.version if previous else None, "matched": {}}
+    if previous is not None:
+        previous_centroids = model.scaler.transform(previous.raw_centroids())
+        distances = np.linalg.norm(centroids[:, None, :] - previous_centroids[None, :, :], axis=2)
+        for label, old_label in zip(*linear_sum_assignment(distances), strict=True):
+            if distances[label, old_label] <= model.settings.match_distance:
+                ids[label] = previous.segment_ids[old_label]
+                lineage["matched"][str(ids[label])] = round(float(distances[label, old_label]), 4)
+    next_id = max(known, default=0) + 1
+    lineage["new"] = []
+    for label in by_size:
+        if label not in ids:
+            ids[label] = next_id
+            lineage["new"].append(next_id)
+            next_id += 1
+    lineage["vanished"] = sorted(set(previous.segment_ids) - set(ids.values())) if previous else []
+    lineage["known_ids"] = sorted(known | set(ids.values()))
+    return [ids[label] for label in range(model.k)], lineage
+
+
+def _names_and_descriptions(model: SegmentModel, features: pd.DataFrame, overrides: dict[int, str]):
+    """Name each segment after its strongest traits against the population, extended until it is unique; a
+    marketer's override wins (ids are stable, so overrides survive refits)."""
+    z_scores = pd.DataFrame(model.kmeans.cluster_centers_, columns=list(CLUSTER_FEATURES), index=model.segment_ids)
+    ranked_traits = {segment_id: _traits(row) for segment_id, row in z_scores.iterrows()}
+    names: dict[int, str] = {
+        segment_id: overrides[segment_id] for segment_id in model.segment_ids if segment_id in overrides
+    }
+    for segment_id in sorted(set(model.segment_ids) - set(names)):
+        traits = ranked_traits[segment_id]
         count = min(TRAITS_IN_NAME, len(traits))
         name = _compose(traits[:count])
         while name in names.values() and count < len(traits):
             count += 1
             name = _compose(traits[:count])
-        if name in names.values():
-            name = f"{name} ({segment_id})"
-        names[segment_id] = name
+        names[segment_id] = name if name not in names.values() else f"{name} ({segment_id})"
+    members = model.segment_of(features)
     descriptions = {
-        segment_id: _describe(traits[:TRAITS_IN_NAME], features, segment_ids == segment_id)
-        for segment_id, traits in ranked_traits.items()
+        segment_id: _describe(ranked_traits[segment_id][:TRAITS_IN_NAME], features, members == segment_id)
+        for segment_id in model.segment_ids
     }
     return names, descriptions
+
+
+def _traits(centroid: pd.Series) -> list[tuple[str, str]]:
+    traits = []
+    for feature in centroid.abs().sort_values(ascending=False, kind="stable").index:
+        high, low = TRAIT_PHRASES[feature]
+        phrase = high if centroid[feature] > 0 else low
+        if phrase and abs(centroid[feature]) >= MIN_TRAIT_STRENGTH:
+            traits.append((feature, phrase))
+    return traits
 
 
 def _compose(traits: list[tuple[str, str]]) -> str:
@@ -172,22 +314,63 @@ def _format(value: float, feature: str) -> str:
     return f"{value:.0%}" if feature.endswith("_share") else f"{value:,.1f}"
 
 
-def _profiles(features: pd.DataFrame, segment_ids: np.ndarray, names: dict, descriptions: dict) -> pd.DataFrame:
-    frame = features.assign(segment_id=segment_ids)
-    total_revenue = frame["monetary"].sum()
+def segment_profiles(features: pd.DataFrame, assignments: pd.DataFrame, model: SegmentModel) -> pd.DataFrame:
+    """One row per segment of a snapshot: size, value, RFM, dominant traits and NPS mix, next to its description."""
+    frame = features.merge(assignments[["customer_id", "segment_id"]], on="customer_id", validate="one_to_one")
     grouped = frame.groupby("segment_id")
+    total_revenue = frame["monetary"].sum()
     profiles = pd.DataFrame(
         {
             "customers": grouped.size(),
-            "mean_recency_days": grouped["recency_days"].mean(),
-            "mean_frequency": grouped["frequency"].mean(),
-            "mean_monetary": grouped["monetary"].mean(),
             "revenue": grouped["monetary"].sum(),
+            "mean_recency_days": grouped["recency_days"].mean(),
+            "median_recency_days": grouped["recency_days"].median(),
+            "mean_frequency": grouped["frequency"].mean(),
+            "median_frequency": grouped["frequency"].median(),
+            "mean_monetary": grouped["monetary"].mean(),
+            "median_monetary": grouped["monetary"].median(),
             "mean_sessions": grouped["sessions"].mean(),
+            "dominant_device": grouped["primary_device"].agg(_mode),
+            "dominant_time_of_day": grouped["preferred_time_of_day"].agg(_mode),
+            "top_country": grouped["country"].agg(_mode),
+            "top_acquisition_channel": grouped["acquisition_channel"].agg(_mode),
+            "promoter_share": grouped["nps_group"].agg(lambda groups: _share(groups, "promoter")),
+            "passive_share": grouped["nps_group"].agg(lambda groups: _share(groups, "passive")),
+            "detractor_share": grouped["nps_group"].agg(lambda groups: _share(groups, "detractor")),
         }
     ).reset_index()
-    profiles["share"] = profiles["customers"] / len(frame)
-    profiles["revenue_share"] = profiles["revenue"] / total_revenue if total_revenue else 0.0
-    profiles["segment_name"] = profiles["segment_id"].map(names).astype("str")
-    profiles["description"] = profiles["segment_id"].map(descriptions).astype("str")
+    profiles.insert(2, "share", profiles["customers"] / len(frame))
+    profiles.insert(4, "revenue_share", profiles["revenue"] / total_revenue if total_revenue else 0.0)
+    profiles.insert(1, "segment_name", profiles["segment_id"].map(model.names).astype("str"))
+    profiles.insert(2, "description", profiles["segment_id"].map(model.descriptions).astype("str"))
+    profiles["model_version"] = model.version
     return profiles
+
+
+def _mode(values: pd.Series) -> str | None:
+    """Most frequent value; ties go to the alphabetically first, never to row order."""
+    counts = values.dropna().value_counts()
+    if counts.empty:
+        return None
+    return str(min(counts[counts == counts.max()].index))
+
+
+def _share(values: pd.Series, category: str) -> float | None:
+    answered = values.dropna()
+    return float((answered == category).mean()) if len(answered) else None
+
+
+def save_model(model: SegmentModel, folder: Path) -> None:
+    """`model.joblib` plus `card.json`, written under temporary names and renamed into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, write in (
+        ("model.joblib", lambda path: joblib.dump(model, path)),
+        ("card.json", lambda path: path.write_text(json.dumps(model.card(), indent=2, default=str) + "\n")),
+    ):
+        temporary = folder / f".{name}.tmp"
+        write(temporary)
+        temporary.replace(folder / name)
+
+
+def load_model(folder: Path) -> SegmentModel:
+    return joblib.load(folder / "model.joblib")

@@ -1,19 +1,33 @@
 """Daily UTC partitions shared by every dated asset. The first day is configurable for data older than the default."""
 
 import os
+from datetime import date
 
 import dagster as dg
 
 PARTITIONS_START_ENV = "SEGMENTATION_PARTITIONS_START"
 DEFAULT_PARTITIONS_START = "2024-01-01"
 
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get(PARTITIONS_START_ENV, DEFAULT_PARTITIONS_START), timezone="UTC"
+PARTITIONS_START = date.fromisoformat(os.environ.get(PARTITIONS_START_ENV, DEFAULT_PARTITIONS_START))
+
+daily_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START.isoformat(), timezone="UTC")
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+# One partition per calendar quarter, keyed by its first day; the current quarter exists from its first day on, so
+# its model can be fitted then (on the snapshot of the quarter's eve) and score every night of the quarter.
+quarterly_partitions = dg.TimeWindowPartitionsDefinition(
+    start=quarter_start(PARTITIONS_START).isoformat(),
+    cron_schedule="0 0 1 */3 *",
+    fmt="%Y-%m-%d",
+    timezone="UTC",
+    end_offset=1,
 )
 
 
-def partition_days(context: dg.AssetExecutionContext) -> list:
+def partition_days(context: dg.AssetExecutionContext) -> list[date]:
     """The days a run covers: one for a nightly run, many for a single-run backfill."""
-    from datetime import date
-
     return [date.fromisoformat(key) for key in context.partition_keys]

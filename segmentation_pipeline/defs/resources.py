@@ -1,11 +1,13 @@
 """Resources: where the data root is, and the thresholds validation judges partitions by."""
 
+import json
 import os
 from dataclasses import fields
 from pathlib import Path
 
 import dagster as dg
 
+from segmentation_pipeline.core.clustering import ClusterSettings
 from segmentation_pipeline.core.expectations import Thresholds
 from segmentation_pipeline.core.storage import DataLayout
 
@@ -46,6 +48,52 @@ class ValidationSettings(dg.ConfigurableResource):
         return Thresholds(**{field.name: getattr(self, field.name) for field in fields(Thresholds)})
 
 
+class SegmentationSettings(dg.ConfigurableResource):
+    """How behavioural segments are fitted; shared by the quarterly refit and the nightly fallback fit."""
+
+    k_min: int = 3
+    k_max: int = 10
+    fixed_k: int = 0
+    """Use exactly this many segments instead of choosing k (0 = choose between k_min and k_max)."""
+    seed: int = 42
+    min_segment_share: float = 0.02
+    match_distance: float = 1.5
+    """Centroid distance (in standard deviations) within which a refitted segment keeps its previous id."""
+    segment_names_file: str = ""
+    """JSON file mapping segment ids to names chosen by marketers, e.g. {"3": "Weekend browsers"};
+    default: `config/segment_names.json` under the data root, if present."""
+    rule_segments_file: str = ""
+    """YAML file of marketer-defined rule segments; default: `config/rule_segments.yaml` under the data root."""
+    manual_assignments_file: str = ""
+    """CSV of manual assignments (customer_id, segment, expires_on); default: `config/manual_assignments.csv`."""
+
+    def cluster_settings(self) -> ClusterSettings:
+        return ClusterSettings(
+            k_min=self.k_min,
+            k_max=self.k_max,
+            fixed_k=self.fixed_k or None,
+            seed=self.seed,
+            min_segment_share=self.min_segment_share,
+            match_distance=self.match_distance,
+        )
+
+    def config_file(self, layout: DataLayout, setting: str, default_name: str) -> Path | None:
+        """The configured file, else the data root's `config/<default_name>` when it exists, else None."""
+        configured = getattr(self, setting)
+        if configured:
+            return Path(configured)
+        default = layout.root / "config" / default_name
+        return default if default.exists() else None
+
+    def name_overrides(self, layout: DataLayout) -> dict[int, str]:
+        path = self.config_file(layout, "segment_names_file", "segment_names.json")
+        if path is None:
+            return {}
+        return {int(segment_id): name for segment_id, name in json.loads(path.read_text()).items()}
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"data_root": DataRoot(), "validation": ValidationSettings()})
+    return dg.Definitions(
+        resources={"data_root": DataRoot(), "validation": ValidationSettings(), "segmentation": SegmentationSettings()}
+    )

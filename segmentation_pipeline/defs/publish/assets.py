@@ -1,7 +1,6 @@
 """Publish: the Parquet tables BI reads, one `snapshot_date=YYYY-MM-DD/` folder per snapshot, each file swapped in."""
 
 import dagster as dg
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core import publish
@@ -15,6 +14,7 @@ PUBLISHED_TABLES = {
     ),
     "segment_profiles": "One row per behavioural segment: name, description, size, share, revenue share, key metrics.",
     "rfm_cut_points": "The value range behind every R, F and M score of the snapshot, to reproduce any score.",
+    "rule_segment_members": "One row per customer and rule or manual segment the customer belongs to.",
 }
 
 
@@ -24,7 +24,7 @@ PUBLISHED_TABLES = {
             ["published", table],
             group_name="publish",
             kinds={"parquet"},
-            deps=["customer_features", "rfm_scores", "behavioural_segments"],
+            deps=["customer_features", "rfm_scores", "behavioural_segments", "rule_segments"],
             description=description,
         )
         for table, description in PUBLISHED_TABLES.items()
@@ -35,7 +35,7 @@ PUBLISHED_TABLES = {
 def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot):
     layout = data_root.layout
     for day in partition_days(context):
-        features, rfm, assignments, profiles, cut_points = (
+        features, rfm, assignments, profiles, cut_points, memberships = (
             pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas()
             for table in (
                 "customer_features",
@@ -43,17 +43,17 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot):
                 "segment_assignments",
                 "segment_profiles",
                 "rfm_cut_points",
+                "rule_segment_members",
             )
         )
         tables = {
-            "customer_segments": publish.customer_segments(features, rfm, assignments),
+            "customer_segments": publish.customer_segments(features, rfm, assignments, memberships),
             "segment_profiles": publish.segment_profiles(profiles, day),
             "rfm_cut_points": cut_points,
+            "rule_segment_members": memberships.assign(snapshot_date=day),
         }
         for table, frame in tables.items():
-            write_parquet_atomically(
-                pa.Table.from_pandas(frame, preserve_index=False), layout.published_table(table, day)
-            )
+            write_parquet_atomically(publish.to_arrow(frame), layout.published_table(table, day))
     for table, frame in tables.items():
         yield dg.MaterializeResult(
             asset_key=["published", table],

@@ -1,55 +1,171 @@
-"""Segment: behavioural segments from k-means on the snapshot's standardised features, named by what sets them apart."""
+"""Segment: a k-means model refitted quarterly (ids kept stable across refits) that scores every nightly snapshot."""
+
+from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.clustering import ClusterSettings, segment_customers
-from segmentation_pipeline.core.storage import write_parquet_atomically
-from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.core.clustering import SegmentModel, fit_model, load_model, save_model, segment_profiles
+from segmentation_pipeline.core.features import compute_features
+from segmentation_pipeline.core.rules import evaluate, load_manual_assignments, load_rule_segments, schema_of
+from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
+from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, quarter_start, quarterly_partitions
+from segmentation_pipeline.defs.resources import DataRoot, SegmentationSettings
 
 
-class SegmentConfig(dg.Config):
-    k_min: int = 3
-    k_max: int = 8
-    fixed_k: int | None = None
-    """Use exactly this many segments instead of choosing k by silhouette."""
-    seed: int = 42
+def model_folder(layout: DataLayout, quarter: date) -> Path:
+    return layout.models / "segmentation" / f"quarter={quarter.isoformat()}"
+
+
+def latest_model_before(layout: DataLayout, quarter: date) -> SegmentModel | None:
+    """The newest model of an earlier quarter: the one whose segment ids a refit keeps."""
+    earlier = sorted(
+        folder
+        for folder in (layout.models / "segmentation").glob("quarter=*")
+        if folder.name < f"quarter={quarter.isoformat()}" and (folder / "model.joblib").exists()
+    )
+    return load_model(earlier[-1]) if earlier else None
+
+
+def _features(layout: DataLayout, day: date) -> pd.DataFrame:
+    path = layout.snapshot_table(layout.warehouse, "customer_features", day)
+    return pq.read_table(path).to_pandas() if path.exists() else compute_features(layout, day)
+
+
+def _fit(layout: DataLayout, quarter: date, training_day: date, settings: SegmentationSettings) -> SegmentModel:
+    model = fit_model(
+        _features(layout, training_day),
+        training_day.isoformat(),
+        settings.cluster_settings(),
+        previous=latest_model_before(layout, quarter),
+        name_overrides=settings.name_overrides(layout),
+    )
+    save_model(model, model_folder(layout, quarter))
+    return model
+
+
+def _model_metadata(model: SegmentModel) -> dict:
+    candidates = pd.DataFrame(model.candidates).T.rename_axis("k").reset_index() if model.candidates else None
+    segments = pd.DataFrame(model.card()["segments"])
+    return {
+        "model_version": model.version,
+        "k": model.k,
+        "training_snapshot": model.training_snapshot,
+        "quality": dg.MetadataValue.json(model.quality),
+        "lineage": dg.MetadataValue.json({key: value for key, value in model.lineage.items() if key != "known_ids"}),
+        "k_candidates": dg.MetadataValue.md(
+            candidates.to_markdown(index=False) if candidates is not None else "fixed k"
+        ),
+        "segments": dg.MetadataValue.md(segments.to_markdown(index=False)),
+    }
+
+
+@dg.asset(
+    group_name="segment",
+    kinds={"scikitlearn", "joblib"},
+    partitions_def=quarterly_partitions,
+    deps=[
+        dg.AssetDep(
+            "customer_features", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+        )
+    ],
+    description="The quarter's segmentation model, fitted on the snapshot of the quarter's eve; "
+    "`models/segmentation/quarter=YYYY-MM-DD/` holds `model.joblib` and its `card.json`.",
+)
+def segmentation_model(
+    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationSettings
+) -> dg.MaterializeResult:
+    quarter = date.fromisoformat(context.partition_key)
+    model = _fit(data_root.layout, quarter, quarter - timedelta(days=1), segmentation)
+    return dg.MaterializeResult(metadata=_model_metadata(model))
 
 
 @dg.asset(
     group_name="segment",
     kinds={"scikitlearn", "parquet"},
-    deps=["customer_features"],
+    deps=["customer_features", "segmentation_model"],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    description="Each customer's behavioural segment (id and generated name) and a profile per segment.",
+    description="Each customer's behavioural segment from the quarter's model (no refit), and a profile per segment.",
 )
 def behavioural_segments(
-    context: dg.AssetExecutionContext, config: SegmentConfig, data_root: DataRoot
+    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationSettings
 ) -> dg.MaterializeResult:
     layout = data_root.layout
-    settings = ClusterSettings(**config.model_dump())
     for day in partition_days(context):
-        features = pq.read_table(layout.snapshot_table(layout.warehouse, "customer_features", day)).to_pandas()
-        segmentation = segment_customers(features, settings)
-        for table, frame in (
-            ("segment_assignments", segmentation.assignments),
-            ("segment_profiles", segmentation.profiles),
-        ):
+        quarter = quarter_start(day)
+        features = _features(layout, day)
+        if (model_folder(layout, quarter) / "model.joblib").exists():
+            model = load_model(model_folder(layout, quarter))
+        else:
+            context.log.warning(f"no segmentation model for the quarter of {quarter}: fitting one on snapshot {day}")
+            model = _fit(layout, quarter, day, segmentation)
+        assignments = model.assign(features).assign(model_version=model.version)
+        profiles = segment_profiles(features, assignments, model)
+        for table, frame in (("segment_assignments", assignments), ("segment_profiles", profiles)):
             write_parquet_atomically(
                 pa.Table.from_pandas(frame, preserve_index=False), layout.snapshot_table(layout.warehouse, table, day)
             )
-    silhouettes = "\n".join(f"| {k} | {score:.3f} |" for k, score in segmentation.silhouette_by_k.items())
     return dg.MaterializeResult(
         metadata={
-            "k": segmentation.k,
-            "silhouette_by_k": dg.MetadataValue.md("| k | silhouette |\n| --- | --- |\n" + silhouettes),
+            "model_version": model.version,
             "segments": dg.MetadataValue.md(
-                segmentation.profiles[["segment_id", "segment_name", "customers", "share", "description"]].to_markdown(
-                    index=False
-                )
+                profiles[
+                    ["segment_id", "segment_name", "customers", "share", "revenue_share", "description"]
+                ].to_markdown(index=False)
             ),
         }
     )
+
+
+@dg.asset(
+    group_name="segment",
+    kinds={"pandas", "parquet"},
+    deps=["customer_features", "rfm_scores", "behavioural_segments"],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Members of the marketer-defined rule segments and of the manual assignments, one row per membership.",
+)
+def rule_segments(
+    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationSettings
+) -> dg.MaterializeResult:
+    layout = data_root.layout
+    metadata = {}
+    for day in partition_days(context):
+        customers = _features(layout, day)
+        for table in ("rfm_scores", "segment_assignments"):
+            snapshot = pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas()
+            customers = customers.merge(snapshot.drop(columns="model_version", errors="ignore"), on="customer_id")
+        members = [empty_memberships()]
+        rules_file = segmentation.config_file(layout, "rule_segments_file", "rule_segments.yaml")
+        manual_file = segmentation.config_file(layout, "manual_assignments_file", "manual_assignments.csv")
+        if rules_file:
+            members.append(evaluate(load_rule_segments(rules_file, schema_of(customers)), customers))
+        if manual_file:
+            manual = load_manual_assignments(manual_file, pd.Index(customers["customer_id"]), day)
+            members.append(manual.assignments)
+            metadata["manual_unknown_customers"] = len(manual.unknown_customers)
+            metadata["manual_unknown_examples"] = ", ".join(manual.unknown_customers[:10]) or "none"
+            metadata["manual_expired"] = manual.expired
+            if manual.unknown_customers:
+                context.log.warning(f"manual assignments for unknown customers: {manual.unknown_customers[:10]}")
+        memberships = pd.concat(members, ignore_index=True).sort_values(["customer_id", "segment"], ignore_index=True)
+        write_parquet_atomically(
+            pa.Table.from_pandas(memberships, preserve_index=False),
+            layout.snapshot_table(layout.warehouse, "rule_segment_members", day),
+        )
+    counts = memberships.groupby(["segment", "source"]).size().rename("customers").reset_index()
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "dagster/row_count": len(memberships),
+            "customers_per_segment": dg.MetadataValue.md(counts.to_markdown(index=False) if len(counts) else "none"),
+        }
+    )
+
+
+def empty_memberships() -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": [], "segment": [], "source": []}, dtype="str")
