@@ -310,7 +310,7 @@ def _describe(traits: list[tuple[str, str]], features: pd.DataFrame, members: np
 
 def _format(value: float, feature: str) -> str:
     if pd.isna(value):
-        return "n/a"
+        return "none"
     return f"{value:.0%}" if feature.endswith("_share") else f"{value:,.1f}"
 
 
