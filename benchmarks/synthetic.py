@@ -50,6 +50,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation_pipeline.core.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, Source, clean_schema
+from segmentation_pipeline.core.sample_data import (
+    ACQUISITION,
+    CATEGORIES,
+    CATEGORY_PRICE_FACTOR,
+    CHANNELS,
+    COMPANY_SIZES,
+    CONTACTS,
+    DEVICES,
+    FEATURES,
+    INCOME_BANDS,
+    INDUSTRIES,
+    NEEDS,
+    STATUS_P,
+    STATUSES,
+)
 from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
 
 GENERATOR_VERSION = 1  # bump when the generated data changes, so cached data sets are regenerated
@@ -58,16 +73,9 @@ MARKER = "synthetic.json"
 DAY_US = 86_400_000_000
 EPOCH = date(1970, 1, 1)
 
-DEVICES = ("desktop", "mobile", "tablet")
-FEATURES = ("search", "browse", "cart", "checkout", "wishlist", "reviews", "support", "account", "recommendations")
 FEATURE_P = (0.2, 0.26, 0.13, 0.07, 0.08, 0.07, 0.03, 0.05, 0.11)
-CATEGORIES = ("electronics", "fashion", "home", "beauty", "sports", "grocery", "books")
 CATEGORY_P = (0.18, 0.22, 0.15, 0.12, 0.1, 0.13, 0.1)
-CATEGORY_PRICE_FACTOR = np.array([1.7, 1.0, 1.25, 0.7, 1.0, 0.55, 0.45])
-CHANNELS = ("web", "app", "store")
 CHANNEL_P = (0.5, 0.38, 0.12)
-STATUSES = ("completed", "cancelled", "refunded")
-STATUS_P = (0.90, 0.06, 0.04)
 CURRENCIES = ("EUR", "USD", "GBP")
 CURRENCY_P = (0.8, 0.12, 0.08)
 COUNTRIES = ("DE", "FR", "NL", "AT", "CH", "GB", "US", "ES", "IT", "PL")
@@ -75,25 +83,10 @@ COUNTRY_P = (0.3, 0.14, 0.08, 0.06, 0.05, 0.1, 0.1, 0.07, 0.06, 0.04)
 REGIONS = ("north", "south", "east", "west", "central")
 CITIES = tuple(f"city_{i:02d}" for i in range(40))
 GENDERS = ("female", "male", "diverse")
-INCOME_BANDS = ("low", "lower_middle", "upper_middle", "high")
-ACQUISITION = ("organic_search", "paid_search", "social", "referral", "email", "affiliate", "direct")
-COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-1000", "1000+")
-INDUSTRIES = (
-    "retail",
-    "manufacturing",
-    "it_services",
-    "healthcare",
-    "education",
-    "finance",
-    "hospitality",
-    "logistics",
-)
 FIRST_NAMES = ("anna", "ben", "clara", "david", "emma", "felix", "greta", "hugo", "ida", "jonas", "lea", "max",
                "mia", "noah", "olga", "paul", "rosa", "sam", "tara", "yusuf")  # fmt: skip
 LAST_NAMES = ("schmidt", "martin", "jansen", "huber", "meier", "smith", "garcia", "rossi", "nowak", "dubois",
               "fischer", "weber", "brown", "lopez", "bianchi")  # fmt: skip
-NEEDS = ("price", "quality", "convenience", "selection", "service")
-CONTACTS = ("email", "sms", "phone", "app_push", "none")
 # Share of a day's orders per UTC hour (a daytime curve with an evening bump).
 ORDER_HOUR_W = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 4, 4.5, 5, 5, 5, 4.8, 4.6, 4.6, 5, 5.5, 6, 6, 5, 3.5, 2])
 WEEKDAY_ORDERS = (1.0, 0.97, 0.97, 1.0, 1.05, 1.12, 0.92)  # Monday..Sunday
