@@ -41,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from synthetic import Scale, generate, read_marker  # noqa: E402
+from synthetic import add_scale_arguments, generate, read_marker, scale_from_arguments  # noqa: E402
 
 RESULT_PREFIX = "@@bench-result "
 STAGES = ("features_rfm", "rfm_duckdb", "lifetimes")
@@ -403,17 +403,8 @@ def print_report(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    defaults = Scale()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, default=defaults.customers)
-    parser.add_argument("--orders", type=int, default=defaults.orders)
-    parser.add_argument("--events", type=int, default=defaults.events)
-    parser.add_argument("--surveys", type=int, default=defaults.surveys)
-    parser.add_argument("--days", type=int, default=defaults.days, help="days of order/survey history")
-    parser.add_argument("--event-days", type=int, default=defaults.event_days, help="days of usage events")
-    parser.add_argument("--end-date", type=date.fromisoformat, default=defaults.end_date, help="also the snapshot date")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--scale", type=float, default=1.0, help="multiply every row count by this factor")
+    add_scale_arguments(parser)
     parser.add_argument("--small", action="store_true", help="smoke run: same as --scale 0.01")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of every stage (default 3)")
     parser.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}")
@@ -429,9 +420,7 @@ def main(argv: list[str] | None = None) -> None:
         print(RESULT_PREFIX + json.dumps(result), flush=True)
         return
 
-    scale = Scale(
-        args.customers, args.orders, args.events, args.surveys, args.days, args.event_days, args.end_date, args.seed
-    ).scaled(0.01 if args.small else args.scale)
+    scale = scale_from_arguments(args, 0.01 if args.small else None)
     root = args.data_dir or HERE / "output" / "data" / scale.key()
     marker = read_marker(root)
     if marker is None or marker.get("scale") != scale.as_json():

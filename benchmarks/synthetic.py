@@ -532,25 +532,34 @@ def read_marker(root: Path) -> dict | None:
     return json.loads(marker.read_text()) if marker.exists() else None
 
 
-def main(argv: list[str] | None = None) -> None:
+def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
+    """The scale options shared by this generator and the benchmarks that use it."""
     defaults = Scale()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, required=True, help="data root to write under")
-    parser.add_argument("--target", choices=("warehouse", "landing"), default="warehouse")
     parser.add_argument("--customers", type=int, default=defaults.customers)
     parser.add_argument("--orders", type=int, default=defaults.orders)
     parser.add_argument("--events", type=int, default=defaults.events)
     parser.add_argument("--surveys", type=int, default=defaults.surveys)
     parser.add_argument("--days", type=int, default=defaults.days, help="days of order/survey history")
     parser.add_argument("--event-days", type=int, default=defaults.event_days, help="days of usage events")
-    parser.add_argument("--end-date", type=date.fromisoformat, default=defaults.end_date)
+    parser.add_argument("--end-date", type=date.fromisoformat, default=defaults.end_date, help="also the snapshot date")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every row count by this factor")
-    args = parser.parse_args(argv)
+
+
+def scale_from_arguments(args: argparse.Namespace, factor: float | None = None) -> Scale:
     scale = Scale(
         args.customers, args.orders, args.events, args.surveys, args.days, args.event_days, args.end_date, args.seed
-    ).scaled(args.scale)
-    generate(args.out, scale, args.target)
+    )
+    return scale.scaled(args.scale if factor is None else factor)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="data root to write under")
+    parser.add_argument("--target", choices=("warehouse", "landing"), default="warehouse")
+    add_scale_arguments(parser)
+    args = parser.parse_args(argv)
+    generate(args.out, scale_from_arguments(args), args.target)
 
 
 if __name__ == "__main__":
