@@ -41,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from synthetic import add_scale_arguments, generate, read_marker, scale_from_arguments  # noqa: E402
+from synthetic import add_scale_arguments, ensure_warehouse, scale_from_arguments  # noqa: E402
 
 RESULT_PREFIX = "@@bench-result "
 STAGES = ("features_rfm", "rfm_duckdb", "lifetimes")
@@ -421,13 +421,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     scale = scale_from_arguments(args, 0.01 if args.small else None)
-    root = args.data_dir or HERE / "output" / "data" / scale.key()
-    marker = read_marker(root)
-    if marker is None or marker.get("scale") != scale.as_json():
-        print(f"generating the synthetic warehouse under {root} ...", flush=True)
-        marker = generate(root, scale, "warehouse")
-    else:
-        print(f"reusing the synthetic warehouse under {root} (generated in {marker['seconds']:.0f} s)")
+    root, marker = ensure_warehouse(scale, args.data_dir)
     warm_seconds = _warm_page_cache(root)
 
     stages = [stage for stage in args.stages.split(",") if stage]

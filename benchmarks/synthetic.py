@@ -532,6 +532,18 @@ def read_marker(root: Path) -> dict | None:
     return json.loads(marker.read_text()) if marker.exists() else None
 
 
+def ensure_warehouse(scale: Scale, root: Path | None = None) -> tuple[Path, dict]:
+    """The data root of `scale` (default: a cache folder keyed by the scale) and its statistics, generating the
+    warehouse first unless a complete one of the same scale is there."""
+    root = root or Path(__file__).resolve().parent / "output" / "data" / scale.key()
+    marker = read_marker(root)
+    if marker is None or marker.get("scale") != scale.as_json():
+        print(f"generating the synthetic warehouse under {root} ...", flush=True)
+        return root, generate(root, scale, "warehouse")
+    print(f"reusing the synthetic warehouse under {root} (generated in {marker['seconds']:.0f} s)")
+    return root, marker
+
+
 def add_scale_arguments(parser: argparse.ArgumentParser) -> None:
     """The scale options shared by this generator and the benchmarks that use it."""
     defaults = Scale()

@@ -1,12 +1,15 @@
 """Builders for tiny validated warehouses, so tests can state inputs row by row and expect hand-computed outputs."""
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
-from segmentation_pipeline.core.contract import SOURCES, clean_schema
+from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, SOURCES, Source, clean_schema
+from segmentation_pipeline.core.landing import landing_days, read_landing
 from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
+from segmentation_pipeline.core.validation import RuleContext, validate
 
 
 def write_validated(layout: DataLayout, source_name: str, rows: list[dict], day: date | None = None) -> None:
@@ -28,3 +31,24 @@ def write_validated_by_day(layout: DataLayout, source_name: str, rows: list[dict
     days = pd.to_datetime(frame[timestamp_column], utc=True).dt.date
     for day in sorted(days.unique()):
         write_validated(layout, source_name, frame[days == day].to_dict("records"), day)
+
+
+def validate_landing_zone(root: Path) -> DataLayout:
+    """Validate every landing file under `root` into its warehouse with the pipeline's rules, without Dagster."""
+    layout = DataLayout(root)
+    now = pd.Timestamp.now(tz="UTC")
+    customers = validate(read_landing(layout.landing, CUSTOMERS).frame, CUSTOMERS, RuleContext(None, now), "test")
+    write_clean(layout, CUSTOMERS, customers.clean, None)
+    known = customers.clean["customer_id"]
+    for source in DAILY_SOURCES:
+        for day in landing_days(layout.landing, source):
+            outcome = validate(
+                read_landing(layout.landing, source, day).frame, source, RuleContext(day, now, known), "test"
+            )
+            write_clean(layout, source, outcome.clean, day)
+    return layout
+
+
+def write_clean(layout: DataLayout, source: Source, clean: pd.DataFrame, day: date | None) -> None:
+    table = pa.Table.from_pandas(clean, schema=clean_schema(source), preserve_index=False)
+    write_parquet_atomically(table, layout.validated(source.name, day))

@@ -1,8 +1,10 @@
 import json
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 from segmentation_pipeline.core.clustering import (
     ClusterSettings,
@@ -12,6 +14,9 @@ from segmentation_pipeline.core.clustering import (
     save_model,
     segment_profiles,
 )
+from segmentation_pipeline.core.features import compute_features
+from segmentation_pipeline.core.sample_data import generate_landing_zone
+from segmentation_pipeline_tests.helpers import validate_landing_zone
 
 # name: frequency, order value, recency, sessions, mobile share, evening share, tenure
 GROUPS = {
@@ -152,3 +157,43 @@ def test_a_saved_model_loads_back_and_its_card_explains_it(tmp_path):
     assert card["k"] == 3 and set(card["candidates"]) == {"2", "3", "4", "5", "6"}
     assert [segment["segment_id"] for segment in card["segments"]] == [1, 2, 3]
     assert {"silhouette", "davies_bouldin", "calinski_harabasz", "bootstrap_ari_mean"} <= set(card["quality"])
+
+
+def test_segments_recover_the_planted_personas_of_a_freshly_generated_sample(tmp_path):
+    """The default model, k chosen by the criteria, finds the generator's seven personas (seed unlike the sample's)."""
+    snapshot = date(2026, 11, 22)
+    generate_landing_zone(tmp_path, customers=5000, days=456, seed=2026, end_date=snapshot)
+    features = compute_features(validate_landing_zone(tmp_path), snapshot)
+    personas = pd.read_csv(tmp_path / "ground_truth" / "personas.csv").set_index("customer_id")["persona"]
+    model = fit_model(features, snapshot.isoformat())
+    assert len(features) == 5000 and model.k == 7
+    assert adjusted_rand_score(features["customer_id"].map(personas), model.segment_of(features)) >= 0.8
+
+
+def test_categorical_features_are_one_hot_encoded_with_missing_as_a_level_and_named():
+    features = synthetic_features({"spenders": 150, "browsers": 200, "lapsed": 250})
+    settings = ClusterSettings(
+        log_features=("frequency", "recency_days"), share_features=(), categorical_features=("nps_group",), fixed_k=3
+    )
+    model = fit_model(features, "2026-03-31", settings)
+    assert model.columns == ["frequency", "recency_days", "nps_group_missing", "nps_group_promoter"]
+    spenders = ids_by_group(model, features)["spenders"]
+    assert "promoter" in model.names[spenders].lower()
+    assert "nps group promoter share 100% vs 25% overall" in model.descriptions[spenders]
+    unseen = features.head(1).assign(nps_group=pd.array(["detractor"], dtype="str"))
+    assert model.segment_of(unseen).shape == (1,)  # an unseen level encodes as all zeros, not an error
+
+
+def test_misconfigured_features_are_named_in_the_error():
+    features = synthetic_features({"spenders": 10, "browsers": 10})
+    settings = ClusterSettings(log_features=("frequenzy", "country"), share_features=(), fixed_k=2)
+    with pytest.raises(ValueError, match=r"frequenzy \(not a feature column\); country \(not numeric: str\)"):
+        fit_model(features, "2026-03-31", settings)
+
+
+def test_a_refit_on_other_model_inputs_gives_new_ids_instead_of_false_matches():
+    features = synthetic_features({"spenders": 150, "browsers": 200, "lapsed": 250})
+    first = fit_model(features, "2026-03-31", SETTINGS)
+    other = fit_model(features, "2026-06-30", ClusterSettings(share_features=(), fixed_k=3), previous=first)
+    assert other.lineage["matched"] == {} and other.lineage["new"] == [4, 5, 6]
+    assert other.lineage["vanished"] == [1, 2, 3]

@@ -16,11 +16,14 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-# Value, recency, tenure and engagement (log-transformed: they are heavily skewed) plus how and when customers use
-# the product. Survey answers are left out: most customers never answer, and imputed answers blur the segments.
+# Default model inputs: value, recency, tenure and engagement (log-transformed: they are heavily skewed) plus how and
+# when customers use the product. Survey answers are left out by default: most customers never answer, and on the
+# sample personas even an explicit "no answer" level blurs the segments (README: Behavioural segments).
 LOG_FEATURES = ("frequency", "avg_order_value", "recency_days", "sessions", "mean_session_minutes", "tenure_days")
 SHARE_FEATURES = (
     "mobile_share",
@@ -32,7 +35,7 @@ SHARE_FEATURES = (
     "evening_share",
     "weekend_share",
 )
-CLUSTER_FEATURES = (*LOG_FEATURES, *SHARE_FEATURES)
+MISSING_CATEGORY = "missing"
 
 # (phrase when the segment is above the population, phrase when below); None means "not worth saying".
 TRAIT_PHRASES: dict[str, tuple[str | None, str | None]] = {
@@ -57,6 +60,12 @@ TRAITS_IN_NAME = 3
 
 @dataclass(frozen=True)
 class ClusterSettings:
+    log_features: tuple[str, ...] = LOG_FEATURES
+    """Skewed non-negative numbers, log1p-transformed; missing = 0 (no activity), recency_days missing = the cap."""
+    share_features: tuple[str, ...] = SHARE_FEATURES
+    """Numbers used as they are (shares, scores); missing = 0."""
+    categorical_features: tuple[str, ...] = ()
+    """Categories, one-hot encoded; missing is a level of its own ("missing"), unseen levels encode as all zeros."""
     k_min: int = 3
     k_max: int = 10
     fixed_k: int | None = None
@@ -78,7 +87,7 @@ class SegmentModel:
     """Everything needed to score a snapshot exactly as at fit time, and to explain the segments."""
 
     settings: ClusterSettings
-    scaler: StandardScaler
+    preprocess: Pipeline  # encode (log1p, pass-through, one-hot) then standard scaling, fitted on the population
     kmeans: KMeans
     segment_ids: list[int]  # stable segment id of each k-means label
     names: dict[int, str]
@@ -98,12 +107,19 @@ class SegmentModel:
         digest = hashlib.sha256(np.round(self.kmeans.cluster_centers_, 9).tobytes()).hexdigest()[:8]
         return f"{self.training_snapshot}-{digest}"
 
-    def raw_centroids(self) -> np.ndarray:
-        """Centroids in feature-matrix units (log values, shares), comparable across models."""
-        return self.scaler.inverse_transform(self.kmeans.cluster_centers_)
+    @property
+    def columns(self) -> list[str]:
+        """The encoded model inputs: one per numeric feature, one per level of each categorical feature."""
+        return list(self.preprocess["encode"].get_feature_names_out())
+
+    def raw_centroids(self) -> pd.DataFrame:
+        """Centroids in encoded units (log values, shares, level shares), comparable across models."""
+        return pd.DataFrame(
+            self.preprocess["scale"].inverse_transform(self.kmeans.cluster_centers_), columns=self.columns
+        )
 
     def segment_of(self, features: pd.DataFrame) -> np.ndarray:
-        labels = self.kmeans.predict(self.scaler.transform(feature_matrix(features, self.settings).to_numpy()))
+        labels = self.kmeans.predict(self.preprocess.transform(model_inputs(features, self.settings)))
         return np.asarray(self.segment_ids)[labels]
 
     def assign(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -121,7 +137,12 @@ class SegmentModel:
         return {
             "version": self.version,
             "training_snapshot": self.training_snapshot,
-            "features": list(CLUSTER_FEATURES),
+            "features": {
+                "log": list(self.settings.log_features),
+                "share": list(self.settings.share_features),
+                "categorical": list(self.settings.categorical_features),
+            },
+            "model_inputs": self.columns,
             "k": self.k,
             "settings": self.settings.__dict__,
             "candidates": {str(k): scores for k, scores in self.candidates.items()},
@@ -134,17 +155,56 @@ class SegmentModel:
         }
 
 
-def feature_matrix(features: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
-    """Model inputs with missing data made explicit: no purchase = recency at the cap and no spend, no usage = zero
-    activity and zero shares."""
-    matrix = pd.DataFrame(index=features.index)
-    recency = features["recency_days"].astype("float64").fillna(settings.recency_cap_days)
-    for name in LOG_FEATURES:
-        values = recency.clip(upper=settings.recency_cap_days) if name == "recency_days" else features[name]
-        matrix[name] = np.log1p(values.astype("float64").fillna(0.0).clip(lower=0))
-    for name in SHARE_FEATURES:
-        matrix[name] = features[name].astype("float64").fillna(0.0)
-    return matrix
+def model_inputs(features: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
+    """The configured feature columns with missing data made explicit: no purchase = recency at the cap, no
+    activity = zero counts and shares, no answer = the "missing" level."""
+    inputs = pd.DataFrame(index=features.index)
+    for name in (*settings.log_features, *settings.share_features):
+        values = features[name].astype("float64")
+        if name == "recency_days":
+            values = values.fillna(settings.recency_cap_days).clip(upper=settings.recency_cap_days)
+        inputs[name] = values.fillna(0.0).clip(lower=0) if name in settings.log_features else values.fillna(0.0)
+    for name in settings.categorical_features:
+        inputs[name] = features[name].astype("object").where(features[name].notna(), MISSING_CATEGORY).astype(str)
+    return inputs
+
+
+def check_features(features: pd.DataFrame, settings: ClusterSettings) -> None:
+    """Fail with the offending column names when a configured model input is missing or of the wrong kind."""
+    configured = (*settings.log_features, *settings.share_features, *settings.categorical_features)
+    problems = [f"{name} (not a feature column)" for name in configured if name not in features.columns]
+    problems += [
+        f"{name} (not numeric: {features[name].dtype})"
+        for name in (*settings.log_features, *settings.share_features)
+        if name in features.columns and not pd.api.types.is_numeric_dtype(features[name])
+    ]
+    if len(set(configured)) < len(configured):
+        problems.append("a feature is configured twice")
+    if not configured:
+        problems.append("no features configured")
+    if problems:
+        raise ValueError("segmentation features: " + "; ".join(problems))
+
+
+def preprocessing(settings: ClusterSettings) -> Pipeline:
+    """log1p for skewed counts and amounts, one-hot for categories, then standard scaling of every input.
+
+    Scaling is by mean and standard deviation after the log, not by median and IQR: most shares are 0 for most
+    customers, so their IQR is tiny and median/IQR scaling lets them swamp the distances (README: Behavioural
+    segments). The log and the recency cap are what keep outliers from dominating."""
+    encode = ColumnTransformer(
+        [
+            ("log", FunctionTransformer(np.log1p, feature_names_out="one-to-one"), list(settings.log_features)),
+            ("share", "passthrough", list(settings.share_features)),
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                list(settings.categorical_features),
+            ),
+        ],
+        verbose_feature_names_out=False,
+    )
+    return Pipeline([("encode", encode), ("scale", StandardScaler())])
 
 
 def fit_model(
@@ -155,16 +215,17 @@ def fit_model(
     name_overrides: dict[int, str] | None = None,
 ) -> SegmentModel:
     """Fit on (a seeded sample of) the snapshot, choose k, keep the previous model's ids where segments match."""
+    check_features(features, settings)
     if len(features) < settings.k_min + 1:
         raise ValueError(f"cannot segment {len(features)} customers into at least {settings.k_min} segments")
-    matrix = feature_matrix(features, settings).to_numpy()
-    scaler = StandardScaler().fit(matrix)
+    inputs = model_inputs(features, settings)
+    preprocess = preprocessing(settings).fit(inputs)
     rng = np.random.default_rng(settings.seed)
-    sample = scaler.transform(matrix[_sample_rows(rng, len(matrix), settings.fit_sample)])
+    sample = preprocess.transform(inputs.iloc[_sample_rows(rng, len(inputs), settings.fit_sample)])
     candidates = {} if settings.fixed_k else _score_candidates(sample, settings)
     k = settings.fixed_k or choose_k(candidates)
     kmeans = KMeans(n_clusters=k, n_init=4, random_state=settings.seed).fit(sample)
-    model = SegmentModel(settings, scaler, kmeans, [], {}, {}, training_snapshot, candidates)
+    model = SegmentModel(settings, preprocess, kmeans, [], {}, {}, training_snapshot, candidates)
     model.segment_ids, model.lineage = _stable_ids(model, previous)
     model.names, model.descriptions = _names_and_descriptions(model, features, name_overrides or {})
     model.quality = _quality(sample, kmeans, settings)
@@ -228,15 +289,15 @@ def _quality(sample: np.ndarray, kmeans: KMeans, settings: ClusterSettings) -> d
 def _stable_ids(model: SegmentModel, previous: SegmentModel | None) -> tuple[list[int], dict]:
     """Match the new segments to the previous model's by optimal assignment on centroid distance: a match within
     `match_distance` keeps its id; other segments get ids never used before (largest segment first). Without a
-    previous model, ids number the segments by size."""
+    previous model, or when the model inputs changed, ids number the segments by size after the known ids."""
     sizes = np.bincount(model.kmeans.labels_, minlength=model.k)
     centroids = model.kmeans.cluster_centers_
     by_size = sorted(range(model.k), key=lambda label: (-sizes[label], tuple(centroids[label].round(9))))
     known = set(previous.lineage["known_ids"]) if previous else set()
     ids: dict[int, int] = {}
     lineage: dict[str, object] = {"previous_version": previous.version if previous else None, "matched": {}}
-    if previous is not None:
-        previous_centroids = model.scaler.transform(previous.raw_centroids())
+    if previous is not None and set(previous.columns) == set(model.columns):
+        previous_centroids = model.preprocess["scale"].transform(previous.raw_centroids()[model.columns].to_numpy())
         distances = np.linalg.norm(centroids[:, None, :] - previous_centroids[None, :, :], axis=2)
         for label, old_label in zip(*linear_sum_assignment(distances), strict=True):
             if distances[label, old_label] <= model.settings.match_distance:
@@ -257,8 +318,9 @@ def _stable_ids(model: SegmentModel, previous: SegmentModel | None) -> tuple[lis
 def _names_and_descriptions(model: SegmentModel, features: pd.DataFrame, overrides: dict[int, str]):
     """Name each segment after its strongest traits against the population, extended until it is unique; a
     marketer's override wins (ids are stable, so overrides survive refits)."""
-    z_scores = pd.DataFrame(model.kmeans.cluster_centers_, columns=list(CLUSTER_FEATURES), index=model.segment_ids)
-    ranked_traits = {segment_id: _traits(row) for segment_id, row in z_scores.iterrows()}
+    z_scores = pd.DataFrame(model.kmeans.cluster_centers_, columns=model.columns, index=model.segment_ids)
+    phrases = {column: _phrases(column, model.settings) for column in model.columns}
+    ranked_traits = {segment_id: _traits(row, phrases) for segment_id, row in z_scores.iterrows()}
     names: dict[int, str] = {
         segment_id: overrides[segment_id] for segment_id in model.segment_ids if segment_id in overrides
     }
@@ -271,17 +333,39 @@ def _names_and_descriptions(model: SegmentModel, features: pd.DataFrame, overrid
             name = _compose(traits[:count])
         names[segment_id] = name if name not in names.values() else f"{name} ({segment_id})"
     members = model.segment_of(features)
+    values = _explained_values(features, model.settings)
     descriptions = {
-        segment_id: _describe(ranked_traits[segment_id][:TRAITS_IN_NAME], features, members == segment_id)
+        segment_id: _describe(ranked_traits[segment_id][:TRAITS_IN_NAME], values, members == segment_id)
         for segment_id in model.segment_ids
     }
     return names, descriptions
 
 
-def _traits(centroid: pd.Series) -> list[tuple[str, str]]:
+def _phrases(column: str, settings: ClusterSettings) -> tuple[str | None, str | None]:
+    """How to say that a segment is above / below the population on a model input."""
+    if column in TRAIT_PHRASES:
+        return TRAIT_PHRASES[column]
+    for name in settings.categorical_features:
+        if column.startswith(f"{name}_"):
+            level = column.removeprefix(f"{name}_")
+            return (f"no {name.replace('_', ' ')}" if level == MISSING_CATEGORY else level.replace("_", " ")), None
+    return f"high {column.replace('_', ' ')}", f"low {column.replace('_', ' ')}"
+
+
+def _explained_values(features: pd.DataFrame, settings: ClusterSettings) -> pd.DataFrame:
+    """What descriptions quote per model input: the raw number, or for a category level the share of customers."""
+    values = {name: features[name].astype("float64") for name in (*settings.log_features, *settings.share_features)}
+    inputs = model_inputs(features, settings)
+    for name in settings.categorical_features:
+        for level in sorted(inputs[name].unique()):
+            values[f"{name}_{level}_share"] = (inputs[name] == level).astype("float64")
+    return pd.DataFrame(values, index=features.index)
+
+
+def _traits(centroid: pd.Series, phrases: dict[str, tuple[str | None, str | None]]) -> list[tuple[str, str]]:
     traits = []
     for feature in centroid.abs().sort_values(ascending=False, kind="stable").index:
-        high, low = TRAIT_PHRASES[feature]
+        high, low = phrases[feature]
         phrase = high if centroid[feature] > 0 else low
         if phrase and abs(centroid[feature]) >= MIN_TRAIT_STRENGTH:
             traits.append((feature, phrase))
@@ -295,15 +379,15 @@ def _compose(traits: list[tuple[str, str]]) -> str:
     return f"{phrases[0].upper()}{phrases[1:]} customers"
 
 
-def _describe(traits: list[tuple[str, str]], features: pd.DataFrame, members: np.ndarray) -> str:
+def _describe(traits: list[tuple[str, str]], values: pd.DataFrame, members: np.ndarray) -> str:
     if not traits:
         return "Close to the average customer on every feature."
     parts = []
-    for feature, _ in traits:
-        values = features[feature].astype("float64")
+    for column, _ in traits:
+        quoted = column if column in values.columns else f"{column}_share"
         parts.append(
-            f"{feature.replace('_', ' ')} {_format(values[members].mean(), feature)} "
-            f"vs {_format(values.mean(), feature)} overall"
+            f"{quoted.replace('_', ' ')} {_format(values[quoted][members].mean(), quoted)} "
+            f"vs {_format(values[quoted].mean(), quoted)} overall"
         )
     return "Stands out by " + "; ".join(parts) + "."
 

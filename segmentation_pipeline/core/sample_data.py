@@ -18,9 +18,9 @@ Personas (fixed shares; written to ground_truth/personas.csv):
 * ``mobile_power_users`` (18%): many short mobile sessions, evenings (~20h UTC), app orders, moderate amounts.
 * ``desktop_weekend_browsers`` (17%): desktop, Saturdays/Sundays, afternoons, long sessions, few orders.
 * ``high_value_loyalists`` (12%): frequent high-amount orders up to the last day, NPS 9-10, low price sensitivity.
-* ``discount_occasional_buyers`` (20%): rare cheap orders, price sensitivity 4-5, low NPS, little usage.
+* ``discount_occasional_buyers`` (20%): rare cheap orders, price sensitivity 4-5, low NPS, short weekday-morning visits.
 * ``lapsed_customers`` (13%): active only in the first months of the window, nothing in the last ~6 months.
-* ``recent_signups`` (10%): created in the last ~45 days, 0-1 orders, a little usage.
+* ``recent_signups`` (10%): created in the last ~45 days, 0-1 orders, exploring the product (frequent short sessions).
 * ``tablet_night_readers`` (10%): tablet sessions around midnight, browse/reviews, books.
 
 Planted bad rows (each listed in ground_truth/planted_errors.csv; each breaks exactly one rule, no other row
@@ -208,10 +208,10 @@ PERSONAS: tuple[Persona, ...] = (
         opt_in_p=0.7, age_range=(32, 66), b2b_p=0.18,
     ),
     Persona(
-        "discount_occasional_buyers", 0.20, 0.18, order_rate=0.005, order_shape=4.0, amount_mu=3.0,
+        "discount_occasional_buyers", 0.20, 0.18, order_rate=0.005, order_shape=4.0, amount_mu=2.5,
         amount_sigma=0.45, channel_p=(0.55, 0.35, 0.1), category_p=(0.1, 0.25, 0.1, 0.15, 0.1, 0.25, 0.05),
         usage_p=0.98, session_rate=0.07, events_per_session=3.0, duration_median_s=25, think_mean_s=40,
-        device_p=(0.35, 0.6, 0.05), hour_peak=13.0, hour_width=4.5, weekday_w=(1.2, 1.0, 1.0, 1.0, 1.0, 0.9, 0.9),
+        device_p=(0.35, 0.6, 0.05), hour_peak=8.5, hour_width=2.0, weekday_w=(1.4, 1.4, 1.4, 1.4, 1.2, 0.3, 0.3),
         feature_p=(0.3, 0.3, 0.12, 0.04, 0.12, 0.05, 0.02, 0.02, 0.03),
         survey_p=0.3, extra_responses=0.2, nps_mean=4.2, nps_sd=1.7, csat_mean=2.9, price_mean=4.6,
         need_p=(0.75, 0.03, 0.1, 0.1, 0.02), contact_p=(0.55, 0.25, 0.02, 0.08, 0.1),
@@ -232,7 +232,7 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(
         "recent_signups", 0.10, 0.0, order_rate=0.0, order_shape=1.0, amount_mu=3.7, amount_sigma=0.5,
         channel_p=(0.5, 0.45, 0.05), category_p=(0.2, 0.25, 0.15, 0.15, 0.1, 0.05, 0.1),
-        usage_p=0.85, session_rate=0.1, events_per_session=3.0, duration_median_s=30, think_mean_s=40,
+        usage_p=1.0, session_rate=0.25, events_per_session=3.0, duration_median_s=30, think_mean_s=40,
         device_p=(0.35, 0.6, 0.05), hour_peak=19.5, hour_width=3.0, weekday_w=FLAT_WEEK,
         feature_p=(0.2, 0.25, 0.08, 0.03, 0.05, 0.05, 0.08, 0.2, 0.06),
         survey_p=0.25, extra_responses=0.05, nps_mean=7.4, nps_sd=1.5, csat_mean=3.9, price_mean=3.2,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from segmentation_pipeline.core.clustering import ClusterSettings
+from segmentation_pipeline.core.clustering import LOG_FEATURES, SHARE_FEATURES, ClusterSettings
 from segmentation_pipeline.core.expectations import Thresholds
 from segmentation_pipeline.core.storage import DataLayout
 
@@ -51,6 +51,12 @@ class ValidationSettings(dg.ConfigurableResource):
 class SegmentationSettings(dg.ConfigurableResource):
     """How behavioural segments are fitted; shared by the quarterly refit and the nightly fallback fit."""
 
+    log_features: list[str] = list(LOG_FEATURES)
+    """Skewed feature columns the model uses after log1p (missing = 0; recency_days missing = 730 days)."""
+    share_features: list[str] = list(SHARE_FEATURES)
+    """Feature columns the model uses as they are (missing = 0)."""
+    categorical_features: list[str] = []
+    """Categorical feature columns, one-hot encoded with "missing" as a level, e.g. ["nps_group"]."""
     k_min: int = 3
     k_max: int = 10
     fixed_k: int = 0
@@ -69,6 +75,9 @@ class SegmentationSettings(dg.ConfigurableResource):
 
     def cluster_settings(self) -> ClusterSettings:
         return ClusterSettings(
+            log_features=tuple(self.log_features),
+            share_features=tuple(self.share_features),
+            categorical_features=tuple(self.categorical_features),
             k_min=self.k_min,
             k_max=self.k_max,
             fixed_k=self.fixed_k or None,
