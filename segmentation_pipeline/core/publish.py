@@ -10,32 +10,91 @@ import pyarrow as pa
 from segmentation_pipeline.core.contract import PERSONAL_DATA_COLUMNS
 from segmentation_pipeline.core.rules import SEGMENT_LIST_TYPE, membership_lists
 
-CUSTOMER_SEGMENTS_COLUMNS = (
-    "customer_id",
-    "snapshot_date",
-    "recency_days",
-    "frequency",
-    "monetary",
-    "purchase_days",
-    "avg_order_value",
-    "lifetime_spend",
-    "r_score",
-    "f_score",
-    "m_score",
-    "rfm_segment",
-    "segment_id",
-    "segment_name",
-    "rule_segments",
-    "lifecycle_stage",
-    "primary_device",
-    "preferred_time_of_day",
-    "country",
-    "acquisition_channel",
-    "marketing_opt_in",
-    "has_survey",
-    "nps_group",
-    "model_version",
-)
+PUBLISHED_SCHEMA_VERSION = 1
+"""The version of the BI contract below. Any change to a published column or type needs a new version, recorded in
+`published_schema.json` next to this module (a test compares the two)."""
+
+PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
+    "customer_segments": pa.schema(
+        [
+            ("customer_id", pa.string()),
+            ("snapshot_date", pa.date32()),
+            ("recency_days", pa.int64()),
+            ("frequency", pa.int64()),
+            ("monetary", pa.float64()),
+            ("purchase_days", pa.int64()),
+            ("avg_order_value", pa.float64()),
+            ("lifetime_spend", pa.float64()),
+            ("r_score", pa.int64()),
+            ("f_score", pa.int64()),
+            ("m_score", pa.int64()),
+            ("rfm_segment", pa.string()),
+            ("segment_id", pa.int64()),
+            ("segment_name", pa.string()),
+            ("rule_segments", SEGMENT_LIST_TYPE),
+            ("lifecycle_stage", pa.string()),
+            ("primary_device", pa.string()),
+            ("preferred_time_of_day", pa.string()),
+            ("country", pa.string()),
+            ("acquisition_channel", pa.string()),
+            ("marketing_opt_in", pa.bool_()),
+            ("has_survey", pa.bool_()),
+            ("nps_group", pa.string()),
+            ("model_version", pa.string()),
+        ]
+    ),
+    "segment_profiles": pa.schema(
+        [
+            ("segment_id", pa.int64()),
+            ("segment_name", pa.string()),
+            ("description", pa.string()),
+            ("customers", pa.int64()),
+            ("share", pa.float64()),
+            ("revenue", pa.float64()),
+            ("revenue_share", pa.float64()),
+            ("mean_recency_days", pa.float64()),
+            ("median_recency_days", pa.float64()),
+            ("mean_frequency", pa.float64()),
+            ("median_frequency", pa.float64()),
+            ("mean_monetary", pa.float64()),
+            ("median_monetary", pa.float64()),
+            ("mean_sessions", pa.float64()),
+            ("dominant_device", pa.string()),
+            ("dominant_time_of_day", pa.string()),
+            ("top_country", pa.string()),
+            ("top_acquisition_channel", pa.string()),
+            ("promoter_share", pa.float64()),
+            ("passive_share", pa.float64()),
+            ("detractor_share", pa.float64()),
+            ("model_version", pa.string()),
+            ("snapshot_date", pa.date32()),
+        ]
+    ),
+    "rfm_cut_points": pa.schema(
+        [
+            ("metric", pa.string()),
+            ("score", pa.int64()),
+            ("min_value", pa.float64()),
+            ("max_value", pa.float64()),
+            ("customers", pa.int64()),
+            ("fitted_on", pa.date32()),
+            ("snapshot_date", pa.date32()),
+        ]
+    ),
+    "rule_segment_members": pa.schema(
+        [
+            ("customer_id", pa.string()),
+            ("segment", pa.string()),
+            ("source", pa.string()),
+            ("snapshot_date", pa.date32()),
+        ]
+    ),
+}
+
+
+def schema_contract() -> dict[str, dict[str, str]]:
+    """The published schemas as plain data: table -> column -> Arrow type name."""
+    return {table: {field.name: str(field.type) for field in schema} for table, schema in PUBLISHED_SCHEMAS.items()}
 
 
 def customer_segments(
@@ -50,7 +109,8 @@ def customer_segments(
     missing = len(features) - table["segment_id"].notna().sum()
     if missing or len(table) != len(features):
         raise AssertionError(f"{missing} customers of the snapshot have no behavioural segment")
-    return without_personal_data(table[list(CUSTOMER_SEGMENTS_COLUMNS)].sort_values("customer_id", ignore_index=True))
+    columns = PUBLISHED_SCHEMAS["customer_segments"].names
+    return without_personal_data(table[columns].sort_values("customer_id", ignore_index=True))
 
 
 def segment_profiles(profiles: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
@@ -59,13 +119,12 @@ def segment_profiles(profiles: pd.DataFrame, snapshot_date: date) -> pd.DataFram
     )
 
 
-def to_arrow(table: pd.DataFrame) -> pa.Table:
-    """Arrow table for Parquet; a list column keeps its list<string> type even when every list is empty."""
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    for index, column in enumerate(arrow.schema):
-        if pa.types.is_list(column.type):
-            arrow = arrow.set_column(index, column.name, arrow.column(index).cast(SEGMENT_LIST_TYPE))
-    return arrow
+def to_arrow(table: pd.DataFrame, name: str) -> pa.Table:
+    """The frame as published table `name`, in exactly its contract schema (same columns, order and types)."""
+    schema = PUBLISHED_SCHEMAS[name]
+    if list(table.columns) != schema.names:
+        raise AssertionError(f"published table {name}: columns {list(table.columns)} differ from {schema.names}")
+    return pa.Table.from_pandas(table, schema=schema, preserve_index=False)
 
 
 def without_personal_data(table: pd.DataFrame) -> pd.DataFrame:

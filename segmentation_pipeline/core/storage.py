@@ -75,10 +75,23 @@ def write_parquet_atomically(table: pa.Table, path: Path) -> None:
     A rename within one folder is atomic, so a reader (or a crash) sees either the previous file or the complete
     new one, never a partial file; the temporary name does not end in `.parquet`, so globs never pick it up.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    write_parquet_files_atomically({path: table})
+
+
+def write_parquet_files_atomically(tables: dict[Path, pa.Table]) -> None:
+    """Write every file under a hidden temporary name first and rename them into place only when all are written.
+
+    A crash while writing (the slow part) leaves every target as it was: a snapshot's tables are swapped together,
+    never some new and some old. Temporary files of a failed write are removed.
+    """
+    staged: dict[Path, Path] = {}
     try:
-        pq.write_table(table, temporary, compression="zstd")
-        os.replace(temporary, path)
+        for path, table in tables.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staged[path] = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+            pq.write_table(table, staged[path], compression="zstd")
+        for path, temporary in staged.items():
+            os.replace(temporary, path)
     finally:
-        temporary.unlink(missing_ok=True)
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)

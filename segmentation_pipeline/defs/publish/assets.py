@@ -1,10 +1,11 @@
-"""Publish: the Parquet tables BI reads, one `snapshot_date=YYYY-MM-DD/` folder per snapshot, each file swapped in."""
+"""Publish: the Parquet tables BI reads, one `snapshot_date=YYYY-MM-DD/` folder per snapshot; a snapshot's tables
+are staged, then swapped in together."""
 
 import dagster as dg
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core import publish
-from segmentation_pipeline.core.storage import write_parquet_atomically
+from segmentation_pipeline.core.storage import write_parquet_files_atomically
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot
 
@@ -52,8 +53,9 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot):
             "rfm_cut_points": cut_points,
             "rule_segment_members": memberships.assign(snapshot_date=day),
         }
-        for table, frame in tables.items():
-            write_parquet_atomically(publish.to_arrow(frame), layout.published_table(table, day))
+        write_parquet_files_atomically(
+            {layout.published_table(table, day): publish.to_arrow(frame, table) for table, frame in tables.items()}
+        )
     for table, frame in tables.items():
         yield dg.MaterializeResult(
             asset_key=["published", table],
