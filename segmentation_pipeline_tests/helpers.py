@@ -19,10 +19,7 @@ def write_validated(layout: DataLayout, source_name: str, rows: list[dict], day:
     for column in frame.columns:
         if column in {"created_at", "ordered_at", "submitted_at", "event_ts"}:
             frame[column] = pd.to_datetime(frame[column], utc=True)
-    write_parquet_atomically(
-        pa.Table.from_pandas(frame, schema=clean_schema(source), preserve_index=False),
-        layout.validated(source.name, day),
-    )
+    write_clean(layout, source, frame, day)
 
 
 def write_validated_by_day(layout: DataLayout, source_name: str, rows: list[dict], timestamp_column: str) -> None:

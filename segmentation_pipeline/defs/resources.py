@@ -7,12 +7,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from segmentation_pipeline.core.clustering import LOG_FEATURES, SHARE_FEATURES, ClusterSettings
+from segmentation_pipeline.core.clustering import ClusterSettings
 from segmentation_pipeline.core.expectations import Thresholds
 from segmentation_pipeline.core.storage import DataLayout
 
 DATA_DIR_ENV = "SEGMENTATION_DATA_DIR"
 REPO_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DEFAULT_THRESHOLDS = Thresholds()
+DEFAULT_CLUSTERING = ClusterSettings()
 
 
 class DataRoot(dg.ConfigurableResource):
@@ -28,16 +30,16 @@ class DataRoot(dg.ConfigurableResource):
 class ValidationSettings(dg.ConfigurableResource):
     """Thresholds of the validation checks; change them here or per run in the launchpad, never in the suite JSON."""
 
-    max_quarantine_rate: float = 0.05
+    max_quarantine_rate: float = DEFAULT_THRESHOLDS.max_quarantine_rate
     """A partition with a larger share of quarantined rows fails its blocking check."""
-    min_rows_for_quarantine_rate: int = 100
+    min_rows_for_quarantine_rate: int = DEFAULT_THRESHOLDS.min_rows_for_quarantine_rate
     """The quarantine rate is judged only on partitions with at least this many rows."""
-    min_rows: int = 0
-    max_rows: int = 50_000_000
-    max_amount: float = 1_000_000.0
+    min_rows: int = DEFAULT_THRESHOLDS.min_rows
+    max_rows: int = DEFAULT_THRESHOLDS.max_rows
+    max_amount: float = DEFAULT_THRESHOLDS.max_amount
     """Order amounts above this are quarantined (`amount_too_large`)."""
-    median_amount_min: float = 1.0
-    median_amount_max: float = 10_000.0
+    median_amount_min: float = DEFAULT_THRESHOLDS.median_amount_min
+    median_amount_max: float = DEFAULT_THRESHOLDS.median_amount_max
     """Band for a day's median order amount (a warning check)."""
     max_unknown_customer_rate: float = 0.01
     """Share of a day's rows referencing customers missing from the CRM export above which a warning is raised."""
@@ -51,19 +53,19 @@ class ValidationSettings(dg.ConfigurableResource):
 class SegmentationSettings(dg.ConfigurableResource):
     """How behavioural segments are fitted; shared by the quarterly refit and the nightly fallback fit."""
 
-    log_features: list[str] = list(LOG_FEATURES)
+    log_features: list[str] = list(DEFAULT_CLUSTERING.log_features)
     """Skewed feature columns the model uses after log1p (missing = 0; recency_days missing = 730 days)."""
-    share_features: list[str] = list(SHARE_FEATURES)
+    share_features: list[str] = list(DEFAULT_CLUSTERING.share_features)
     """Feature columns the model uses as they are (missing = 0)."""
-    categorical_features: list[str] = []
+    categorical_features: list[str] = list(DEFAULT_CLUSTERING.categorical_features)
     """Categorical feature columns, one-hot encoded with "missing" as a level, e.g. ["nps_group"]."""
-    k_min: int = 3
-    k_max: int = 10
+    k_min: int = DEFAULT_CLUSTERING.k_min
+    k_max: int = DEFAULT_CLUSTERING.k_max
     fixed_k: int = 0
     """Use exactly this many segments instead of choosing k (0 = choose between k_min and k_max)."""
-    seed: int = 42
-    min_segment_share: float = 0.02
-    match_distance: float = 1.5
+    seed: int = DEFAULT_CLUSTERING.seed
+    min_segment_share: float = DEFAULT_CLUSTERING.min_segment_share
+    match_distance: float = DEFAULT_CLUSTERING.match_distance
     """Centroid distance (in standard deviations) within which a refitted segment keeps its previous id."""
     segment_names_file: str = ""
     """JSON file mapping segment ids to names chosen by marketers, e.g. {"3": "Weekend browsers"};

@@ -20,16 +20,18 @@ from segmentation_pipeline.core.storage import write_parquet_atomically
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot
 
+DEFAULT_FEATURES = FeatureSettings()
+
 
 class FeatureConfig(dg.Config):
-    lookback_days: int = 365
+    lookback_days: int = DEFAULT_FEATURES.lookback_days
     """Window for frequency and monetary."""
-    usage_window_days: int = 90
+    usage_window_days: int = DEFAULT_FEATURES.usage_window_days
     """Window for behavioural (usage) features."""
-    new_customer_days: int = 30
-    active_days: int = 90
-    at_risk_days: int = 180
-    lapsed_days: int = 365
+    new_customer_days: int = DEFAULT_FEATURES.new_customer_days
+    active_days: int = DEFAULT_FEATURES.active_days
+    at_risk_days: int = DEFAULT_FEATURES.at_risk_days
+    lapsed_days: int = DEFAULT_FEATURES.lapsed_days
 
 
 class RfmConfig(dg.Config):
