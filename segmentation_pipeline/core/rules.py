@@ -56,7 +56,7 @@ import difflib
 import io
 import operator
 import re
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -363,18 +363,18 @@ class _Parser:
             raise _SyntaxError(f"the rule nests more than {_MAX_NESTING} levels deep", token.pos)
 
     def or_expr(self) -> Expression:
-        operands = [self.and_expr()]
-        while self.is_keyword(self.peek(), "or"):
-            self.take()
-            operands.append(self.and_expr())
-        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+        return self.chain("or", self.and_expr, Or)
 
     def and_expr(self) -> Expression:
-        operands = [self.not_expr()]
-        while self.is_keyword(self.peek(), "and"):
+        return self.chain("and", self.not_expr, And)
+
+    def chain(self, keyword: str, operand: Callable[[], Expression], node: type) -> Expression:
+        """One or more operands joined by `keyword`; a single operand stands on its own."""
+        operands = [operand()]
+        while self.is_keyword(self.peek(), keyword):
             self.take()
-            operands.append(self.not_expr())
-        return operands[0] if len(operands) == 1 else And(tuple(operands))
+            operands.append(operand())
+        return operands[0] if len(operands) == 1 else node(tuple(operands))
 
     def not_expr(self) -> Expression:
         token = self.peek()
