@@ -13,12 +13,14 @@ stages of one repetition run side by side, in this order:
 * `features_rfm` -- the pipeline's stage: `compute_features(layout, snapshot)` then `score_customers(features)`,
   each timed on its own (wall, CPU of all threads, peak RSS while it ran: `VmHWM`, reset in between through
   `/proc/self/clear_refs`); the stage's peak is the child's max RSS.
-* `rfm_duckdb` -- the RFM part of FEATURES_SQL alone: its `completed`, `purchase_periods` and `order_values` CTEs
-  (recency, frequency, monetary and the lifetimes-compatible repeat purchases, recency, T and mean repeat spend
-  per customer), read from the validated Parquet and returned as a pandas DataFrame.
+* `rfm_duckdb` -- the RFM part of FEATURES_SQL alone: its `purchase_periods` and `order_values` CTEs (recency,
+  frequency, monetary and the lifetimes-compatible repeat purchases, recency, T and mean repeat spend per
+  customer), read from the daily order rollups in Parquet and returned as a pandas DataFrame.
 * `lifetimes` -- the completed orders up to the snapshot loaded into pandas (timed and reported separately), then
   `lifetimes.utils.summary_data_from_transaction_data(orders, "customer_id", "ordered_at",
   monetary_value_col="amount", observation_period_end=snapshot, freq="D")` (the figure compared).
+* `daily_rollups` -- the work that makes the snapshot cheaper, paid once per day when the day is validated: the
+  rollups (`core/warehouse.py`) of the snapshot day's validated orders and usage events (read before timing).
 
 Once per run (not timed) `crosscheck` verifies that lifetimes and our SQL agree customer by customer on the same
 orders. Results: a table on stdout and JSON under `benchmarks/output/` (or `--json PATH`). lifetimes is an optional
@@ -44,7 +46,7 @@ sys.path.insert(0, str(HERE))
 from synthetic import add_scale_arguments, ensure_warehouse, scale_from_arguments  # noqa: E402
 
 RESULT_PREFIX = "@@bench-result "
-STAGES = ("features_rfm", "rfm_duckdb", "lifetimes")
+STAGES = ("features_rfm", "rfm_duckdb", "lifetimes", "daily_rollups")
 TARGET_STAGE_SECONDS = 20.0
 TARGET_PEAK_MB = 6 * 1024
 TARGET_RATIO = 10.0
@@ -114,13 +116,13 @@ FROM order_values
 
 def _duckdb_rfm(root: Path, snapshot: date):
     from segmentation_pipeline.core.contract import ORDERS
-    from segmentation_pipeline.core.features import FeatureSettings, open_history, query_parameters
+    from segmentation_pipeline.core.features import FeatureSettings, open_history, query_parameters, to_pandas
     from segmentation_pipeline.core.storage import DataLayout
 
     sql = rfm_sql()
     parameters = {k: v for k, v in query_parameters(snapshot, FeatureSettings()).items() if f"${k}" in sql}
     with open_history(DataLayout(root), sources=(ORDERS,)) as con:
-        return con.execute(sql, parameters).df()
+        return to_pandas(con.sql(sql, params=parameters).to_arrow_table())
 
 
 def _completed_orders(root: Path, snapshot: date):
@@ -182,6 +184,19 @@ def child(stage: str, root: Path, snapshot: date) -> dict:
         with _Part("summary_data_from_transaction_data", results):
             summary = _lifetimes_summary(orders, snapshot)
         results["rows"] = {"orders": len(orders), "buyers": len(summary)}
+    elif stage == "daily_rollups":
+        import pyarrow.parquet as pq
+
+        from segmentation_pipeline.core.contract import ORDERS, USAGE_EVENTS, clean_schema
+        from segmentation_pipeline.core.storage import DataLayout
+        from segmentation_pipeline.core.warehouse import rollups
+
+        results["baseline_rss_mb"] = _status_mb("VmRSS")
+        for source in (ORDERS, USAGE_EVENTS):
+            rows = pq.read_table(DataLayout(root).validated(source.name, snapshot), schema=clean_schema(source))
+            with _Part(f"{source.name}_day", results):
+                rollups(source, rows)
+            results.setdefault("rows", {})[source.name] = rows.num_rows
     elif stage == "crosscheck":
         results = crosscheck(root, snapshot)
     else:
@@ -311,6 +326,7 @@ def aggregate(runs: list[dict]) -> dict:
         "features_rfm": ["compute_features", "score_customers"],
         "rfm_duckdb": ["rfm_sql"],
         "lifetimes": ["load_orders", "summary_data_from_transaction_data"],
+        "daily_rollups": ["orders_day", "usage_events_day"],
     }
     for stage, parts in stage_parts.items():
         stage_runs = [run[stage] for run in runs if stage in run]

@@ -26,6 +26,7 @@ from segmentation_pipeline.core.contract import USAGE_EVENTS, clean_schema, quar
 from segmentation_pipeline.core.landing import read_landing
 from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
 from segmentation_pipeline.core.validation import RuleContext, validate
+from segmentation_pipeline.core.warehouse import write_validated_partition
 
 DAY = date(2026, 3, 1)
 
@@ -81,7 +82,7 @@ def main() -> None:
             for name in (
                 "read and type landing file",
                 "row-level rules",
-                "write clean + quarantine",
+                "write clean (+ rollups), quarantine",
                 "expectation suite",
             )
         }
@@ -92,12 +93,13 @@ def main() -> None:
             outcome, seconds = timed(validate, read.frame, USAGE_EVENTS, context, "benchmark")
             stages["row-level rules"].append(seconds)
             started = time.perf_counter()
-            for frame, schema, path in (
-                (outcome.clean, clean_schema(USAGE_EVENTS), layout.validated(USAGE_EVENTS.name, DAY)),
-                (outcome.quarantine, quarantine_schema(USAGE_EVENTS), layout.quarantined(USAGE_EVENTS.name, DAY)),
-            ):
-                write_parquet_atomically(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), path)
-            stages["write clean + quarantine"].append(time.perf_counter() - started)
+            clean = pa.Table.from_pandas(outcome.clean, schema=clean_schema(USAGE_EVENTS), preserve_index=False)
+            write_validated_partition(layout, USAGE_EVENTS, DAY, clean)
+            quarantine = pa.Table.from_pandas(
+                outcome.quarantine, schema=quarantine_schema(USAGE_EVENTS), preserve_index=False
+            )
+            write_parquet_atomically(quarantine, layout.quarantined(USAGE_EVENTS.name, DAY))
+            stages["write clean (+ rollups), quarantine"].append(time.perf_counter() - started)
             _, seconds = timed(runner.run, DAY, outcome.clean, outcome.quarantine)
             stages["expectation suite"].append(seconds)
 

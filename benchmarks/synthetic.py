@@ -49,7 +49,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation_pipeline.core.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, Source, clean_schema
+from segmentation_pipeline.core.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, Source
 from segmentation_pipeline.core.sample_data import (
     ACQUISITION,
     CATEGORIES,
@@ -66,8 +66,9 @@ from segmentation_pipeline.core.sample_data import (
     STATUSES,
 )
 from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
+from segmentation_pipeline.core.warehouse import write_validated_partition
 
-GENERATOR_VERSION = 1  # bump when the generated data changes, so cached data sets are regenerated
+GENERATOR_VERSION = 2  # bump when the generated data changes, so cached data sets are regenerated
 MARKER = "synthetic.json"
 
 DAY_US = 86_400_000_000
@@ -455,8 +456,9 @@ class _Writer:
             n = table.num_rows
             table = table.append_column("_source_file", pa.array([relative]).take(pa.array(np.zeros(n, np.int32))))
             table = table.append_column("_source_row", pa.array(np.arange(1, n + 1, dtype=np.int64)))
-            table = table.cast(clean_schema(source))
             path = self.layout.validated(source.name, day)
+            write_validated_partition(self.layout, source, day, table)  # with the usage rollups, as validation does
+            return path.stat().st_size
         write_parquet_atomically(table, path)
         return path.stat().st_size
 

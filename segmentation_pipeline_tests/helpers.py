@@ -8,8 +8,9 @@ import pyarrow as pa
 
 from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, SOURCES, Source, clean_schema
 from segmentation_pipeline.core.landing import landing_days, read_landing
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
+from segmentation_pipeline.core.storage import DataLayout
 from segmentation_pipeline.core.validation import RuleContext, validate
+from segmentation_pipeline.core.warehouse import write_validated_partition
 
 
 def write_validated(layout: DataLayout, source_name: str, rows: list[dict], day: date | None = None) -> None:
@@ -48,4 +49,4 @@ def validate_landing_zone(root: Path) -> DataLayout:
 
 def write_clean(layout: DataLayout, source: Source, clean: pd.DataFrame, day: date | None) -> None:
     table = pa.Table.from_pandas(clean, schema=clean_schema(source), preserve_index=False)
-    write_parquet_atomically(table, layout.validated(source.name, day))
+    write_validated_partition(layout, source, day, table)

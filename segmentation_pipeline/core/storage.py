@@ -50,7 +50,20 @@ class DataLayout:
         return self.warehouse / "validated" / source / "date=*" / PART_FILE
 
     def has_validated_days(self, source: str) -> bool:
-        return any((self.warehouse / "validated" / source).glob(f"date=*/{PART_FILE}"))
+        return any(self.validated_files(source))
+
+    def validated_files(self, source: str) -> list[Path]:
+        return sorted((self.warehouse / "validated" / source).glob(f"date=*/{PART_FILE}"))
+
+    def rollup(self, name: str, day: date) -> Path:
+        """A daily rollup derived from validated data (see `core/warehouse.py`)."""
+        return _partition_file(self.warehouse / "rollups" / name, "date", day)
+
+    def rollup_glob(self, name: str) -> Path:
+        return self.warehouse / "rollups" / name / "date=*" / PART_FILE
+
+    def rollup_files(self, name: str) -> list[Path]:
+        return sorted((self.warehouse / "rollups" / name).glob(f"date=*/{PART_FILE}"))
 
     def quarantined(self, source: str, day: date | None) -> Path:
         return _partition_file(self.quarantine / source, "date", day)
@@ -67,6 +80,11 @@ def _partition_file(table_dir: Path, key: str, day: date | None) -> Path:
     if day is None:
         return table_dir / PART_FILE
     return table_dir / f"{key}={day.isoformat()}" / PART_FILE
+
+
+def partition_day(path: Path) -> date:
+    """The day of a `key=YYYY-MM-DD/part-0.parquet` partition file."""
+    return date.fromisoformat(path.parent.name.split("=", 1)[1])
 
 
 def write_parquet_atomically(table: pa.Table, path: Path) -> None:

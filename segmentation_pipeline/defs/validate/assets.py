@@ -19,6 +19,7 @@ from segmentation_pipeline.core.validation import (
     quarantine_examples,
     validate,
 )
+from segmentation_pipeline.core.warehouse import write_validated_partition
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot, ValidationSettings
 
@@ -61,9 +62,8 @@ def _validate_partition(
     layout = data_root.layout
     raw = pq.read_table(layout.raw(source.name, day)).to_pandas()
     outcome = validate(raw, source, context, run_id)
-    write_parquet_atomically(
-        pa.Table.from_pandas(outcome.clean, schema=clean_schema(source), preserve_index=False),
-        layout.validated(source.name, day),
+    write_validated_partition(
+        layout, source, day, pa.Table.from_pandas(outcome.clean, schema=clean_schema(source), preserve_index=False)
     )
     write_parquet_atomically(
         pa.Table.from_pandas(outcome.quarantine, schema=quarantine_schema(source), preserve_index=False),
