@@ -1,12 +1,18 @@
+import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
+import pyarrow as pa
 
+from segmentation_pipeline.core.contract import ORDERS
+from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
 from segmentation_pipeline.definitions import defs
 from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.schedules import late_landing_data, nightly_schedule
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,10 +44,10 @@ def tick(schedule_name: str, when: datetime) -> tuple[dg.ScheduleDefinition, lis
     definitions = defs()
     schedule = definitions.resolve_schedule_def(schedule_name)
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(
+        with dg.build_schedule_context(  # closing it disposes of the instance it opens from the test instance
             instance=instance, scheduled_execution_time=when, repository_def=definitions.get_repository_def()
-        )
-        return schedule, schedule.evaluate_tick(context).run_requests
+        ) as context:
+            return schedule, schedule.evaluate_tick(context).run_requests
 
 
 def test_nightly_schedule_requests_yesterdays_partition_of_the_full_job():
@@ -54,3 +60,41 @@ def test_quarterly_schedule_refits_the_model_of_the_new_quarter():
     schedule, requests = tick("quarterly_refit", datetime(2026, 10, 1, 1, 0, tzinfo=UTC))
     assert schedule.cron_schedule == "0 1 1 1,4,7,10 *" and schedule.job_name == "quarterly_refit_job"
     assert [request.partition_key for request in requests] == ["2026-10-01"]
+
+
+def test_the_nightly_run_time_follows_a_configured_timezone_but_always_refreshes_the_last_complete_utc_day():
+    for timezone, local_2am, expected_day in (
+        ("Europe/Berlin", datetime(2026, 6, 15, 0, 0, tzinfo=UTC), "2026-06-14"),  # 02:00 CEST
+        ("Asia/Tokyo", datetime(2026, 6, 14, 17, 0, tzinfo=UTC), "2026-06-13"),  # 02:00 JST, still June 14 in UTC
+    ):
+        schedule = nightly_schedule("0 2 * * *", timezone)
+        assert schedule.execution_timezone == timezone
+        with dg.instance_for_test() as instance:
+            request = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=local_2am))
+        assert request.partition_key == expected_day, timezone
+
+
+def test_a_landing_day_delivered_again_recomputes_it_and_every_later_published_snapshot(tmp_path):
+    layout = DataLayout(tmp_path)
+    for day in ("2026-06-10", "2026-06-11"):
+        landing = layout.landing / ORDERS.landing_path / f"date={day}" / "orders.csv"
+        landing.parent.mkdir(parents=True)
+        landing.write_text("order_id\n")
+        write_parquet_atomically(pa.table({"order_id": ["o1"]}), layout.raw("orders", date.fromisoformat(day)))
+    for day in ("2026-06-11", "2026-06-12"):
+        write_parquet_atomically(
+            pa.table({"snapshot_date": [day]}), layout.published_table("runs", date.fromisoformat(day))
+        )
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"data_root": DataRoot(data_dir=str(tmp_path))})
+        assert isinstance(late_landing_data(context), dg.SkipReason)  # everything ingested after its delivery
+
+        redelivered = layout.landing / ORDERS.landing_path / "date=2026-06-10" / "orders.csv"
+        redelivered.write_text("order_id\no1\no2\n")
+        os.utime(redelivered, ns=(time.time_ns() + 10**9,) * 2)
+        request = late_landing_data(context)
+    assert request.job_name is None and request.tags == {
+        "dagster/asset_partition_range_start": "2026-06-10",
+        "dagster/asset_partition_range_end": "2026-06-12",
+    }
+    assert request.run_key.startswith("late:2026-06-10=orders@")

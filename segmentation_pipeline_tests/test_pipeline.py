@@ -2,7 +2,7 @@
 
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +13,7 @@ import pytest
 
 from segmentation_pipeline.cli import main, run_pipeline
 from segmentation_pipeline.core.contract import PERSONAL_DATA_COLUMNS
-from segmentation_pipeline.core.publish import PUBLISHED_SCHEMAS
+from segmentation_pipeline.core.publish import PUBLISHED_SCHEMA_VERSION, PUBLISHED_SCHEMAS
 from segmentation_pipeline.core.sample_data import generate_landing_zone
 from segmentation_pipeline.core.storage import DataLayout
 
@@ -149,3 +149,45 @@ def test_rule_and_manual_segments_are_published_as_a_list_and_a_long_table(pipel
     for customer_id, segments in members.groupby("customer_id")["segment"]:
         assert list(table.loc[customer_id, "rule_segments"]) == sorted(segments)
     assert (table.drop(members["customer_id"].unique())["rule_segments"].map(len) == 0).all()
+
+
+def test_consecutive_snapshots_publish_transitions_kpis_a_manifest_and_drift_checks(pipeline_run):
+    layout, _, _, _ = pipeline_run
+    day_before = END - timedelta(days=1)
+    run_pipeline(layout.root, day_before)
+    run_pipeline(layout.root, END)  # re-published: its previous snapshot is now the day before
+
+    now, before = (pd.read_parquet(layout.published_table("customer_segments", day)) for day in (END, day_before))
+    transitions = pd.read_parquet(layout.published_table("segment_transitions", END))
+    assert set(transitions["previous_snapshot_date"]) == {day_before}
+    for segment_type, column in (("rfm", "rfm_segment"), ("behavioural", "segment_name")):
+        moves = transitions[transitions["segment_type"] == segment_type]
+        arrived = moves[moves["to_segment"] != "(left)"].groupby("to_segment")["customers"].sum()
+        departed = moves[moves["from_segment"] != "(new customer)"].groupby("from_segment")["customers"].sum()
+        assert arrived.to_dict() == now[column].value_counts().sort_index().to_dict()
+        assert departed.to_dict() == before[column].value_counts().sort_index().to_dict()
+
+    kpis = pd.read_parquet(layout.published_table("segment_kpis", END))
+    totals = kpis[(kpis["segment_type"] == "behavioural") & (kpis["acquisition_channel"] == "(all channels)")]
+    assert totals.set_index("segment")["customers"].to_dict() == now["segment_name"].value_counts().to_dict()
+    by_channel = kpis[kpis["acquisition_channel"] != "(all channels)"].groupby(["segment_type", "segment"])
+    all_channels = kpis[kpis["acquisition_channel"] == "(all channels)"].set_index(["segment_type", "segment"])
+    assert by_channel["customers"].sum().to_dict() == all_channels["customers"].to_dict()
+
+    runs = read(layout.published / "runs" / "*" / "*.parquet").sort_values("snapshot_date")
+    assert [day.date() for day in runs["snapshot_date"]] == [day_before, END]
+    assert runs["customer_segments_rows"].tolist() == [len(before), len(now)]
+    assert runs["schema_version"].tolist() == [PUBLISHED_SCHEMA_VERSION] * 2
+
+    with duckdb.connect(str(layout.published / "latest.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*), max(snapshot_date) FROM latest_customer_segments").fetchone() == (
+            len(now),
+            END,
+        )
+
+    instance = dg.DagsterInstance.get()
+    for check in ("distribution_drift", "segment_size_change", "segment_churn", "model_fit_quality"):
+        key = dg.AssetCheckKey(dg.AssetKey(["published", "customer_segments"]), check)
+        evaluation = instance.get_latest_asset_check_evaluation_record(key).event.asset_check_evaluation
+        assert evaluation.metadata["previous_snapshot_date"].value == day_before.isoformat(), check
+        assert evaluation.severity == dg.AssetCheckSeverity.WARN

@@ -10,7 +10,7 @@ from segmentation_pipeline.cli import main
 from segmentation_pipeline.core.sample_data import generate_landing_zone
 from segmentation_pipeline.core.storage import DataLayout
 from segmentation_pipeline.definitions import defs
-from segmentation_pipeline.defs.resources import DataRoot, SegmentationSettings, ValidationSettings
+from segmentation_pipeline.defs.resources import DataRoot, PublishSettings, SegmentationSettings, ValidationSettings
 from segmentation_pipeline.defs.schedules import DAILY_ASSETS
 
 END = date(2026, 6, 30)
@@ -86,6 +86,7 @@ def test_materializing_the_graph_reports_every_check_and_warns_on_stale_landing_
                 "data_root": DataRoot(data_dir=str(landing_zone.root)),
                 "validation": ValidationSettings(),
                 "segmentation": SegmentationSettings(),
+                "publishing": PublishSettings(),
             },
             partition_key=END.isoformat(),
             instance=instance,
@@ -101,3 +102,9 @@ def test_materializing_the_graph_reports_every_check_and_warns_on_stale_landing_
         assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
         assert stale.metadata["newest_landing_day"].value == END.isoformat()
     assert landing_zone.published_table("customer_segments", END).exists()
+    for check in ("distribution_drift", "segment_size_change", "segment_churn"):
+        drift = evaluations[("published/customer_segments", check)]
+        assert drift.passed and drift.metadata["previous_snapshot_date"].value == "none (first snapshot)", check
+    fit = evaluations[("published/customer_segments", "model_fit_quality")]  # 200 customers: an unstable fit
+    assert not fit.passed and fit.severity == dg.AssetCheckSeverity.WARN
+    assert fit.metadata["problems"].value == "bootstrap_ari_mean 0.455936 below 0.6"

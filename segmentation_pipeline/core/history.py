@@ -1,4 +1,5 @@
-"""Look-ups against data already validated: the known customers and the keys delivered on earlier days."""
+"""Look-ups against data already ingested: the known customers, the keys delivered on earlier days, and landing
+days delivered again after they were ingested."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.contract import Source
+from segmentation_pipeline.core.contract import DAILY_SOURCES, Source
+from segmentation_pipeline.core.landing import landing_days, landing_files
 from segmentation_pipeline.core.storage import DataLayout
 
 
@@ -31,3 +33,16 @@ def keys_before(layout: DataLayout, source: Source, day: date) -> pa.Array:
     with duckdb.connect() as con:
         keys = con.sql(query, params={"pattern": pattern.as_posix(), "day": day}).to_arrow_table().column(0)
     return keys.combine_chunks().cast(pa.string())
+
+
+def redelivered_days(layout: DataLayout) -> dict[date, str]:
+    """Landing days delivered again after they were ingested (a landing file newer than the day's raw partition),
+    each with a key that changes with every new delivery."""
+    late = {}
+    for source in DAILY_SOURCES:
+        for day in landing_days(layout.landing, source):
+            raw = layout.raw(source.name, day)
+            delivered = max((path.stat().st_mtime_ns for path in landing_files(layout.landing, source, day)), default=0)
+            if raw.exists() and delivered > raw.stat().st_mtime_ns:
+                late[day] = f"{late.get(day, '')}{source.name}@{delivered};"
+    return dict(sorted(late.items()))

@@ -103,8 +103,31 @@ class SegmentationSettings(dg.ConfigurableResource):
         return {int(segment_id): name for segment_id, name in json.loads(path.read_text()).items()}
 
 
+class PublishSettings(dg.ConfigurableResource):
+    """What BI receives, and how the drift and stability checks on each published snapshot judge it."""
+
+    customer_id_salt: str = ""
+    """When set (e.g. `dg.EnvVar("SEGMENTATION_ID_SALT")`), published customer ids are salted SHA-256 hashes."""
+    drift_checks_block: bool = False
+    """False: drift checks warn. True: a failed drift check is an error that blocks the segment report."""
+    max_psi: float = 0.25
+    """Population stability index above which R, F, M or a key feature counts as shifted (0.1-0.25 = moderate)."""
+    max_segment_share_change_pp: float = 5.0
+    """Largest change of a segment's share of customers, in percentage points, between consecutive snapshots."""
+    max_changed_segment_share: float = 0.25
+    """Largest share of returning customers allowed to change behavioural or RFM segment between snapshots."""
+    min_silhouette: float = 0.1
+    min_bootstrap_ari: float = 0.6
+    """Fit quality of the model: silhouette and bootstrap stability (mean adjusted Rand index of refits)."""
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
-        resources={"data_root": DataRoot(), "validation": ValidationSettings(), "segmentation": SegmentationSettings()}
+        resources={
+            "data_root": DataRoot(),
+            "validation": ValidationSettings(),
+            "segmentation": SegmentationSettings(),
+            "publishing": PublishSettings(),
+        }
     )

@@ -1,8 +1,18 @@
-"""Jobs, schedules and sensors: the nightly refresh of yesterday, the quarterly refit, and the initial load."""
+"""Jobs, schedules and sensors: the nightly refresh, the quarterly refit, and re-runs after a refit or a late
+re-delivery of landing data."""
+
+import os
+from datetime import UTC, timedelta
 
 import dagster as dg
 
-from segmentation_pipeline.defs.partitions import daily_partitions, quarter_start
+from segmentation_pipeline.core.history import redelivered_days
+from segmentation_pipeline.core.publish import published_snapshots
+from segmentation_pipeline.defs.partitions import PARTITIONS_START, daily_partitions, quarter_start
+from segmentation_pipeline.defs.resources import DataRoot
+
+SCHEDULE_TIMEZONE_ENV = "SEGMENTATION_SCHEDULE_TIMEZONE"
+NIGHTLY_CRON_ENV = "SEGMENTATION_NIGHTLY_CRON"
 
 DAILY_ASSETS = dg.AssetSelection.all() - dg.AssetSelection.assets("segmentation_model")
 
@@ -24,14 +34,30 @@ quarterly_refit_job = dg.define_asset_job(
     description="Refit the segmentation model of a quarter on the snapshot of the quarter's eve.",
 )
 
-nightly_schedule = dg.build_schedule_from_partitioned_job(
-    segmentation_job, name="nightly_segmentation", hour_of_day=2, minute_of_hour=0
-)
+
+def nightly_schedule(cron_schedule: str = "0 2 * * *", timezone: str = "UTC") -> dg.ScheduleDefinition:
+    """The nightly refresh at `cron_schedule` in `timezone`: it processes the latest complete UTC day (partitions
+    are UTC days), so the run time can follow the team's clock without changing what a snapshot means."""
+
+    @dg.schedule(
+        name="nightly_segmentation", job=segmentation_job, cron_schedule=cron_schedule, execution_timezone=timezone
+    )
+    def nightly_segmentation(context: dg.ScheduleEvaluationContext):
+        day = context.scheduled_execution_time.astimezone(UTC).date() - timedelta(days=1)
+        if day < PARTITIONS_START:
+            return dg.SkipReason(f"{day} is before the first daily partition {PARTITIONS_START}")
+        return dg.RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())
+
+    return nightly_segmentation
+
+
+nightly = nightly_schedule(os.environ.get(NIGHTLY_CRON_ENV, "0 2 * * *"), os.environ.get(SCHEDULE_TIMEZONE_ENV, "UTC"))
 
 
 @dg.schedule(job=quarterly_refit_job, cron_schedule="0 1 1 1,4,7,10 *", execution_timezone="UTC")
 def quarterly_refit(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """On the first day of each quarter, before the nightly run, fit the model that scores the new quarter."""
+    """On the first day of each quarter (UTC, once the quarter's eve is complete), before the nightly run, fit the
+    model that scores the new quarter."""
     quarter = quarter_start(context.scheduled_execution_time.date()).isoformat()
     return dg.RunRequest(run_key=quarter, partition_key=quarter)
 
@@ -40,3 +66,22 @@ def quarterly_refit(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 def republish_after_refit(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.RunRequest:
     """A refitted model republishes the latest complete day with it."""
     return dg.RunRequest(run_key=f"refit-{asset_event.run_id}", partition_key=daily_partitions.get_last_partition_key())
+
+
+@dg.sensor(job=segmentation_job, minimum_interval_seconds=300)
+def late_landing_data(context: dg.SensorEvaluationContext, data_root: DataRoot):
+    """A landing day delivered again after it was ingested is re-ingested, and every published snapshot from that
+    day on is recomputed (features look back over history), in one single-run backfill."""
+    layout = data_root.layout
+    late = redelivered_days(layout)
+    if not late:
+        return dg.SkipReason("no landing day was re-delivered after its ingest")
+    first = min(late)
+    last = max([first, *published_snapshots(layout)])
+    return dg.RunRequest(
+        run_key="late:" + "".join(f"{day}={key}" for day, key in late.items()),
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+    )

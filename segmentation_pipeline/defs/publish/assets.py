@@ -1,22 +1,44 @@
 """Publish: the Parquet tables BI reads, one `snapshot_date=YYYY-MM-DD/` folder per snapshot; a snapshot's tables
-are staged, then swapped in together."""
+are staged, then swapped in together, and `published/latest.duckdb` is refreshed. Drift and stability checks judge
+each snapshot against the previous one."""
+
+import json
+from datetime import date
 
 import dagster as dg
+import pandas as pd
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core import publish
-from segmentation_pipeline.core.storage import write_parquet_files_atomically
-from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.core.movement import DriftLimits, drift_problems, snapshot_drift
+from segmentation_pipeline.core.storage import DataLayout, write_parquet_files_atomically
+from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, quarter_start
+from segmentation_pipeline.defs.resources import DataRoot, PublishSettings
+from segmentation_pipeline.defs.segment.assets import model_folder
 
 PUBLISHED_TABLES = {
     "customer_segments": (
-        "One row per customer: RFM values, scores and segment, behavioural segment, lifecycle; no personal data."
+        "One row per customer: RFM values, scores and segment, behavioural segment, lifecycle, value tier; "
+        "no personal data."
     ),
     "segment_profiles": "One row per behavioural segment: name, description, size, share, revenue share, key metrics.",
+    "segment_kpis": "Per segment (RFM and behavioural) and per acquisition channel within it: customers, orders, "
+    "revenue, repeat rate, NPS, share of high-value customers.",
+    "segment_transitions": "Customers moving from each segment of the previous snapshot to each segment of this one.",
     "rfm_cut_points": "The value range behind every R, F and M score of the snapshot, to reproduce any score.",
     "rule_segment_members": "One row per customer and rule or manual segment the customer belongs to.",
+    "runs": "One row per published snapshot: model and code version, row counts, validation summary, publish time.",
 }
+WAREHOUSE_INPUTS = ("customer_features", "rfm_scores", "segment_assignments", "segment_profiles", "rfm_cut_points")
+DRIFT_CHECKS = {
+    "distribution_drift": "Population stability index of R, F, M, value and key segment columns vs the previous "
+    "snapshot.",
+    "segment_size_change": "Change of each segment's share of customers vs the previous snapshot.",
+    "segment_churn": "Share of returning customers whose behavioural or RFM segment changed.",
+    "model_fit_quality": "Silhouette and bootstrap stability of the segmentation model that scored the snapshot.",
+}
+DRIFT_NUMBERS = ("recency_days", "frequency", "monetary", "avg_order_value", "lifetime_spend")
+DRIFT_CATEGORIES = ("rfm_segment", "segment_name", "lifecycle_stage", "value_tier", "primary_device")
 
 
 @dg.multi_asset(
@@ -24,43 +46,87 @@ PUBLISHED_TABLES = {
         dg.AssetSpec(
             ["published", table],
             group_name="publish",
-            kinds={"parquet"},
+            kinds={"parquet", "duckdb"} if table == "runs" else {"parquet"},
             deps=["customer_features", "rfm_scores", "behavioural_segments", "rule_segments"],
             description=description,
         )
         for table, description in PUBLISHED_TABLES.items()
     ],
+    check_specs=[
+        dg.AssetCheckSpec(name, asset=["published", "customer_segments"], blocking=True, description=description)
+        for name, description in DRIFT_CHECKS.items()
+    ],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot):
+def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, publishing: PublishSettings):
     layout = data_root.layout
-    for day in partition_days(context):
-        features, rfm, assignments, profiles, cut_points, memberships = (
-            pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas()
-            for table in (
-                "customer_features",
-                "rfm_scores",
-                "segment_assignments",
-                "segment_profiles",
-                "rfm_cut_points",
-                "rule_segment_members",
-            )
-        )
-        tables = {
-            "customer_segments": publish.customer_segments(features, rfm, assignments, memberships),
-            "segment_profiles": publish.segment_profiles(profiles, day),
-            "rfm_cut_points": cut_points,
-            "rule_segment_members": memberships.assign(snapshot_date=day),
-        }
-        write_parquet_files_atomically(
-            {layout.published_table(table, day): publish.to_arrow(frame, table) for table, frame in tables.items()}
-        )
+    for day in partition_days(context):  # in date order: each snapshot's transitions start from the one before
+        tables, drift, previous_day = _publish_day(layout, day, publishing)
+    publish.write_latest_views(layout)
     for table, frame in tables.items():
         yield dg.MaterializeResult(
             asset_key=["published", table],
+            metadata={"dagster/row_count": len(frame), "path": dg.MetadataValue.path(str(layout.published / table))},
+        )
+    yield from _check_results(layout, day, previous_day, drift, publishing)
+
+
+def _publish_day(
+    layout: DataLayout, day: date, publishing: PublishSettings
+) -> tuple[dict[str, pd.DataFrame], dict, date | None]:
+    features, rfm, assignments, profiles, cut_points = (
+        pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas() for table in WAREHOUSE_INPUTS
+    )
+    memberships = pq.read_table(layout.snapshot_table(layout.warehouse, "rule_segment_members", day)).to_pandas()
+    inputs = publish.SnapshotInputs(features, rfm, assignments, profiles, cut_points, memberships)
+    previous = publish.previous_snapshot(layout, day)
+    tables = publish.snapshot_tables(day, inputs, previous, publishing.customer_id_salt)
+    model_version = str(assignments["model_version"].iloc[0]) if len(assignments) else ""
+    tables["runs"] = publish.run_manifest(
+        day, tables, model_version, publish.validation_summary(layout, day), bool(publishing.customer_id_salt)
+    )
+    write_parquet_files_atomically(  # runs last: a snapshot listed in `runs` is complete
+        {layout.published_table(table, day): publish.to_arrow(frame, table) for table, frame in tables.items()}
+    )
+    previous_day, previous_customers = previous if previous else (None, None)
+    drift = snapshot_drift(previous_customers, tables["customer_segments"], DRIFT_NUMBERS, DRIFT_CATEGORIES)
+    return tables, drift, previous_day
+
+
+def _check_results(layout: DataLayout, day: date, previous_day: date | None, drift: dict, publishing: PublishSettings):
+    """The drift checks of the run's last snapshot (every snapshot's transitions are in `segment_transitions`)."""
+    severity = dg.AssetCheckSeverity.ERROR if publishing.drift_checks_block else dg.AssetCheckSeverity.WARN
+    limits = DriftLimits(
+        publishing.max_psi, publishing.max_segment_share_change_pp, publishing.max_changed_segment_share
+    )
+    problems = drift_problems(drift, limits)
+    card_path = model_folder(layout, quarter_start(day)) / "card.json"
+    quality = json.loads(card_path.read_text())["quality"] if card_path.exists() else {}
+    problems["model_fit_quality"] = [
+        f"{metric} {quality.get(metric)} below {minimum}"
+        for metric, minimum in (
+            ("silhouette", publishing.min_silhouette),
+            ("bootstrap_ari_mean", publishing.min_bootstrap_ari),
+        )
+        if quality.get(metric) is not None and quality[metric] < minimum
+    ]
+    details = {
+        "distribution_drift": {"psi": dg.MetadataValue.json(drift["psi"])},
+        "segment_size_change": {"share_change_pp": dg.MetadataValue.json(drift["segment_share_change_pp"])},
+        "segment_churn": {"changed_segment_share": dg.MetadataValue.json(drift["changed_segment_share"])},
+        "model_fit_quality": {"quality": dg.MetadataValue.json(quality)},
+    }
+    for name in DRIFT_CHECKS:
+        yield dg.AssetCheckResult(
+            asset_key=["published", "customer_segments"],
+            check_name=name,
+            passed=not problems[name],
+            severity=severity,
             metadata={
-                "dagster/row_count": len(frame),
-                "path": dg.MetadataValue.path(str(layout.published / table)),
+                "snapshot_date": day.isoformat(),
+                "previous_snapshot_date": previous_day.isoformat() if previous_day else "none (first snapshot)",
+                "problems": "; ".join(problems[name]) or "none",
+                **details[name],
             },
         )

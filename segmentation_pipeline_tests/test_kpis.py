@@ -1,0 +1,131 @@
+"""Value tiers and segment KPIs, checked against values worked out by hand on small frames."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+
+from segmentation_pipeline.core.kpis import VALUE_TIERS, segment_kpis, value_tiers
+
+SNAPSHOT = date(2026, 11, 22)
+NAN = float("nan")
+
+
+def tiers(monetary, has_orders=None):
+    monetary = pd.Series(monetary, dtype="float64")
+    has_orders = pd.Series([True] * len(monetary)) if has_orders is None else pd.Series(has_orders)
+    return value_tiers(monetary, has_orders).tolist()
+
+
+def test_ten_distinct_buyers_split_20_30_50():
+    assert tiers([100, 90, 80, 70, 60, 50, 40, 30, 20, 10]) == ["high"] * 2 + ["medium"] * 3 + ["low"] * 5
+
+
+def test_tier_sizes_use_exact_integer_ranks():
+    # 15 buyers: ceil(20% of 15) = 3 high (0.2 * 15 is 3.0000000000000004 in floats, which would make it 4);
+    # ceil(50% of 15) = 8, so the 8th highest (8) is the medium threshold: 8..12 medium, 1..7 low
+    assert tiers(range(1, 16)) == ["low"] * 7 + ["medium"] * 5 + ["high"] * 3
+
+
+def test_ties_share_a_tier_and_take_the_better_one_at_a_boundary():
+    # 6 buyers: H = 2nd highest = 30 and M = 3rd highest = 30, so all three 30s are high and no one is medium
+    assert tiers([40, 30, 30, 30, 20, 10]) == ["high", "high", "high", "high", "low", "low"]
+    # 10 buyers, eight tied at 10: H = 2nd highest = 10, M = 5th highest = 10
+    assert tiers([10] * 8 + [5, 1]) == ["high"] * 8 + ["low", "low"]
+
+
+def test_customers_without_spend_or_orders_are_none_and_do_not_count_as_buyers():
+    # buyers are 50, 40, 30, 20, 10 only: H = 1st highest, M = ceil(2.5) = 3rd highest
+    monetary = [50, 40, 30, 20, 10, 0, NAN, 999]
+    has_orders = [True, True, True, True, True, False, False, False]
+    assert tiers(monetary, has_orders) == ["high", "medium", "medium", "low", "low", "none", "none", "none"]
+
+
+def test_tiers_do_not_depend_on_row_order():
+    rng = np.random.default_rng(7)
+    monetary = pd.Series(rng.choice([0.0, 5.0, 12.5, 12.5, 40.0, 80.0], size=200), index=[f"c{i}" for i in range(200)])
+    has_orders = monetary > 0
+    expected = value_tiers(monetary, has_orders)
+    order = rng.permutation(len(monetary))
+    shuffled = value_tiers(monetary.iloc[order], has_orders.iloc[order])
+    pdt.assert_series_equal(shuffled.sort_index(), expected.sort_index())
+    assert set(expected) <= set(VALUE_TIERS)
+
+
+def customers() -> pd.DataFrame:
+    # buyers by spend: 500 (c1), 300 (c2, c8), 100 (c3), 50 (c7): H = 500 (1st of 5), M = 300 (3rd) -> c1 high
+    rows = [
+        # id, rfm_segment, segment_id, segment_name, channel, lifecycle_stage, frequency, monetary, lifetime, nps
+        ("c1", "champions", 1, "Night owls", "social", "active", 5, 500.0, 12, 9),
+        ("c2", "champions", 1, "Night owls", "social", "new", 2, 300.0, 2, None),
+        ("c3", "champions", 2, "Weekend desktop", None, "at risk", 1, 100.0, 1, 7),
+        ("c4", "hibernating", 1, "Night owls", "email", "lapsed", 0, 0.0, 3, 2),
+        ("c5", "hibernating", 2, "Weekend desktop", "social", "churned", 0, 0.0, 1, None),
+        ("c6", "no purchases", 2, "Weekend desktop", "email", "never purchased", 0, 0.0, 0, None),
+        ("c7", "hibernating", 2, "Weekend desktop", None, "at risk", 1, 50.0, 1, 10),
+        ("c8", "champions", 1, "Night owls", "email", "active", 3, 300.0, 5, 6),
+    ]
+    columns = ["customer_id", "rfm_segment", "segment_id", "segment_name", "acquisition_channel"]
+    columns += ["lifecycle_stage", "frequency", "monetary", "lifetime_orders", "nps"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({"segment_id": "int64", "nps": "Int64"}).assign(snapshot_date=SNAPSHOT)
+
+
+KPI_DTYPES = {
+    "snapshot_date": "object",
+    "segment_type": "str",
+    "segment": "str",
+    "segment_id": "Int64",
+    "acquisition_channel": "str",
+    "customers": "int64",
+    "active_share": "float64",
+    "orders": "int64",
+    "revenue": "float64",
+    "avg_order_value": "float64",
+    "repeat_rate": "float64",
+    "mean_nps": "float64",
+    "high_value_share": "float64",
+}
+
+
+def test_segment_kpis_per_segment_and_channel():
+    b, r, na, all_, unknown = "behavioural", "rfm", pd.NA, "(all channels)", "(unknown)"
+    owls, desktop = "Night owls", "Weekend desktop"
+    rows = [
+        # segment_type, segment, id, channel, customers, active, orders, revenue, aov, repeat, nps, high
+        (b, owls, 1, all_, 4, 3 / 4, 10, 1100.0, 110.0, 1.0, 17 / 3, 1 / 4),  # c1 c2 c4 c8
+        (b, owls, 1, "email", 2, 1 / 2, 3, 300.0, 100.0, 1.0, 4.0, 0.0),  # c4 c8
+        (b, owls, 1, "social", 2, 1.0, 7, 800.0, 800 / 7, 1.0, 9.0, 1 / 2),  # c1 c2
+        (b, desktop, 2, all_, 4, 0.0, 2, 150.0, 75.0, 0.0, 8.5, 0.0),  # c3 c5 c6 c7; c6 never bought
+        (b, desktop, 2, unknown, 2, 0.0, 2, 150.0, 75.0, 0.0, 8.5, 0.0),  # c3 c7
+        (b, desktop, 2, "email", 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0),  # c6: no orders, no buyers, no nps
+        (b, desktop, 2, "social", 1, 0.0, 0, 0.0, NAN, 0.0, NAN, 0.0),  # c5: one lifetime order
+        (r, "champions", na, all_, 4, 3 / 4, 11, 1200.0, 1200 / 11, 3 / 4, 22 / 3, 1 / 4),  # c1 c2 c3 c8
+        (r, "champions", na, unknown, 1, 0.0, 1, 100.0, 100.0, 0.0, 7.0, 0.0),  # c3
+        (r, "champions", na, "email", 1, 1.0, 3, 300.0, 100.0, 1.0, 6.0, 0.0),  # c8
+        (r, "champions", na, "social", 2, 1.0, 7, 800.0, 800 / 7, 1.0, 9.0, 1 / 2),  # c1 c2
+        (r, "hibernating", na, all_, 3, 0.0, 1, 50.0, 50.0, 1 / 3, 6.0, 0.0),  # c4 c5 c7
+        (r, "hibernating", na, unknown, 1, 0.0, 1, 50.0, 50.0, 0.0, 10.0, 0.0),  # c7
+        (r, "hibernating", na, "email", 1, 0.0, 0, 0.0, NAN, 1.0, 2.0, 0.0),  # c4
+        (r, "hibernating", na, "social", 1, 0.0, 0, 0.0, NAN, 0.0, NAN, 0.0),  # c5
+        (r, "no purchases", na, all_, 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0),  # c6
+        (r, "no purchases", na, "email", 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0),  # c6
+    ]
+    expected = pd.DataFrame([(SNAPSHOT, *row) for row in rows], columns=list(KPI_DTYPES)).astype(KPI_DTYPES)
+
+    result = segment_kpis(customers(), SNAPSHOT)
+
+    pdt.assert_frame_equal(result, expected, check_exact=True)
+
+
+def test_segment_kpis_do_not_depend_on_row_order():
+    frame = customers()
+    shuffled = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    pdt.assert_frame_equal(segment_kpis(shuffled, SNAPSHOT), segment_kpis(frame, SNAPSHOT), check_exact=True)
+
+
+def test_segment_kpis_of_an_empty_snapshot_is_an_empty_table_with_the_columns():
+    result = segment_kpis(customers().iloc[0:0], SNAPSHOT)
+    assert list(result.columns) == list(KPI_DTYPES)
+    assert result.empty

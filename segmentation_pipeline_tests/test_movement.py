@@ -1,0 +1,180 @@
+"""Segment transitions between snapshots and PSI drift, checked against values worked out by hand."""
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from segmentation_pipeline.core.movement import (
+    GONE,
+    NEW,
+    categorical_psi,
+    changed_segment_share,
+    population_stability_index,
+    psi_bin_edges,
+    segment_transitions,
+    snapshot_drift,
+)
+
+PREVIOUS_DATE, SNAPSHOT = date(2026, 10, 31), date(2026, 11, 30)
+OWLS, DESKTOP = "Night owls", "Weekend desktop"
+TRANSITION_DTYPES = {
+    "snapshot_date": "object",
+    "previous_snapshot_date": "object",
+    "segment_type": "str",
+    "from_segment": "str",
+    "to_segment": "str",
+    "customers": "int64",
+    "share_of_from": "float64",
+    "share_of_to": "float64",
+}
+
+
+def snapshot(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["customer_id", "rfm_segment", "segment_id", "segment_name", "frequency"])
+
+
+# c1 leaves, c6 appears; c3 and c5 change RFM segment, c4 changes behavioural segment
+PREVIOUS = snapshot(
+    [
+        ("c1", "champions", 1, OWLS, 1),
+        ("c2", "champions", 1, OWLS, 2),
+        ("c3", "hibernating", 2, DESKTOP, 3),
+        ("c4", "hibernating", 1, OWLS, 4),
+        ("c5", "at risk", 2, DESKTOP, 5),
+    ]
+)
+CURRENT = snapshot(
+    [
+        ("c2", "champions", 1, OWLS, 5),
+        ("c3", "champions", 2, DESKTOP, 4),
+        ("c4", "hibernating", 2, DESKTOP, 3),
+        ("c5", "hibernating", 2, DESKTOP, 2),
+        ("c6", "new customers", 1, OWLS, 1),
+    ]
+)
+
+
+def transitions_table(rows, previous_date) -> pd.DataFrame:
+    rows = [(SNAPSHOT, previous_date, *row) for row in rows]
+    return pd.DataFrame(rows, columns=list(TRANSITION_DTYPES)).astype(TRANSITION_DTYPES)
+
+
+def test_transitions_between_two_snapshots():
+    # previous sizes: champions 2, hibernating 2, at risk 1 | Night owls 3, Weekend desktop 2
+    # current sizes: champions 2, hibernating 2, new customers 1 | Night owls 2, Weekend desktop 3; one left
+    expected = transitions_table(
+        [
+            ("behavioural", NEW, OWLS, 1, 1.0, 1 / 2),  # c6
+            ("behavioural", OWLS, GONE, 1, 1 / 3, 1.0),  # c1
+            ("behavioural", OWLS, OWLS, 1, 1 / 3, 1 / 2),  # c2
+            ("behavioural", OWLS, DESKTOP, 1, 1 / 3, 1 / 3),  # c4
+            ("behavioural", DESKTOP, DESKTOP, 2, 1.0, 2 / 3),  # c3 c5
+            ("rfm", NEW, "new customers", 1, 1.0, 1.0),  # c6
+            ("rfm", "at risk", "hibernating", 1, 1.0, 1 / 2),  # c5
+            ("rfm", "champions", GONE, 1, 1 / 2, 1.0),  # c1
+            ("rfm", "champions", "champions", 1, 1 / 2, 1 / 2),  # c2
+            ("rfm", "hibernating", "champions", 1, 1 / 2, 1 / 2),  # c3
+            ("rfm", "hibernating", "hibernating", 1, 1 / 2, 1 / 2),  # c4
+        ],
+        PREVIOUS_DATE,
+    )
+    result = segment_transitions(PREVIOUS, CURRENT, SNAPSHOT, PREVIOUS_DATE)
+    pdt.assert_frame_equal(result, expected, check_exact=True)
+
+    shuffled = segment_transitions(PREVIOUS.iloc[::-1], CURRENT.iloc[[3, 0, 4, 2, 1]], SNAPSHOT, PREVIOUS_DATE)
+    pdt.assert_frame_equal(shuffled, expected, check_exact=True)
+
+
+def test_without_a_previous_snapshot_every_customer_is_new():
+    expected = transitions_table(
+        [
+            ("behavioural", NEW, OWLS, 2, 2 / 5, 1.0),
+            ("behavioural", NEW, DESKTOP, 3, 3 / 5, 1.0),
+            ("rfm", NEW, "champions", 2, 2 / 5, 1.0),
+            ("rfm", NEW, "hibernating", 2, 2 / 5, 1.0),
+            ("rfm", NEW, "new customers", 1, 1 / 5, 1.0),
+        ],
+        None,
+    )
+    result = segment_transitions(None, CURRENT, SNAPSHOT, None)
+    pdt.assert_frame_equal(result, expected, check_exact=True)
+
+
+def test_changed_segment_share_among_customers_in_both_snapshots():
+    # c2..c5 are in both: RFM changed for c3 and c5, the behavioural id for c4 only
+    assert changed_segment_share(PREVIOUS, CURRENT, "rfm_segment") == 0.5
+    assert changed_segment_share(PREVIOUS, CURRENT, "segment_id") == 0.25
+    assert changed_segment_share(None, CURRENT, "rfm_segment") is None
+    assert changed_segment_share(PREVIOUS.iloc[:1], CURRENT, "rfm_segment") is None  # c1 only: no overlap
+
+
+def test_identical_distributions_have_a_psi_of_exactly_zero():
+    values = pd.Series([3, 1, None, 2, 2, 7, 7, 7], dtype="Int64")
+    assert population_stability_index(values, values) == 0.0
+    assert population_stability_index(values, pd.concat([values, values.iloc[::-1]])) == 0.0  # same shares
+    stages = pd.Series(["active", "lapsed", None, "active"])
+    assert categorical_psi(stages, stages.iloc[::-1]) == 0.0
+
+
+def test_psi_of_two_bins():
+    # median of 1, 2, 3, 4 is 2.5: bins (-inf, 2.5] and (2.5, inf) hold 1/2 and 1/2 expected, 1/4 and 3/4 actual
+    # PSI = (1/4 - 1/2) ln(1/2) + (3/4 - 1/2) ln(3/2) = 1/4 ln 2 + 1/4 ln 3/2 = 1/4 ln 3 = 0.274653...
+    expected, actual = pd.Series([1.0, 2.0, 3.0, 4.0]), pd.Series([1.0, 3.0, 4.0, 5.0])
+    assert population_stability_index(expected, actual, bins=2) == pytest.approx(0.25 * math.log(3), abs=1e-12)
+
+
+def test_psi_counts_nulls_as_a_bin_and_empty_bins_as_epsilon():
+    # actual: 1/2 in (-inf, 2.5], none in (2.5, inf), 1/2 null; expected has no nulls. Empty shares count as 1e-4:
+    # (1e-4 - 1/2) ln(1e-4 / (1/2)) + (1/2 - 1e-4) ln((1/2) / 1e-4) = 2 * 0.4999 * ln 5000 = 8.515490...
+    expected, actual = pd.Series([1.0, 2.0, 3.0, 4.0]), pd.Series([1.0, 2.0, None, None])
+    assert population_stability_index(expected, actual, bins=2) == pytest.approx(0.9998 * math.log(5000), abs=1e-12)
+
+
+def test_tied_expected_values_give_fewer_bins():
+    # eight zeros, then 1 and 5: the 10%..70% quantiles are all 0, the 80% is 0.2, the 90% is 1.4 -> 4 bins
+    expected = pd.Series([0] * 8 + [1, 5])
+    assert psi_bin_edges(expected, bins=10) == pytest.approx(np.array([0.0, 0.2, 1.4]), abs=1e-12)
+    # bins (-inf, 0], (0, 0.2], (0.2, 1.4], (1.4, inf): expected 0.8, 0, 0.1, 0.1; actual 0.5, 0, 0.5, 0 -> 1e-4
+    # PSI = (0.5 - 0.8) ln(0.5 / 0.8) + 0 + (0.5 - 0.1) ln 5 + (1e-4 - 0.1) ln(1e-4 / 0.1)
+    #     = 0.3 ln 1.6 + 0.4 ln 5 + 0.0999 ln 1000 = 1.474861...
+    actual = pd.Series([0] * 5 + [1] * 5)
+    by_hand = 0.3 * math.log(1.6) + 0.4 * math.log(5) + 0.0999 * math.log(1000)
+    assert population_stability_index(expected, actual, bins=10) == pytest.approx(by_hand, abs=1e-12)
+
+
+def test_categorical_psi():
+    # levels a, b, c and null: expected 1/2, 1/4, 0 -> 1e-4, 1/4; actual 1/4, 1/2, 1/4, 0 -> 1e-4
+    # PSI = 1/4 ln 2 + 1/4 ln 2 + (1/4 - 1e-4) ln 2500 + (1/4 - 1e-4) ln 2500 = 0.5 ln 2 + 0.4998 ln 2500 = 4.257032...
+    expected, actual = pd.Series(["a", "a", "b", None]), pd.Series(["a", "b", "b", "c"])
+    by_hand = 0.5 * math.log(2) + 0.4998 * math.log(2500)
+    assert categorical_psi(expected, actual) == pytest.approx(by_hand, abs=1e-12)
+
+
+def test_snapshot_drift():
+    drift = snapshot_drift(PREVIOUS, CURRENT, numeric_columns=("frequency",), categorical_columns=("rfm_segment",))
+    # frequency is 1..5 in both; RFM: at risk 1/5 -> 1e-4 and new customers 1e-4 -> 1/5, the rest unchanged
+    assert drift["psi"] == {"frequency": 0.0, "rfm_segment": pytest.approx(2 * 0.1999 * math.log(2000), abs=1e-12)}
+    assert drift["segment_share_change_pp"] == {
+        "rfm": {
+            "at risk": pytest.approx(-20.0),
+            "champions": 0.0,
+            "hibernating": 0.0,
+            "new customers": pytest.approx(20.0),
+        },
+        "behavioural": {OWLS: pytest.approx(-20.0), DESKTOP: pytest.approx(20.0)},
+    }
+    assert list(drift["segment_share_change_pp"]["rfm"]) == ["at risk", "champions", "hibernating", "new customers"]
+    assert drift["changed_segment_share"] == {"rfm_segment": 0.5, "segment_id": 0.25}
+
+
+def test_snapshot_drift_without_a_previous_snapshot_has_nothing_to_compare():
+    drift = snapshot_drift(None, CURRENT, numeric_columns=("frequency",), categorical_columns=("rfm_segment",))
+    assert drift == {
+        "psi": {"frequency": None, "rfm_segment": None},
+        "segment_share_change_pp": {"rfm": None, "behavioural": None},
+        "changed_segment_share": {"rfm_segment": None, "segment_id": None},
+    }
