@@ -1,5 +1,6 @@
 """The whole graph through Dagster on a freshly generated landing zone, as `segmentation-pipeline run` runs it."""
 
+import html
 import json
 import shutil
 from datetime import date, timedelta
@@ -191,3 +192,17 @@ def test_consecutive_snapshots_publish_transitions_kpis_a_manifest_and_drift_che
         evaluation = instance.get_latest_asset_check_evaluation_record(key).event.asset_check_evaluation
         assert evaluation.metadata["previous_snapshot_date"].value == day_before.isoformat(), check
         assert evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_each_snapshot_gets_a_self_contained_html_report_with_its_charts_in_the_ui(pipeline_run):
+    layout, _, _, _ = pipeline_run
+    page = (layout.published / "reports" / f"snapshot_date={END.isoformat()}" / "segments.html").read_text()
+    profiles = pd.read_parquet(layout.published_table("segment_profiles", END))
+    assert all(html.escape(name) in page for name in profiles["segment_name"])
+    # six charts, migration included: the test above published the day before
+    assert "://" not in page and page.count('<img src="data:image/png;base64,') == 6
+    materialization = dg.DagsterInstance.get().get_latest_materialization_event(
+        dg.AssetKey(["published", "segment_report"])
+    )
+    charts = materialization.asset_materialization.metadata["charts"].value
+    assert charts.count("](data:image/png;base64,") == 2

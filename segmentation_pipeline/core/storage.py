@@ -87,6 +87,17 @@ def partition_day(path: Path) -> date:
     return date.fromisoformat(path.parent.name.split("=", 1)[1])
 
 
+def write_text_atomically(text: str, path: Path) -> None:
+    """Like `write_parquet_atomically`, for a text file (the HTML report)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_parquet_atomically(table: pa.Table, path: Path) -> None:
     """Write next to the target under a hidden name, then rename over it.
 

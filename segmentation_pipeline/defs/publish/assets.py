@@ -10,8 +10,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core import publish
+from segmentation_pipeline.core.clustering import load_model
 from segmentation_pipeline.core.movement import DriftLimits, drift_problems, snapshot_drift
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_files_atomically
+from segmentation_pipeline.core.storage import DataLayout, write_parquet_files_atomically, write_text_atomically
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, quarter_start
 from segmentation_pipeline.defs.resources import DataRoot, PublishSettings
 from segmentation_pipeline.defs.segment.assets import model_folder
@@ -130,3 +131,29 @@ def _check_results(layout: DataLayout, day: date, previous_day: date | None, dri
                 **details[name],
             },
         )
+
+
+@dg.asset(
+    key=["published", "segment_report"],
+    group_name="publish",
+    kinds={"html"},
+    deps=[["published", table] for table in PUBLISHED_TABLES],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="A self-contained HTML report per snapshot (`published/reports/snapshot_date=YYYY-MM-DD/"
+    "segments.html`): segment sizes and revenue, RFM grid, profiles, a 2-D map of customers, migration.",
+)
+def segment_report(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
+    from segmentation_pipeline.core import report  # matplotlib: imported when a report is drawn, not at load (0.4 s)
+
+    layout = data_root.layout
+    for day in partition_days(context):
+        model = load_model(model_folder(layout, quarter_start(day)))
+        inputs = report.snapshot_report_inputs(layout, day, model)
+        write_text_atomically(report.render_report(inputs), report.report_path(layout, day))
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(report.report_path(layout, day))),
+            "charts": dg.MetadataValue.md(report.report_markdown(inputs)),
+        }
+    )
