@@ -1,0 +1,160 @@
+"""End-to-end benchmark through Dagster, as a data engineer runs the pipeline from the command line.
+
+    .venv/bin/python benchmarks/run.py                 # reference scale: 1M customers, 10M orders, 100M events
+    .venv/bin/python benchmarks/run.py --scale 0.01    # 1% of it, a smoke run in a few minutes
+
+A landing zone in the input contract is generated (seeded, by `benchmarks/synthetic.py`) under a fresh data root,
+then three stages run one after the other, each a `dg launch` of the project's own jobs with its own Dagster
+instance under the data root:
+
+* `initial_load` -- `ingest_job` over every landing day before the snapshot day: one single-run backfill that
+  ingests and validates a year of daily partitions (expectation suites included);
+* `quarterly_refit` -- `quarterly_refit_job` for the snapshot day's quarter (k selection included);
+* `nightly_refresh` -- `segmentation_job` for the snapshot day: ingest and validate the new day, features, RFM,
+  scoring, rule segments, publish with its drift checks, and the HTML report.
+
+Each stage is reported with wall time, CPU time (user + system of every process it started) and the peak RSS of
+its largest process. In the same run, lifetimes' `summary_data_from_transaction_data` on the same validated
+orders is timed next to our RFM query as the peer baseline (`pip install -e ".[bench]"`). Results: a table on
+stdout and JSON under `benchmarks/output/` (or `--json PATH`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_features import _completed_orders, _duckdb_rfm, _lifetimes_summary  # noqa: E402
+from synthetic import add_scale_arguments, generate, scale_from_arguments  # noqa: E402
+
+TARGETS = {"initial_load": (300.0, 8192), "quarterly_refit": (120.0, None), "nightly_refresh": (60.0, 6144)}
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def stage_commands(first: date, snapshot: date) -> dict[str, list[str]]:
+    launch = [str(Path(sys.executable).parent / "dg"), "launch", "--job"]
+    return {
+        "initial_load": [*launch, "ingest_job", "--partition-range", f"{first}...{snapshot - timedelta(days=1)}"],
+        "quarterly_refit": [*launch, "quarterly_refit_job", "--partition", quarter_start(snapshot).isoformat()],
+        "nightly_refresh": [*launch, "segmentation_job", "--partition", snapshot.isoformat()],
+    }
+
+
+# Runs a stage's command and prints the rusage of all its finished descendants: CPU summed, max RSS of the largest.
+MEASURE = """
+import json, resource, subprocess, sys
+result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"returncode": result.returncode, "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "peak_rss_mb": usage.ru_maxrss / 1024, "tail": (result.stdout + result.stderr)[-3000:]}))
+"""
+
+
+def run_stage(command: list[str], root: Path) -> dict:
+    """Run one stage to completion in a fresh measuring process, so its figures are its own."""
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(root / ".dagster"),
+        "SEGMENTATION_DATA_DIR": str(root),
+        "VIRTUAL_ENV": str(Path(sys.executable).parent.parent),
+    }
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - started
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    if measured.pop("returncode") != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{measured['tail']}")
+    del measured["tail"]
+    return {"wall_s": wall, **measured, "command": " ".join(command[1:])}
+
+
+def rfm_side_by_side(root: Path, snapshot: date) -> dict:
+    """Our RFM query (on the pipeline's own rollups) and lifetimes on the same validated orders, in this process."""
+    started = time.perf_counter()
+    ours = _duckdb_rfm(root, snapshot)
+    ours_s = time.perf_counter() - started
+    try:
+        orders = _completed_orders(root, snapshot)
+        started = time.perf_counter()
+        theirs = _lifetimes_summary(orders, snapshot)
+        theirs_s = time.perf_counter() - started
+    except ImportError:
+        return {"ours_s": ours_s, "buyers": len(ours), "lifetimes": "not installed"}
+    return {"ours_s": ours_s, "lifetimes_s": theirs_s, "ratio": theirs_s / ours_s, "buyers": [len(ours), len(theirs)]}
+
+
+def report(results: dict) -> str:
+    lines = [
+        f"end to end through Dagster on {results['machine']['cpus']} CPUs, scale {results['scale']}",
+        f"{'stage':<18}{'wall s':>10}{'CPU s':>10}{'peak RSS MB':>14}   target",
+    ]
+    for stage, figures in results["stages"].items():
+        wall_target, rss_target = TARGETS[stage]
+        met = figures["wall_s"] < wall_target and (rss_target is None or figures["peak_rss_mb"] < rss_target)
+        target = f"< {wall_target:.0f} s" + (f", < {rss_target / 1024:.0f} GB" if rss_target else "")
+        lines.append(
+            f"{stage:<18}{figures['wall_s']:>10.1f}{figures['cpu_s']:>10.1f}{figures['peak_rss_mb']:>14,.0f}"
+            f"   {target}: {'met' if met else 'MISSED'}"
+        )
+    total = sum(figures["wall_s"] for figures in results["stages"].values())
+    lines.append(f"{'end to end':<18}{total:>10.1f}")
+    rfm = results["rfm"]
+    if "ratio" in rfm:
+        lines.append(
+            f"RFM: ours {rfm['ours_s']:.2f} s, lifetimes {rfm['lifetimes_s']:.2f} s: {rfm['ratio']:.1f}x"
+            " (target >= 10x)"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_scale_arguments(parser)
+    parser.add_argument("--root", type=Path, default=HERE / "output" / "e2e", help="data root (emptied first)")
+    parser.add_argument("--json", type=Path, help="where to write the results (default: under benchmarks/output/)")
+    args = parser.parse_args(argv)
+    scale = scale_from_arguments(args)
+
+    shutil.rmtree(args.root, ignore_errors=True)
+    (args.root / ".dagster").mkdir(parents=True)
+    generated = generate(args.root, scale, "landing")
+    first = scale.end_date - timedelta(days=scale.days - 1)
+    results = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scale": scale.as_json(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "generated_s": generated["seconds"],
+        "stages": {},
+    }
+    for stage, command in stage_commands(first, scale.end_date).items():
+        print(f"running {stage}: {' '.join(command[1:])}", flush=True)
+        results["stages"][stage] = run_stage(command, args.root)
+        print(f"  {results['stages'][stage]['wall_s']:.1f} s", flush=True)
+    results["rfm"] = rfm_side_by_side(args.root, scale.end_date)
+
+    print(report(results))
+    out = args.json or HERE / "output" / f"run-{scale.key()}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"results written to {out}")
+
+
+if __name__ == "__main__":
+    main()
