@@ -18,7 +18,7 @@ from segmentation_pipeline.core.contract import (
     quarantine_schema,
 )
 from segmentation_pipeline.core.landing import read_landing
-from segmentation_pipeline.core.validation import RULES, RuleContext, quarantine_examples, validate
+from segmentation_pipeline.core.validation import RULES, KeySet, RuleContext, quarantine_examples, validate
 
 DAY = date(2026, 3, 1)
 NOW = pd.Timestamp("2026-03-01T22:00:00Z")
@@ -612,3 +612,14 @@ def test_quarantine_examples_of_orders_keep_all_non_personal_columns(tmp_path):
 
     assert list(examples.columns) == [*clean_schema(ORDERS).names, "reason", "partition_date"]
     assert examples["reason"].tolist() == ["unknown_customer"]
+
+
+def test_key_sets_answer_the_same_through_either_lookup_and_remember_keys_added_during_a_run():
+    keys = KeySet([f"k{i}" for i in range(100)])
+    few = pd.Series(["k1", "x", None, "k99"], dtype="str")  # small partition: the cached index
+    many = pd.Series(["k1", "x", None, "k99"] * 5, dtype="str")  # about as large as the set: one Arrow pass
+    assert keys.contains(few).tolist() == [True, False, False, True]
+    assert keys.contains(many).tolist() == [True, False, False, True] * 5
+    keys.add(pd.Series(["x", None], dtype="str"))
+    assert keys.contains(few).tolist() == [True, True, False, True]
+    assert keys.contains(many).tolist() == [True, True, False, True] * 5

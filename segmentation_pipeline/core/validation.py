@@ -17,19 +17,43 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 QUARANTINE_COLUMNS = ("reason", "partition_date", "run_id")
 
 
+class KeySet:
+    """String keys for membership tests, hashed once. A backfill checks every day against the same known customers
+    and earlier keys; `pc.is_in` would hash the whole set again per partition (0.13 s for 1M customer ids, over a
+    second for millions of order ids). Keys validated earlier in the same run are added as it goes."""
+
+    def __init__(self, keys: pa.Array | Collection[str] = ()):
+        self._array = as_string_array(keys)
+        self._index = pd.Index(self._array.to_pandas()).drop_duplicates()
+        self._added: set[str] = set()
+
+    def add(self, keys: pd.Series) -> None:
+        self._added.update(keys.dropna())
+
+    def contains(self, values: pd.Series) -> pd.Series:
+        if len(values) * 8 >= len(self._array):  # a partition about as large as the set: one Arrow pass is cheaper
+            found = _is_in(values, self._array)
+        else:
+            found = pd.Series(self._index.get_indexer(values) >= 0, index=values.index)
+        if self._added:
+            found |= values.map(self._added.__contains__).fillna(False).astype(bool)
+        return found
+
+
 @dataclass(frozen=True)
 class RuleContext:
     """What a rule needs beyond the rows: the partition day, the run's clock and the other validated data."""
 
     partition_day: date | None
     now: pd.Timestamp
-    known_customers: pa.Array | Collection[str] = ()
-    earlier_keys: pa.Array | Collection[str] = ()
+    known_customers: KeySet | pa.Array | Collection[str] = ()
+    earlier_keys: KeySet | pa.Array | Collection[str] = ()
     max_amount: float = 1_000_000.0
 
     def __post_init__(self) -> None:
         for name in ("known_customers", "earlier_keys"):
-            object.__setattr__(self, name, as_string_array(getattr(self, name)))
+            if not isinstance(getattr(self, name), KeySet):
+                object.__setattr__(self, name, KeySet(getattr(self, name)))
 
 
 def as_string_array(values: pa.Array | Collection[str]) -> pa.Array:
@@ -57,6 +81,23 @@ class ValidationOutcome:
     def rows_in(self) -> int:
         return len(self.clean) + len(self.quarantine)
 
+    def summary(self) -> OutcomeSummary:
+        return OutcomeSummary(
+            self.rows_in, len(self.clean), len(self.quarantine), self.rule_counts, quarantine_examples(self.quarantine)
+        )
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    """A partition's counts and a few quarantined examples: what run metadata needs, without holding every row
+    (a year's backfill of usage events would otherwise keep 100M rows in memory)."""
+
+    rows_in: int
+    rows_clean: int
+    rows_quarantined: int
+    rule_counts: dict[str, int]
+    quarantine_examples: pd.DataFrame
+
 
 Rule = Callable[[pd.DataFrame, Source, RuleContext], pd.Series]
 
@@ -69,12 +110,12 @@ def _duplicate_key(frame, source, context):
     """The first delivery of a key (by file name, then line) stays clean; later copies, and keys already
     validated on an earlier day, are duplicates."""
     keys = frame[source.key]
-    return keys.notna() & (keys.duplicated(keep="first") | _is_in(keys, context.earlier_keys))
+    return keys.notna() & (keys.duplicated(keep="first") | context.earlier_keys.contains(keys))
 
 
 def _unknown_customer(frame, source, context):
     customer_ids = frame["customer_id"]
-    return customer_ids.notna() & ~_is_in(customer_ids, context.known_customers)
+    return customer_ids.notna() & ~context.known_customers.contains(customer_ids)
 
 
 def _timestamp_outside_partition(frame, source, context):

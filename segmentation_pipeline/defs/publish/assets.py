@@ -47,7 +47,7 @@ DRIFT_CATEGORIES = ("rfm_segment", "segment_name", "lifecycle_stage", "value_tie
         dg.AssetSpec(
             ["published", table],
             group_name="publish",
-            kinds={"parquet", "duckdb"} if table == "runs" else {"parquet"},
+            kinds={"parquet"},
             deps=["customer_features", "rfm_scores", "behavioural_segments", "rule_segments"],
             description=description,
         )

@@ -13,10 +13,10 @@ from segmentation_pipeline.core.expectations import CRITICAL, WARNING, Expectati
 from segmentation_pipeline.core.history import keys_before, known_customer_ids
 from segmentation_pipeline.core.storage import write_parquet_atomically
 from segmentation_pipeline.core.validation import (
+    KeySet,
+    OutcomeSummary,
     RuleContext,
     ValidationOutcome,
-    as_string_array,
-    quarantine_examples,
     validate,
 )
 from segmentation_pipeline.core.warehouse import write_validated_partition
@@ -92,7 +92,7 @@ def _suite_check_results(outcomes: list[ExpectationOutcome]) -> list[dg.AssetChe
     return results
 
 
-def _referential_check_result(outcomes: list[ValidationOutcome], max_rate: float) -> dg.AssetCheckResult:
+def _referential_check_result(outcomes: list[OutcomeSummary], max_rate: float) -> dg.AssetCheckResult:
     rows_in = sum(outcome.rows_in for outcome in outcomes)
     unknown = sum(outcome.rule_counts.get("unknown_customer", 0) for outcome in outcomes)
     rate = unknown / rows_in if rows_in else 0.0
@@ -104,15 +104,13 @@ def _referential_check_result(outcomes: list[ValidationOutcome], max_rate: float
     )
 
 
-def _materialization(
-    outcomes: list[ValidationOutcome], check_results: list[dg.AssetCheckResult]
-) -> dg.MaterializeResult:
+def _materialization(outcomes: list[OutcomeSummary], check_results: list[dg.AssetCheckResult]) -> dg.MaterializeResult:
     rows_in = sum(outcome.rows_in for outcome in outcomes)
-    clean = sum(len(outcome.clean) for outcome in outcomes)
-    quarantined = sum(len(outcome.quarantine) for outcome in outcomes)
+    clean = sum(outcome.rows_clean for outcome in outcomes)
+    quarantined = sum(outcome.rows_quarantined for outcome in outcomes)
     by_rule = pd.DataFrame([outcome.rule_counts for outcome in outcomes]).sum()
     rule_table = "| rule | rows |\n| --- | --- |\n" + "\n".join(f"| {rule} | {int(n)} |" for rule, n in by_rule.items())
-    examples = pd.concat([outcome.quarantine for outcome in outcomes])
+    examples = pd.concat([outcome.quarantine_examples for outcome in outcomes]).head(5)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": clean,
@@ -121,9 +119,7 @@ def _materialization(
             "rows_quarantined": quarantined,
             "quarantine_rate": quarantined / rows_in if rows_in else 0.0,
             "quarantined_by_rule": dg.MetadataValue.md(rule_table),
-            "quarantine_examples": dg.MetadataValue.md(
-                quarantine_examples(examples).to_markdown(index=False) if len(examples) else "none"
-            ),
+            "quarantine_examples": dg.MetadataValue.md(examples.to_markdown(index=False) if len(examples) else "none"),
         },
         check_results=check_results,
     )
@@ -143,7 +139,9 @@ def validated_customers(
     rule_context = RuleContext(partition_day=None, now=pd.Timestamp.now(tz="UTC"))
     outcome = _validate_partition(data_root, CUSTOMERS, None, rule_context, context.run.run_id)
     suite = SuiteRunner(CUSTOMERS.name, validation.thresholds())
-    return _materialization([outcome], _suite_check_results(suite.run(None, outcome.clean, outcome.quarantine)))
+    return _materialization(
+        [outcome.summary()], _suite_check_results(suite.run(None, outcome.clean, outcome.quarantine))
+    )
 
 
 def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
@@ -164,16 +162,16 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         layout = data_root.layout
         days = partition_days(context)
-        customers = known_customer_ids(layout)
-        earlier_keys = keys_before(layout, source, days[0])
+        customers = KeySet(known_customer_ids(layout))
+        earlier_keys = KeySet(keys_before(layout, source, days[0]))
         suite = SuiteRunner(source.name, validation.thresholds())
         outcomes, expectations = [], []
         for day in days:
             rule_context = RuleContext(day, pd.Timestamp.now(tz="UTC"), customers, earlier_keys, validation.max_amount)
             outcome = _validate_partition(data_root, source, day, rule_context, context.run.run_id)
             if source.key:
-                earlier_keys = pa.concat_arrays([earlier_keys, as_string_array(outcome.clean[source.key])])
-            outcomes.append(outcome)
+                earlier_keys.add(outcome.clean[source.key])
+            outcomes.append(outcome.summary())
             expectations += suite.run(day, outcome.clean, outcome.quarantine)
         check_results = [
             *_suite_check_results(expectations),
