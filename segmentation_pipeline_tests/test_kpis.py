@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 
-from segmentation_pipeline.core.kpis import VALUE_TIERS, segment_kpis, value_tiers
+from segmentation_pipeline.core.kpis import KPI_COLUMNS, VALUE_TIERS, segment_kpis, value_tiers
+from segmentation_pipeline.core.publish import PUBLISHED_SCHEMAS
 
 SNAPSHOT = date(2026, 11, 22)
 NAN = float("nan")
@@ -72,23 +73,6 @@ def customers() -> pd.DataFrame:
     return frame.astype({"segment_id": "int64", "nps": "Int64"}).assign(snapshot_date=SNAPSHOT)
 
 
-KPI_DTYPES = {
-    "snapshot_date": "object",
-    "segment_type": "str",
-    "segment": "str",
-    "segment_id": "Int64",
-    "acquisition_channel": "str",
-    "customers": "int64",
-    "active_share": "float64",
-    "orders": "int64",
-    "revenue": "float64",
-    "avg_order_value": "float64",
-    "repeat_rate": "float64",
-    "mean_nps": "float64",
-    "high_value_share": "float64",
-}
-
-
 def test_segment_kpis_per_segment_and_channel():
     b, r, na, all_, unknown = "behavioural", "rfm", pd.NA, "(all channels)", "(unknown)"
     owls, desktop = "Night owls", "Weekend desktop"
@@ -112,7 +96,7 @@ def test_segment_kpis_per_segment_and_channel():
         (r, "no purchases", na, all_, 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0),  # c6
         (r, "no purchases", na, "email", 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0),  # c6
     ]
-    expected = pd.DataFrame([(SNAPSHOT, *row) for row in rows], columns=list(KPI_DTYPES)).astype(KPI_DTYPES)
+    expected = pd.DataFrame([(SNAPSHOT, *row) for row in rows], columns=list(KPI_COLUMNS)).astype(KPI_COLUMNS)
 
     result = segment_kpis(customers(), SNAPSHOT)
 
@@ -127,5 +111,5 @@ def test_segment_kpis_do_not_depend_on_row_order():
 
 def test_segment_kpis_of_an_empty_snapshot_is_an_empty_table_with_the_columns():
     result = segment_kpis(customers().iloc[0:0], SNAPSHOT)
-    assert list(result.columns) == list(KPI_DTYPES)
+    assert list(result.columns) == PUBLISHED_SCHEMAS["segment_kpis"].names
     assert result.empty

@@ -11,6 +11,7 @@ import pytest
 from segmentation_pipeline.core.movement import (
     GONE,
     NEW,
+    TRANSITION_COLUMNS,
     categorical_psi,
     changed_segment_share,
     population_stability_index,
@@ -18,19 +19,10 @@ from segmentation_pipeline.core.movement import (
     segment_transitions,
     snapshot_drift,
 )
+from segmentation_pipeline.core.publish import PUBLISHED_SCHEMAS
 
 PREVIOUS_DATE, SNAPSHOT = date(2026, 10, 31), date(2026, 11, 30)
 OWLS, DESKTOP = "Night owls", "Weekend desktop"
-TRANSITION_DTYPES = {
-    "snapshot_date": "object",
-    "previous_snapshot_date": "object",
-    "segment_type": "str",
-    "from_segment": "str",
-    "to_segment": "str",
-    "customers": "int64",
-    "share_of_from": "float64",
-    "share_of_to": "float64",
-}
 
 
 def snapshot(rows) -> pd.DataFrame:
@@ -60,7 +52,8 @@ CURRENT = snapshot(
 
 def transitions_table(rows, previous_date) -> pd.DataFrame:
     rows = [(SNAPSHOT, previous_date, *row) for row in rows]
-    return pd.DataFrame(rows, columns=list(TRANSITION_DTYPES)).astype(TRANSITION_DTYPES)
+    assert list(TRANSITION_COLUMNS) == PUBLISHED_SCHEMAS["segment_transitions"].names
+    return pd.DataFrame(rows, columns=list(TRANSITION_COLUMNS)).astype(TRANSITION_COLUMNS)
 
 
 def test_transitions_between_two_snapshots():
