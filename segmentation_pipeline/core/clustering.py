@@ -21,6 +21,8 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from segmentation_pipeline.core.storage import staged_file, write_text_atomically
+
 # Default model inputs: value, recency, tenure and engagement (log-transformed: they are heavily skewed) plus how and
 # when customers use the product. Survey answers are left out by default: most customers never answer, and on the
 # sample personas even an explicit "no answer" level blurs the segments (README: Behavioural segments).
@@ -446,14 +448,9 @@ def _share(values: pd.Series, category: str) -> float | None:
 
 def save_model(model: SegmentModel, folder: Path) -> None:
     """`model.joblib` plus `card.json`, written under temporary names and renamed into place."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, write in (
-        ("model.joblib", lambda path: joblib.dump(model, path)),
-        ("card.json", lambda path: path.write_text(json.dumps(model.card(), indent=2, default=str) + "\n")),
-    ):
-        temporary = folder / f".{name}.tmp"
-        write(temporary)
-        temporary.replace(folder / name)
+    with staged_file(folder / "model.joblib") as temporary:
+        joblib.dump(model, temporary)
+    write_text_atomically(json.dumps(model.card(), indent=2, default=str) + "\n", folder / "card.json")
 
 
 def load_model(folder: Path) -> SegmentModel:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
@@ -19,7 +17,7 @@ from segmentation_pipeline.core.contract import DAILY_SOURCES, PERSONAL_DATA_COL
 from segmentation_pipeline.core.kpis import segment_kpis, value_tiers
 from segmentation_pipeline.core.movement import segment_transitions
 from segmentation_pipeline.core.rules import SEGMENT_LIST_TYPE, membership_lists
-from segmentation_pipeline.core.storage import PART_FILE, DataLayout, partition_day
+from segmentation_pipeline.core.storage import PART_FILE, DataLayout, partition_day, staged_file
 
 PUBLISHED_SCHEMA_VERSION = 2
 """The version of the BI contract below. Any change to a published column or type needs a new version, recorded in
@@ -279,23 +277,18 @@ def write_latest_views(layout: DataLayout) -> Path:
     """`published/latest.duckdb`: for each table a view `<table>` over every snapshot and `latest_<table>` over the
     newest complete one, so BI can query without knowing dates. Built aside and renamed into place."""
     target = layout.published / "latest.duckdb"
-    staged = layout.published / f".latest.duckdb.{uuid.uuid4().hex}.tmp"
-    try:
-        with duckdb.connect(str(staged)) as con:
-            for table in PUBLISHED_SCHEMAS:
-                pattern = (layout.published / table / "snapshot_date=*" / PART_FILE).as_posix().replace("'", "''")
-                con.execute(
-                    f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, "
-                    "hive_types = {'snapshot_date': DATE}, union_by_name = true)"
-                )
-            for table in PUBLISHED_SCHEMAS:
-                con.execute(
-                    f"CREATE VIEW latest_{table} AS SELECT * FROM {table} "
-                    "WHERE snapshot_date = (SELECT max(snapshot_date) FROM runs)"
-                )
-        os.replace(staged, target)
-    finally:
-        staged.unlink(missing_ok=True)
+    with staged_file(target) as staged, duckdb.connect(str(staged)) as con:
+        for table in PUBLISHED_SCHEMAS:
+            pattern = (layout.published / table / "snapshot_date=*" / PART_FILE).as_posix().replace("'", "''")
+            con.execute(
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, "
+                "hive_types = {'snapshot_date': DATE}, union_by_name = true)"
+            )
+        for table in PUBLISHED_SCHEMAS:
+            con.execute(
+                f"CREATE VIEW latest_{table} AS SELECT * FROM {table} "
+                "WHERE snapshot_date = (SELECT max(snapshot_date) FROM runs)"
+            )
     return target
 
 

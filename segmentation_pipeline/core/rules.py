@@ -178,21 +178,20 @@ class Or:
 Expression = Union[Comparison, InList, IsNull, BoolColumn, Not, And, Or]  # noqa: UP007 (runtime alias)
 
 
+def conditions_of(expression: Expression) -> Iterator[Expression]:
+    """The single-column conditions under the and/or/not nodes of a rule, left to right."""
+    if isinstance(expression, (And, Or)):
+        for operand in expression.operands:
+            yield from conditions_of(operand)
+    elif isinstance(expression, Not):
+        yield from conditions_of(expression.operand)
+    else:
+        yield expression
+
+
 def columns_of(expression: Expression) -> list[str]:
     """The columns a rule reads, in order of first appearance."""
-    found: dict[str, None] = {}
-
-    def walk(node: Expression) -> None:
-        if isinstance(node, (And, Or)):
-            for operand in node.operands:
-                walk(operand)
-        elif isinstance(node, Not):
-            walk(node.operand)
-        else:
-            found.setdefault(node.column, None)
-
-    walk(expression)
-    return list(found)
+    return list(dict.fromkeys(condition.column for condition in conditions_of(expression)))
 
 
 @dataclass(frozen=True)
@@ -542,13 +541,8 @@ def _check(expression: Expression, schema: dict[str, str]) -> list[tuple[str, in
         problems.append((_unknown_column(column, schema), pos))
         return None
 
-    def walk(node: Expression) -> None:
-        if isinstance(node, (And, Or)):
-            for operand in node.operands:
-                walk(operand)
-        elif isinstance(node, Not):
-            walk(node.operand)
-        elif isinstance(node, IsNull):
+    for node in conditions_of(expression):
+        if isinstance(node, IsNull):
             kind(node.column, node.pos)
         elif isinstance(node, BoolColumn):
             column_kind = kind(node.column, node.pos)
@@ -574,7 +568,6 @@ def _check(expression: Expression, schema: dict[str, str]) -> list[tuple[str, in
                     if problem:
                         problems.append(problem)
 
-    walk(expression)
     return problems
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -87,15 +89,22 @@ def partition_day(path: Path) -> date:
     return date.fromisoformat(path.parent.name.split("=", 1)[1])
 
 
-def write_text_atomically(text: str, path: Path) -> None:
-    """Like `write_parquet_atomically`, for a text file (the HTML report)."""
+@contextmanager
+def staged_file(path: Path) -> Iterator[Path]:
+    """A hidden temporary path next to `path`, renamed over it when the block succeeds and removed otherwise: a
+    reader sees the previous file or the complete new one, never a partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    temporary = _temporary(path)
     try:
-        temporary.write_text(text, encoding="utf-8")
+        yield temporary
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_text_atomically(text: str, path: Path) -> None:
+    with staged_file(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
 def write_parquet_atomically(table: pa.Table, path: Path) -> None:
@@ -117,10 +126,15 @@ def write_parquet_files_atomically(tables: dict[Path, pa.Table]) -> None:
     try:
         for path, table in tables.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            staged[path] = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+            staged[path] = _temporary(path)
             pq.write_table(table, staged[path], compression="zstd")
         for path, temporary in staged.items():
             os.replace(temporary, path)
     finally:
         for temporary in staged.values():
             temporary.unlink(missing_ok=True)
+
+
+def _temporary(path: Path) -> Path:
+    """Hidden and not ending in `.parquet`, so globs over a table never pick it up."""
+    return path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
