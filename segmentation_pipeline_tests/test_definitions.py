@@ -15,6 +15,7 @@ from segmentation_pipeline.defs.resources import DataRoot
 from segmentation_pipeline.defs.schedules import late_landing_data, nightly_schedule
 
 REPO = Path(__file__).resolve().parents[1]
+JOBS = ("ingest_job", "segmentation_job", "quarterly_refit_job")
 
 
 def test_definitions_load_with_a_group_per_stage():
@@ -25,6 +26,26 @@ def test_definitions_load_with_a_group_per_stage():
     assert groups == {"ingest", "validate", "features", "segment", "publish"}
     assert dg.AssetKey(["published", "customer_segments"]) in graph.get_all_asset_keys()
     assert isinstance(definitions.resources["data_root"], DataRoot)
+
+
+def test_backfills_run_a_process_per_step_starting_with_usage_events_and_daily_jobs_run_in_process():
+    definitions = defs()
+    executors = {name: definitions.resolve_job_def(name).executor_def.name for name in JOBS}
+    assert executors == {
+        "ingest_job": "multiprocess",
+        "segmentation_job": "in_process",
+        "quarterly_refit_job": "in_process",
+    }
+    priorities = {
+        node.name: node.tags.get("dagster/priority")
+        for node in definitions.resolve_job_def("ingest_job").graph.node_defs
+    }
+    assert priorities == {
+        "raw_customers": None,
+        "validated_customers": None,
+        **{f"{stage}_{source}": "0" for stage in ("raw", "validated") for source in ("orders", "survey_responses")},
+        **{f"{stage}_usage_events": "1" for stage in ("raw", "validated")},
+    }
 
 
 def test_workspace_file_loads_the_same_code_location(tmp_path):

@@ -107,3 +107,15 @@ def test_failures_table_names_partition_expectation_and_observed_value(runner):
     table = failures_table(runner.run(DAY, orders(180), orders(20)))
     assert table.splitlines()[2] == "| 2026-03-01 | quarantine rate at most the maximum | 0.1 |  |"
     assert failures_table(runner.run(DAY, orders(200), orders(0))) == "all expectations passed"
+
+
+def test_suites_do_not_hash_every_row_of_a_partition_for_a_batch_fingerprint(runner, monkeypatch):
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def fingerprint(frame):
+        raise AssertionError(f"fingerprinted a batch of {len(frame)} rows")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", fingerprint)
+    outcomes = runner.run(DAY, orders(200), orders(0))
+    assert failed(outcomes) == {}
+    assert len(outcomes) == len(load_suite("orders")["expectations"])

@@ -61,6 +61,7 @@ class SuiteRunner:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        _skip_batch_fingerprints()
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self._batch = (
@@ -93,6 +94,15 @@ class SuiteRunner:
             result_format={"result_format": "SUMMARY"},
         )
         return [_outcome(partition, item) for item in result.results]
+
+
+def _skip_batch_fingerprints() -> None:
+    """Great Expectations fingerprints every in-memory pandas batch under 1 GB by hashing all of its rows, twice per
+    validation: 1.6 s of the 2.3 s a suite took on a day of 1.5M usage events. The fingerprint is only a batch marker
+    in the result, which nothing here reads, and there is no setting for it, so the size limit is set to zero."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    pandas_execution_engine.HASH_THRESHOLD = 0
 
 
 def load_suite(source_name: str) -> dict:

@@ -31,3 +31,9 @@ quarterly_partitions = dg.TimeWindowPartitionsDefinition(
 def partition_days(context: dg.AssetExecutionContext) -> list[date]:
     """The days a run covers: one for a nightly run, many for a single-run backfill."""
     return [date.fromisoformat(key) for key in context.partition_keys]
+
+
+def backfill_priority(source_name: str) -> dict[str, str]:
+    """Op tags that start the usage-event steps first in a multi-process backfill: they are by far the longest chain,
+    and started last they would leave one core idle while they finish."""
+    return {"dagster/priority": "1" if source_name == "usage_events" else "0"}

@@ -8,7 +8,7 @@ import pyarrow as pa
 from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, Source, clean_schema
 from segmentation_pipeline.core.landing import LandingRead, landing_days, read_landing
 from segmentation_pipeline.core.storage import write_parquet_atomically
-from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
+from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot, ValidationSettings
 
 FRESHNESS_CHECK = "landing_freshness"
@@ -68,6 +68,7 @@ def _daily_raw_asset(source: Source) -> dg.AssetsDefinition:
         group_name="ingest",
         kinds={"csv", "parquet"},
         partitions_def=daily_partitions,
+        op_tags=backfill_priority(source.name),
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=[
             dg.AssetCheckSpec(

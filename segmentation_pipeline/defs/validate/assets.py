@@ -20,7 +20,7 @@ from segmentation_pipeline.core.validation import (
     validate,
 )
 from segmentation_pipeline.core.warehouse import write_validated_partition
-from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
+from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot, ValidationSettings
 
 SUITE_CHECKS = {
@@ -153,6 +153,7 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
         kinds={"parquet"},
         deps=[f"raw_{source.name}", "validated_customers"],
         partitions_def=daily_partitions,
+        op_tags=backfill_priority(source.name),
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=_check_specs(asset_name, daily=True),
         description=f"Valid {source.name.replace('_', ' ')} per day; bad rows go to `quarantine/{source.name}/`.",
