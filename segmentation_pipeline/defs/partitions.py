@@ -1,4 +1,5 @@
-"""Daily UTC partitions shared by every dated asset. The first day is configurable for data older than the default."""
+"""Daily UTC partitions shared by every dated asset (the first day is configurable for data older than the default),
+and which steps a backfill over them starts first."""
 
 import os
 from datetime import date
