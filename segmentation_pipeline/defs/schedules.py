@@ -19,14 +19,14 @@ DAILY_ASSETS = dg.AssetSelection.all() - dg.AssetSelection.assets("segmentation_
 # The nightly and refit runs go step after step in the run's own process: on a small machine DuckDB and scikit-learn
 # already use every core, and a process per step would cost its start-up and imports again (the nightly run of a
 # small sample took 47 s with a process per step and 10 s in process, end to end through `dg launch`).
-EXECUTOR = dg.in_process_executor
+IN_PROCESS_EXECUTOR = dg.in_process_executor
 # An ingest backfill is long single-threaded pandas and expectation work per source, so its sources run side by side,
 # one process per core.
 BACKFILL_EXECUTOR = dg.multiprocess_executor
 
 segmentation_job = dg.define_asset_job(
     "segmentation_job",
-    executor_def=EXECUTOR,
+    executor_def=IN_PROCESS_EXECUTOR,
     selection=DAILY_ASSETS,
     description="Everything for one snapshot day: ingest and validate that day, then features, RFM, segments, publish.",
 )
@@ -40,7 +40,7 @@ ingest_job = dg.define_asset_job(
 
 quarterly_refit_job = dg.define_asset_job(
     "quarterly_refit_job",
-    executor_def=EXECUTOR,
+    executor_def=IN_PROCESS_EXECUTOR,
     selection=dg.AssetSelection.assets("segmentation_model"),
     description="Refit the segmentation model of a quarter on the snapshot of the quarter's eve.",
 )
