@@ -12,8 +12,11 @@ from segmentation_pipeline.core.movement import (
     GONE,
     NEW,
     TRANSITION_COLUMNS,
+    DriftLimits,
     categorical_psi,
     changed_segment_share,
+    drift_problems,
+    fit_quality_problems,
     population_stability_index,
     psi_bin_edges,
     segment_transitions,
@@ -171,3 +174,32 @@ def test_snapshot_drift_without_a_previous_snapshot_has_nothing_to_compare():
         "segment_share_change_pp": {"rfm": None, "behavioural": None},
         "changed_segment_share": {"rfm_segment": None, "segment_id": None},
     }
+
+
+def test_drift_problems_name_only_the_figures_beyond_their_limits():
+    drift = {
+        "psi": {"frequency": 0.31, "monetary": 0.05, "recency_days": None},
+        "segment_share_change_pp": {"behavioural": {OWLS: 7.5, DESKTOP: -4.0}, "rfm": None},
+        "changed_segment_share": {"segment_name": 0.30, "rfm_segment": 0.10},
+    }
+    assert drift_problems(drift, DriftLimits()) == {
+        "distribution_drift": ["frequency PSI 0.310"],
+        "segment_size_change": [f"behavioural '{OWLS}' +7.5 pp"],
+        "segment_churn": ["segment_name changed for 30.0% of returning customers"],
+    }
+    assert drift_problems(
+        drift, DriftLimits(max_psi=0.5, max_segment_share_change_pp=8, max_changed_segment_share=0.5)
+    ) == {
+        "distribution_drift": [],
+        "segment_size_change": [],
+        "segment_churn": [],
+    }
+
+
+def test_fit_quality_problems_judge_only_the_figures_the_model_card_has():
+    limits = DriftLimits(min_silhouette=0.1, min_bootstrap_ari=0.6)
+    assert fit_quality_problems({"silhouette": 0.25, "bootstrap_ari_mean": 0.456}, limits) == [
+        "bootstrap_ari_mean 0.456 below 0.6"
+    ]
+    assert fit_quality_problems({"silhouette": 0.05}, limits) == ["silhouette 0.05 below 0.1"]
+    assert fit_quality_problems({}, limits) == []

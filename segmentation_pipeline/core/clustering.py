@@ -455,3 +455,9 @@ def save_model(model: SegmentModel, folder: Path) -> None:
 
 def load_model(folder: Path) -> SegmentModel:
     return joblib.load(folder / "model.joblib")
+
+
+def model_quality(folder: Path) -> dict[str, float]:
+    """The fit-quality figures of a saved model's card, read without loading the model; empty when none is saved."""
+    card = folder / "card.json"
+    return json.loads(card.read_text())["quality"] if card.exists() else {}

@@ -185,6 +185,17 @@ class DriftLimits:
     max_psi: float = PSI_THRESHOLD
     max_segment_share_change_pp: float = 5.0
     max_changed_segment_share: float = 0.25
+    min_silhouette: float = 0.1
+    min_bootstrap_ari: float = 0.6
+
+
+def fit_quality_problems(quality: dict, limits: DriftLimits) -> list[str]:
+    """The model card's fit-quality figures below their minimums; a figure the card lacks is not judged."""
+    return [
+        f"{metric} {quality.get(metric)} below {minimum}"
+        for metric, minimum in (("silhouette", limits.min_silhouette), ("bootstrap_ari_mean", limits.min_bootstrap_ari))
+        if quality.get(metric) is not None and quality[metric] < minimum
+    ]
 
 
 def drift_problems(drift: dict, limits: DriftLimits) -> dict[str, list[str]]:

@@ -2,7 +2,6 @@
 are staged, then swapped in together, and `published/latest.duckdb` is refreshed. Drift and stability checks judge
 each snapshot against the previous one."""
 
-import json
 from datetime import date
 
 import dagster as dg
@@ -10,8 +9,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core import publish
-from segmentation_pipeline.core.clustering import load_model
-from segmentation_pipeline.core.movement import DriftLimits, drift_problems, snapshot_drift
+from segmentation_pipeline.core.clustering import load_model, model_quality
+from segmentation_pipeline.core.movement import DriftLimits, drift_problems, fit_quality_problems, snapshot_drift
 from segmentation_pipeline.core.storage import DataLayout, write_parquet_files_atomically, write_text_atomically
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, quarter_start
 from segmentation_pipeline.defs.resources import DataRoot, PublishSettings
@@ -99,19 +98,14 @@ def _check_results(layout: DataLayout, day: date, previous_day: date | None, dri
     """The drift checks of the run's last snapshot (every snapshot's transitions are in `segment_transitions`)."""
     severity = dg.AssetCheckSeverity.ERROR if publishing.drift_checks_block else dg.AssetCheckSeverity.WARN
     limits = DriftLimits(
-        publishing.max_psi, publishing.max_segment_share_change_pp, publishing.max_changed_segment_share
+        publishing.max_psi,
+        publishing.max_segment_share_change_pp,
+        publishing.max_changed_segment_share,
+        publishing.min_silhouette,
+        publishing.min_bootstrap_ari,
     )
-    problems = drift_problems(drift, limits)
-    card_path = model_folder(layout, quarter_start(day)) / "card.json"
-    quality = json.loads(card_path.read_text())["quality"] if card_path.exists() else {}
-    problems["model_fit_quality"] = [
-        f"{metric} {quality.get(metric)} below {minimum}"
-        for metric, minimum in (
-            ("silhouette", publishing.min_silhouette),
-            ("bootstrap_ari_mean", publishing.min_bootstrap_ari),
-        )
-        if quality.get(metric) is not None and quality[metric] < minimum
-    ]
+    quality = model_quality(model_folder(layout, quarter_start(day)))
+    problems = drift_problems(drift, limits) | {"model_fit_quality": fit_quality_problems(quality, limits)}
     details = {
         "distribution_drift": {"psi": dg.MetadataValue.json(drift["psi"])},
         "segment_size_change": {"share_change_pp": dg.MetadataValue.json(drift["segment_share_change_pp"])},
