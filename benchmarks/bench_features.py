@@ -98,7 +98,7 @@ class _Part:
 
 def rfm_sql() -> str:
     """The RFM part of FEATURES_SQL: its CTEs up to `order_values`, selecting the per-customer values."""
-    from segmentation_pipeline.core.features import FEATURES_SQL
+    from segmentation_pipeline.core.features.customer_features import FEATURES_SQL
 
     end = FEATURES_SQL.index("\norder_outcomes AS (")  # the CTE after order_values
     assert "order_values AS (" in FEATURES_SQL[:end], "FEATURES_SQL changed: update rfm_sql()"
@@ -115,9 +115,14 @@ FROM order_values
 
 
 def _duckdb_rfm(root: Path, snapshot: date):
-    from segmentation_pipeline.core.contract import ORDERS
-    from segmentation_pipeline.core.features import FeatureSettings, open_history, query_parameters, to_pandas
-    from segmentation_pipeline.core.storage import DataLayout
+    from segmentation_pipeline.core.features.customer_features import (
+        FeatureSettings,
+        open_history,
+        query_parameters,
+        to_pandas,
+    )
+    from segmentation_pipeline.core.ingest.contract import ORDERS
+    from segmentation_pipeline.core.storage.layout import DataLayout
 
     sql = rfm_sql()
     parameters = {k: v for k, v in query_parameters(snapshot, FeatureSettings()).items() if f"${k}" in sql}
@@ -157,9 +162,9 @@ def _lifetimes_summary(orders, snapshot: date):
 def child(stage: str, root: Path, snapshot: date) -> dict:
     results: dict = {"baseline_rss_mb": None}
     if stage == "features_rfm":
-        from segmentation_pipeline.core.features import compute_features
-        from segmentation_pipeline.core.rfm import score_customers
-        from segmentation_pipeline.core.storage import DataLayout
+        from segmentation_pipeline.core.features.customer_features import compute_features
+        from segmentation_pipeline.core.features.rfm import score_customers
+        from segmentation_pipeline.core.storage.layout import DataLayout
 
         results["baseline_rss_mb"] = _status_mb("VmRSS")
         with _Part("compute_features", results):
@@ -187,9 +192,9 @@ def child(stage: str, root: Path, snapshot: date) -> dict:
     elif stage == "daily_rollups":
         import pyarrow.parquet as pq
 
-        from segmentation_pipeline.core.contract import ORDERS, USAGE_EVENTS, clean_schema
-        from segmentation_pipeline.core.storage import DataLayout
-        from segmentation_pipeline.core.warehouse import rollups
+        from segmentation_pipeline.core.features.rollups import rollups
+        from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema
+        from segmentation_pipeline.core.storage.layout import DataLayout
 
         results["baseline_rss_mb"] = _status_mb("VmRSS")
         for source in (ORDERS, USAGE_EVENTS):

@@ -31,9 +31,10 @@ sys.path.insert(0, str(HERE))
 
 from synthetic import add_scale_arguments, ensure_warehouse, scale_from_arguments  # noqa: E402
 
-from segmentation_pipeline.core.clustering import fit_model, load_model, save_model  # noqa: E402
-from segmentation_pipeline.core.features import compute_features  # noqa: E402
-from segmentation_pipeline.core.storage import DataLayout  # noqa: E402
+from segmentation_pipeline.core.features.customer_features import compute_features  # noqa: E402
+from segmentation_pipeline.core.segment.model import fit_model  # noqa: E402
+from segmentation_pipeline.core.segment.registry import load_model, save_model  # noqa: E402
+from segmentation_pipeline.core.storage.layout import DataLayout  # noqa: E402
 
 TARGET_FIT_SECONDS = 120.0
 TARGET_SCORE_SECONDS = 10.0

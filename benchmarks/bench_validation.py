@@ -22,11 +22,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.contract import USAGE_EVENTS, clean_schema, quarantine_schema
-from segmentation_pipeline.core.landing import read_landing
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
-from segmentation_pipeline.core.validation import RuleContext, validate
-from segmentation_pipeline.core.warehouse import write_validated_partition
+from segmentation_pipeline.core.features.rollups import write_validated_partition
+from segmentation_pipeline.core.ingest.contract import USAGE_EVENTS, clean_schema, quarantine_schema
+from segmentation_pipeline.core.ingest.landing import read_landing
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.row_checks import RuleContext, validate
 
 DAY = date(2026, 3, 1)
 
@@ -68,7 +69,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from segmentation_pipeline.core.expectations import SuiteRunner, Thresholds  # after the data: GX import timed below
+    from segmentation_pipeline.core.validate.expectations import (  # after the data: GX import timed below
+        SuiteRunner,
+        Thresholds,
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         layout = DataLayout(Path(folder))

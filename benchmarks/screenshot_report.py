@@ -38,8 +38,8 @@ def screenshot(report: Path, out: Path, width: int = 1280, height: int = 4000, c
 
 def demo_inputs(customers: int = 4000, seed: int = 7):
     """Synthetic inputs shaped like the published tables: 7 segments, one with HTML-special characters."""
-    from segmentation_pipeline.core.movement import segment_transitions
-    from segmentation_pipeline.core.report import ReportInputs
+    from segmentation_pipeline.core.publish.movement import segment_transitions
+    from segmentation_pipeline.core.publish.report import ReportInputs
 
     rng = np.random.default_rng(seed)
     names = ["Loyal big spenders", "Weekend browsers", "New & curious", "Lapsed one-timers", "Mobile night owls",
@@ -95,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.demo:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from segmentation_pipeline.core.report import render_report
+        from segmentation_pipeline.core.publish.report import render_report
 
         args.report.write_text(render_report(demo_inputs()), encoding="utf-8")
         print(f"wrote demo report {args.report}")

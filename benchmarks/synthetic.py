@@ -49,8 +49,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation_pipeline.core.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, Source
-from segmentation_pipeline.core.sample_data import (
+from segmentation_pipeline.core.features.rollups import write_validated_partition
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, Source
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.sample_data import (
     ACQUISITION,
     CATEGORIES,
     CATEGORY_PRICE_FACTOR,
@@ -65,8 +68,6 @@ from segmentation_pipeline.core.sample_data import (
     STATUS_P,
     STATUSES,
 )
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
-from segmentation_pipeline.core.warehouse import write_validated_partition
 
 GENERATOR_VERSION = 2  # bump when the generated data changes, so cached data sets are regenerated
 MARKER = "synthetic.json"

@@ -9,10 +9,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
-from segmentation_pipeline.core.landing import InputError, landing_days, landing_files
-from segmentation_pipeline.core.rules import RuleError
-from segmentation_pipeline.core.storage import DataLayout
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
+from segmentation_pipeline.core.ingest.landing import InputError, landing_days, landing_files
+from segmentation_pipeline.core.segment.rules import RuleError
+from segmentation_pipeline.core.storage.layout import DataLayout
 
 # The CLI prints its own progress and errors; the full event log of every run stays in the instance (`make ui`).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "sample-data":
-        from segmentation_pipeline.core.sample_data import generate_landing_zone
+        from segmentation_pipeline.sample_data import generate_landing_zone
 
         summary = generate_landing_zone(
             args.out, customers=args.customers, days=args.days, seed=args.seed, end_date=args.end_date

@@ -6,11 +6,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, SOURCES, Source, clean_schema
-from segmentation_pipeline.core.landing import landing_days, read_landing
-from segmentation_pipeline.core.storage import DataLayout
-from segmentation_pipeline.core.validation import RuleContext, validate
-from segmentation_pipeline.core.warehouse import write_validated_partition
+from segmentation_pipeline.core.features.rollups import write_validated_partition
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, SOURCES, Source, clean_schema
+from segmentation_pipeline.core.ingest.landing import landing_days, read_landing
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.row_checks import RuleContext, validate
 
 
 def write_validated(layout: DataLayout, source_name: str, rows: list[dict], day: date | None = None) -> None:

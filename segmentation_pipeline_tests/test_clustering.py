@@ -6,16 +6,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation_pipeline.core.clustering import (
+from segmentation_pipeline.core.features.customer_features import compute_features
+from segmentation_pipeline.core.segment.model import (
     ClusterSettings,
     choose_k,
     fit_model,
-    load_model,
-    save_model,
     segment_profiles,
 )
-from segmentation_pipeline.core.features import compute_features
-from segmentation_pipeline.core.sample_data import generate_landing_zone
+from segmentation_pipeline.core.segment.registry import load_model, save_model
+from segmentation_pipeline.sample_data import generate_landing_zone
 from segmentation_pipeline_tests.helpers import validate_landing_zone
 
 # name: frequency, order value, recency, sessions, mobile share, evening share, tenure

@@ -8,8 +8,9 @@ from pathlib import Path
 import dagster as dg
 import pyarrow as pa
 
-from segmentation_pipeline.core.contract import ORDERS
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
+from segmentation_pipeline.core.ingest.contract import ORDERS
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
+from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.definitions import defs
 from segmentation_pipeline.defs.resources import DataRoot
 from segmentation_pipeline.defs.schedules import late_landing_data, nightly_schedule

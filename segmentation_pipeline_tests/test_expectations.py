@@ -3,8 +3,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.contract import ORDERS, SOURCES, clean_schema
-from segmentation_pipeline.core.expectations import (
+from segmentation_pipeline.core.ingest.contract import ORDERS, SOURCES, clean_schema
+from segmentation_pipeline.core.validate.expectations import (
     CRITICAL,
     WARNING,
     SuiteRunner,

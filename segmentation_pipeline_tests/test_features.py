@@ -3,8 +3,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.features import FeatureSettings, compute_features
-from segmentation_pipeline.core.storage import DataLayout
+from segmentation_pipeline.core.features.customer_features import FeatureSettings, compute_features
+from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline_tests.helpers import write_validated, write_validated_by_day
 
 SNAPSHOT = date(2026, 3, 31)

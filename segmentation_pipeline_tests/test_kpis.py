@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 
-from segmentation_pipeline.core.kpis import KPI_COLUMNS, VALUE_TIERS, segment_kpis, value_tiers
-from segmentation_pipeline.core.publish import PUBLISHED_SCHEMAS
+from segmentation_pipeline.core.publish.kpis import KPI_COLUMNS, VALUE_TIERS, segment_kpis, value_tiers
+from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
 
 SNAPSHOT = date(2026, 11, 22)
 NAN = float("nan")

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS
-from segmentation_pipeline.core.landing import InputError, landing_days, landing_files, read_landing
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS
+from segmentation_pipeline.core.ingest.landing import InputError, landing_days, landing_files, read_landing
 
 DAY = date(2026, 3, 1)
 ORDERS_DIR = "crm/orders/date=2026-03-01"

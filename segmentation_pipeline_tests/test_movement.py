@@ -8,7 +8,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from segmentation_pipeline.core.movement import (
+from segmentation_pipeline.core.publish.movement import (
     GONE,
     NEW,
     TRANSITION_COLUMNS,
@@ -22,7 +22,7 @@ from segmentation_pipeline.core.movement import (
     segment_transitions,
     snapshot_drift,
 )
-from segmentation_pipeline.core.publish import PUBLISHED_SCHEMAS
+from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
 
 PREVIOUS_DATE, SNAPSHOT = date(2026, 10, 31), date(2026, 11, 30)
 OWLS, DESKTOP = "Night owls", "Weekend desktop"

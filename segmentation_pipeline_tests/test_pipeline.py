@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation_pipeline.cli import main, run_pipeline
-from segmentation_pipeline.core.contract import PERSONAL_DATA_COLUMNS
-from segmentation_pipeline.core.publish import PUBLISHED_SCHEMA_VERSION, PUBLISHED_SCHEMAS
-from segmentation_pipeline.core.sample_data import generate_landing_zone
-from segmentation_pipeline.core.storage import DataLayout
+from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS
+from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMA_VERSION, PUBLISHED_SCHEMAS
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.sample_data import generate_landing_zone
 
 END = date(2026, 6, 30)
 EXAMPLES = Path(__file__).resolve().parents[1] / "segmentation_pipeline" / "rules"
@@ -131,7 +131,7 @@ def test_unusable_input_fails_with_a_message_naming_file_and_column(tmp_path, mo
 
 def test_the_quarter_model_is_saved_with_its_card_and_scores_the_snapshot(pipeline_run):
     layout, _, published, _ = pipeline_run
-    folder = layout.models / "segmentation" / "quarter=2026-04-01"  # no history before the quarter: fitted on END
+    folder = layout.model_folder(date(2026, 4, 1))  # no history before the quarter: fitted on END
     card = json.loads((folder / "card.json").read_text())
     assert card["training_snapshot"] == END.isoformat()
     table = pd.read_parquet(published)

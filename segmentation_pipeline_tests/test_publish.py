@@ -11,24 +11,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core import storage
-from segmentation_pipeline.core.publish import (
+from segmentation_pipeline.core.publish.latest_views import write_latest_views
+from segmentation_pipeline.core.publish.schemas import (
     PUBLISHED_SCHEMA_VERSION,
     PUBLISHED_SCHEMAS,
-    previous_snapshot,
-    pseudonymise,
     schema_contract,
     to_arrow,
-    write_latest_views,
 )
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_files_atomically
+from segmentation_pipeline.core.publish.tables import previous_snapshot, pseudonymise
+from segmentation_pipeline.core.storage import atomic as storage
+from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
+from segmentation_pipeline.core.storage.layout import DataLayout
 
 PACKAGE = Path(__file__).resolve().parents[1] / "segmentation_pipeline"
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_published_schemas_match_the_recorded_contract_of_their_version():
-    recorded = json.loads((PACKAGE / "published_schema.json").read_text())["versions"]
+    recorded = json.loads((PACKAGE / "core" / "publish" / "published_schema.json").read_text())["versions"]
     current = schema_contract()
     assert str(PUBLISHED_SCHEMA_VERSION) in recorded, "record the new version in published_schema.json"
     assert recorded[str(PUBLISHED_SCHEMA_VERSION)] == current, (

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.movement import GONE, NEW
-from segmentation_pipeline.core.report import (
+from segmentation_pipeline.core.publish.movement import GONE, NEW
+from segmentation_pipeline.core.publish.report import (
     NO_PREVIOUS_SENTENCE,
     ReportInputs,
     migration_matrix,

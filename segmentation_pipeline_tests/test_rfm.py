@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation_pipeline.core.rfm import (
+from segmentation_pipeline.core.features.rfm import (
     DEFAULT_SEGMENT_MAP,
     METRICS,
     NO_PURCHASES,

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core import rules
-from segmentation_pipeline.core.rules import (
+from segmentation_pipeline.core.segment import rules
+from segmentation_pipeline.core.segment.rules import (
     And,
     BoolColumn,
     Comparison,
@@ -29,7 +29,7 @@ from segmentation_pipeline.core.rules import (
     schema_of,
 )
 
-RULES_DIR = Path(rules.__file__).resolve().parents[1] / "rules"
+RULES_DIR = Path(__file__).resolve().parents[1] / "segmentation_pipeline" / "rules"
 
 SCHEMA = {
     "customer_id": "string",

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core.sample_data import (
+from segmentation_pipeline.sample_data import (
     CUSTOMER_COLUMNS,
     EVENT_COLUMNS,
     ORDER_COLUMNS,

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmentation_pipeline.core.contract import (
+from segmentation_pipeline.core.ingest.contract import (
     CUSTOMERS,
     ORDERS,
     SURVEY_RESPONSES,
@@ -17,8 +17,8 @@ from segmentation_pipeline.core.contract import (
     clean_schema,
     quarantine_schema,
 )
-from segmentation_pipeline.core.landing import read_landing
-from segmentation_pipeline.core.validation import RULES, KeySet, RuleContext, quarantine_examples, validate
+from segmentation_pipeline.core.ingest.landing import read_landing
+from segmentation_pipeline.core.validate.row_checks import RULES, KeySet, RuleContext, quarantine_examples, validate
 
 DAY = date(2026, 3, 1)
 NOW = pd.Timestamp("2026-03-01T22:00:00Z")

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.cli import main
-from segmentation_pipeline.core.sample_data import generate_landing_zone
-from segmentation_pipeline.core.storage import DataLayout
+from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.definitions import defs
 from segmentation_pipeline.defs.resources import DataRoot, PublishSettings, SegmentationSettings, ValidationSettings
 from segmentation_pipeline.defs.schedules import DAILY_ASSETS
+from segmentation_pipeline.sample_data import generate_landing_zone
 
 END = date(2026, 6, 30)
 

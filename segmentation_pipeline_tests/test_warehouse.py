@@ -7,10 +7,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.contract import ORDERS, USAGE_EVENTS, clean_schema
-from segmentation_pipeline.core.features import compute_features
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
-from segmentation_pipeline.core.warehouse import refresh_rollups, rollups
+from segmentation_pipeline.core.features.customer_features import compute_features
+from segmentation_pipeline.core.features.rollups import refresh_rollups, rollups
+from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
+from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline_tests.helpers import write_validated, write_validated_by_day
 
 SNAPSHOT = date(2026, 3, 31)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from segmentation_pipeline.core.clustering import ClusterSettings
-from segmentation_pipeline.core.expectations import Thresholds
-from segmentation_pipeline.core.storage import DataLayout
+from segmentation_pipeline.core.segment.model import ClusterSettings
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.expectations import Thresholds
 
 DATA_DIR_ENV = "SEGMENTATION_DATA_DIR"
 REPO_DATA_DIR = Path(__file__).resolve().parents[2] / "data"

@@ -6,8 +6,8 @@ from datetime import UTC, timedelta
 
 import dagster as dg
 
-from segmentation_pipeline.core.history import redelivered_days
-from segmentation_pipeline.core.publish import published_snapshots
+from segmentation_pipeline.core.storage.tables import published_snapshots
+from segmentation_pipeline.core.validate.history import redelivered_days
 from segmentation_pipeline.defs.partitions import PARTITIONS_START, daily_partitions, quarter_start
 from segmentation_pipeline.defs.resources import DataRoot
 

@@ -4,19 +4,16 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.features import FeatureSettings, compute_features
-from segmentation_pipeline.core.rfm import (
+from segmentation_pipeline.core.features.customer_features import FeatureSettings, compute_features
+from segmentation_pipeline.core.features.rfm import (
     DEFAULT_SEGMENT_MAP,
     cut_points_from_table,
     cut_points_table,
     load_segment_map,
     score_customers,
 )
-from segmentation_pipeline.core.storage import write_parquet_atomically
+from segmentation_pipeline.core.storage.tables import has_snapshot_table, read_snapshot_table, write_snapshot_table
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot
 
@@ -42,10 +39,6 @@ class RfmConfig(dg.Config):
     level across months; empty = fit cut points on each snapshot's own customers."""
 
 
-def _write_frame(frame: pd.DataFrame, path) -> None:
-    write_parquet_atomically(pa.Table.from_pandas(frame, preserve_index=False), path)
-
-
 @dg.asset(
     group_name="features",
     kinds={"duckdb", "parquet"},
@@ -62,7 +55,7 @@ def customer_features(
     rows = 0
     for day in partition_days(context):
         features = compute_features(layout, day, settings)
-        _write_frame(features, layout.snapshot_table(layout.warehouse, "customer_features", day))
+        write_snapshot_table(layout, "customer_features", day, features)
         rows = len(features)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
@@ -81,21 +74,17 @@ def rfm_scores(context: dg.AssetExecutionContext, config: RfmConfig, data_root: 
     frozen, fitted_on = None, None
     if config.freeze_cut_points_from:
         fitted_on = date.fromisoformat(config.freeze_cut_points_from)
-        reference = layout.snapshot_table(layout.warehouse, "rfm_cut_points", fitted_on)
-        if not reference.exists():
+        if not has_snapshot_table(layout, "rfm_cut_points", fitted_on):
             raise FileNotFoundError(
-                f"freeze_cut_points_from={fitted_on}: no cut points at {reference}; build that snapshot first"
+                f"freeze_cut_points_from={fitted_on}: no cut points of that snapshot; build that snapshot first"
             )
-        frozen = cut_points_from_table(pq.read_table(reference).to_pandas())
+        frozen = cut_points_from_table(read_snapshot_table(layout, "rfm_cut_points", fitted_on))
     for day in partition_days(context):
-        features = pq.read_table(layout.snapshot_table(layout.warehouse, "customer_features", day)).to_pandas()
+        features = read_snapshot_table(layout, "customer_features", day)
         scores, cut_points = score_customers(features, segment_map, frozen)
-        _write_frame(scores, layout.snapshot_table(layout.warehouse, "rfm_scores", day))
+        write_snapshot_table(layout, "rfm_scores", day, scores)
         table = cut_points_table(cut_points, features[features["has_orders"]])
-        _write_frame(
-            table.assign(fitted_on=fitted_on or day, snapshot_date=day),
-            layout.snapshot_table(layout.warehouse, "rfm_cut_points", day),
-        )
+        write_snapshot_table(layout, "rfm_cut_points", day, table.assign(fitted_on=fitted_on or day, snapshot_date=day))
     segment_counts = scores["rfm_segment"].value_counts().sort_index()
     return dg.MaterializeResult(
         metadata={

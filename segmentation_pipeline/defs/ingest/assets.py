@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import dagster as dg
 import pyarrow as pa
 
-from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, Source, clean_schema
-from segmentation_pipeline.core.landing import LandingRead, landing_days, read_landing
-from segmentation_pipeline.core.storage import write_parquet_atomically
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, Source, clean_schema
+from segmentation_pipeline.core.ingest.landing import LandingRead, landing_days, read_landing
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot, ValidationSettings
 

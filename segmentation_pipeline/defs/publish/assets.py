@@ -6,15 +6,22 @@ from datetime import date
 
 import dagster as dg
 import pandas as pd
-import pyarrow.parquet as pq
 
-from segmentation_pipeline.core import publish
-from segmentation_pipeline.core.clustering import load_model, model_quality
-from segmentation_pipeline.core.movement import DriftLimits, drift_problems, fit_quality_problems, snapshot_drift
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_files_atomically, write_text_atomically
+from segmentation_pipeline.core.publish import tables as publish
+from segmentation_pipeline.core.publish.latest_views import write_latest_views
+from segmentation_pipeline.core.publish.movement import (
+    DriftLimits,
+    drift_problems,
+    fit_quality_problems,
+    snapshot_drift,
+)
+from segmentation_pipeline.core.publish.schemas import to_arrow
+from segmentation_pipeline.core.segment.registry import load_model, model_quality
+from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically, write_text_atomically
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.tables import read_snapshot_table
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, quarter_start
 from segmentation_pipeline.defs.resources import DataRoot, PublishSettings
-from segmentation_pipeline.defs.segment.assets import model_folder
 
 PUBLISHED_TABLES = {
     "customer_segments": (
@@ -63,7 +70,7 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, pub
     layout = data_root.layout
     for day in partition_days(context):  # in date order: each snapshot's transitions start from the one before
         tables, drift, previous_day = _publish_day(layout, day, publishing)
-    publish.write_latest_views(layout)
+    write_latest_views(layout)
     for table, frame in tables.items():
         yield dg.MaterializeResult(
             asset_key=["published", table],
@@ -76,9 +83,9 @@ def _publish_day(
     layout: DataLayout, day: date, publishing: PublishSettings
 ) -> tuple[dict[str, pd.DataFrame], dict, date | None]:
     features, rfm, assignments, profiles, cut_points = (
-        pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas() for table in WAREHOUSE_INPUTS
+        read_snapshot_table(layout, table, day) for table in WAREHOUSE_INPUTS
     )
-    memberships = pq.read_table(layout.snapshot_table(layout.warehouse, "rule_segment_members", day)).to_pandas()
+    memberships = read_snapshot_table(layout, "rule_segment_members", day)
     inputs = publish.SnapshotInputs(features, rfm, assignments, profiles, cut_points, memberships)
     previous = publish.previous_snapshot(layout, day)
     tables = publish.snapshot_tables(day, inputs, previous, publishing.customer_id_salt)
@@ -87,7 +94,7 @@ def _publish_day(
         day, tables, model_version, publish.validation_summary(layout, day), bool(publishing.customer_id_salt)
     )
     write_parquet_files_atomically(  # runs last: a snapshot listed in `runs` is complete
-        {layout.published_table(table, day): publish.to_arrow(frame, table) for table, frame in tables.items()}
+        {layout.published_table(table, day): to_arrow(frame, table) for table, frame in tables.items()}
     )
     previous_day, previous_customers = previous if previous else (None, None)
     drift = snapshot_drift(previous_customers, tables["customer_segments"], DRIFT_NUMBERS, DRIFT_CATEGORIES)
@@ -104,7 +111,7 @@ def _check_results(layout: DataLayout, day: date, previous_day: date | None, dri
         publishing.min_silhouette,
         publishing.min_bootstrap_ari,
     )
-    quality = model_quality(model_folder(layout, quarter_start(day)))
+    quality = model_quality(layout.model_folder(quarter_start(day)))
     problems = drift_problems(drift, limits) | {"model_fit_quality": fit_quality_problems(quality, limits)}
     details = {
         "distribution_drift": {"psi": dg.MetadataValue.json(drift["psi"])},
@@ -138,16 +145,18 @@ def _check_results(layout: DataLayout, day: date, previous_day: date | None, dri
     "segments.html`): segment sizes and revenue, RFM grid, profiles, a 2-D map of customers, migration.",
 )
 def segment_report(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
-    from segmentation_pipeline.core import report  # matplotlib: imported when a report is drawn, not at load (0.4 s)
+    from segmentation_pipeline.core.publish import (
+        report,  # matplotlib: imported when a report is drawn, not at load (0.4 s)
+    )
 
     layout = data_root.layout
     for day in partition_days(context):
-        model = load_model(model_folder(layout, quarter_start(day)))
+        model = load_model(layout.model_folder(quarter_start(day)))
         inputs = report.snapshot_report_inputs(layout, day, model)
-        write_text_atomically(report.render_report(inputs), report.report_path(layout, day))
+        write_text_atomically(report.render_report(inputs), layout.report(day))
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(report.report_path(layout, day))),
+            "path": dg.MetadataValue.path(str(layout.report(day))),
             "charts": dg.MetadataValue.md(report.report_markdown(inputs)),
         }
     )

@@ -1,38 +1,24 @@
 """Segment: a k-means model refitted quarterly (ids kept stable across refits) that scores every nightly snapshot."""
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.clustering import SegmentModel, fit_model, load_model, save_model, segment_profiles
-from segmentation_pipeline.core.features import compute_features
-from segmentation_pipeline.core.rules import evaluate, load_manual_assignments, load_rule_segments, schema_of
-from segmentation_pipeline.core.storage import DataLayout, write_parquet_atomically
+from segmentation_pipeline.core.features.customer_features import compute_features
+from segmentation_pipeline.core.segment.model import SegmentModel, fit_model, segment_profiles
+from segmentation_pipeline.core.segment.registry import has_model, latest_model_before, load_model, save_model
+from segmentation_pipeline.core.segment.rules import evaluate, load_manual_assignments, load_rule_segments, schema_of
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.tables import has_snapshot_table, read_snapshot_table, write_snapshot_table
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, quarter_start, quarterly_partitions
 from segmentation_pipeline.defs.resources import DataRoot, SegmentationSettings
 
 
-def model_folder(layout: DataLayout, quarter: date) -> Path:
-    return layout.models / "segmentation" / f"quarter={quarter.isoformat()}"
-
-
-def latest_model_before(layout: DataLayout, quarter: date) -> SegmentModel | None:
-    """The newest model of an earlier quarter: the one whose segment ids a refit keeps."""
-    earlier = sorted(
-        folder
-        for folder in (layout.models / "segmentation").glob("quarter=*")
-        if folder.name < f"quarter={quarter.isoformat()}" and (folder / "model.joblib").exists()
-    )
-    return load_model(earlier[-1]) if earlier else None
-
-
 def _features(layout: DataLayout, day: date) -> pd.DataFrame:
-    path = layout.snapshot_table(layout.warehouse, "customer_features", day)
-    return pq.read_table(path).to_pandas() if path.exists() else compute_features(layout, day)
+    if has_snapshot_table(layout, "customer_features", day):
+        return read_snapshot_table(layout, "customer_features", day)
+    return compute_features(layout, day)
 
 
 def _fit(layout: DataLayout, quarter: date, training_day: date, settings: SegmentationSettings) -> SegmentModel:
@@ -43,7 +29,7 @@ def _fit(layout: DataLayout, quarter: date, training_day: date, settings: Segmen
         previous=latest_model_before(layout, quarter),
         name_overrides=settings.name_overrides(layout),
     )
-    save_model(model, model_folder(layout, quarter))
+    save_model(model, layout.model_folder(quarter))
     return model
 
 
@@ -98,17 +84,15 @@ def behavioural_segments(
     for day in partition_days(context):
         quarter = quarter_start(day)
         features = _features(layout, day)
-        if (model_folder(layout, quarter) / "model.joblib").exists():
-            model = load_model(model_folder(layout, quarter))
+        if has_model(layout, quarter):
+            model = load_model(layout.model_folder(quarter))
         else:
             context.log.warning(f"no segmentation model for the quarter of {quarter}: fitting one on snapshot {day}")
             model = _fit(layout, quarter, day, segmentation)
         assignments = model.assign(features).assign(model_version=model.version)
         profiles = segment_profiles(features, assignments, model)
-        for table, frame in (("segment_assignments", assignments), ("segment_profiles", profiles)):
-            write_parquet_atomically(
-                pa.Table.from_pandas(frame, preserve_index=False), layout.snapshot_table(layout.warehouse, table, day)
-            )
+        write_snapshot_table(layout, "segment_assignments", day, assignments)
+        write_snapshot_table(layout, "segment_profiles", day, profiles)
     return dg.MaterializeResult(
         metadata={
             "model_version": model.version,
@@ -137,7 +121,7 @@ def rule_segments(
     for day in partition_days(context):
         customers = _features(layout, day)
         for table in ("rfm_scores", "segment_assignments"):
-            snapshot = pq.read_table(layout.snapshot_table(layout.warehouse, table, day)).to_pandas()
+            snapshot = read_snapshot_table(layout, table, day)
             customers = customers.merge(snapshot.drop(columns="model_version", errors="ignore"), on="customer_id")
         members = [empty_memberships()]
         rules_file = segmentation.config_file(layout, "rule_segments_file", "rule_segments.yaml")
@@ -153,10 +137,7 @@ def rule_segments(
             if manual.unknown_customers:
                 context.log.warning(f"manual assignments for unknown customers: {manual.unknown_customers[:10]}")
         memberships = pd.concat(members, ignore_index=True).sort_values(["customer_id", "segment"], ignore_index=True)
-        write_parquet_atomically(
-            pa.Table.from_pandas(memberships, preserve_index=False),
-            layout.snapshot_table(layout.warehouse, "rule_segment_members", day),
-        )
+        write_snapshot_table(layout, "rule_segment_members", day, memberships)
     counts = memberships.groupby(["segment", "source"]).size().rename("customers").reset_index()
     return dg.MaterializeResult(
         metadata={

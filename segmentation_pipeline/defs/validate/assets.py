@@ -8,18 +8,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.contract import CUSTOMERS, DAILY_SOURCES, Source, clean_schema, quarantine_schema
-from segmentation_pipeline.core.expectations import CRITICAL, WARNING, ExpectationOutcome, SuiteRunner, failures_table
-from segmentation_pipeline.core.history import keys_before, known_customer_ids
-from segmentation_pipeline.core.storage import write_parquet_atomically
-from segmentation_pipeline.core.validation import (
+from segmentation_pipeline.core.features.rollups import write_validated_partition
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, Source, clean_schema, quarantine_schema
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
+from segmentation_pipeline.core.validate.expectations import (
+    CRITICAL,
+    WARNING,
+    ExpectationOutcome,
+    SuiteRunner,
+    failures_table,
+)
+from segmentation_pipeline.core.validate.history import keys_before, known_customer_ids
+from segmentation_pipeline.core.validate.row_checks import (
     KeySet,
     OutcomeSummary,
     RuleContext,
     ValidationOutcome,
     validate,
 )
-from segmentation_pipeline.core.warehouse import write_validated_partition
 from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days
 from segmentation_pipeline.defs.resources import DataRoot, ValidationSettings
 

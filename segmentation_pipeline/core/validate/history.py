@@ -9,9 +9,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.contract import DAILY_SOURCES, Source
-from segmentation_pipeline.core.landing import landing_days, landing_files
-from segmentation_pipeline.core.storage import DataLayout
+from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES, Source
+from segmentation_pipeline.core.ingest.landing import landing_days, landing_files
+from segmentation_pipeline.core.storage.layout import DataLayout
 
 
 def known_customer_ids(layout: DataLayout) -> pa.Array:

@@ -19,8 +19,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.contract import ORDERS, USAGE_EVENTS, Source, clean_schema
-from segmentation_pipeline.core.storage import DataLayout, partition_day, write_parquet_files_atomically
+from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, Source, clean_schema
+from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
+from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 
 # Each query reads one day's validated rows as `day_rows`. Calendar fields come from the UTC wall-clock time as a
 # plain TIMESTAMP, make_timestamp(epoch_us(ts)): the same values as on the TIMESTAMPTZ in a UTC session, without a

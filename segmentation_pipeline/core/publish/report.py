@@ -14,7 +14,6 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -25,9 +24,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from sklearn.decomposition import PCA
 
-from segmentation_pipeline.core.clustering import SegmentModel, model_inputs
-from segmentation_pipeline.core.movement import GONE, NEW
-from segmentation_pipeline.core.storage import DataLayout
+from segmentation_pipeline.core.publish.movement import GONE, NEW
+from segmentation_pipeline.core.segment.model import SegmentModel, model_inputs
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.tables import read_snapshot_table
 
 NO_PREVIOUS_SENTENCE = "This is the first snapshot, so there is no earlier one to show migration from."
 STYLE = {
@@ -404,17 +404,13 @@ def project_customers(model: SegmentModel, features: pd.DataFrame, size: int = P
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "segment_id": model.segment_of(sample)})
 
 
-def report_path(layout: DataLayout, day: date) -> Path:
-    return layout.published / "reports" / f"snapshot_date={day.isoformat()}" / "segments.html"
-
-
 def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel) -> ReportInputs:
     """The report of a published snapshot: its published tables, and its customers projected with `model`."""
     published = {
         table: pq.read_table(layout.published_table(table, day)).to_pandas()
         for table in ("customer_segments", "segment_profiles", "segment_transitions")
     }
-    features = pq.read_table(layout.snapshot_table(layout.warehouse, "customer_features", day)).to_pandas()
+    features = read_snapshot_table(layout, "customer_features", day)
     previous = published["segment_transitions"]["previous_snapshot_date"].dropna()
     return ReportInputs(
         snapshot_date=day,

@@ -15,9 +15,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, Source, clean_schema
-from segmentation_pipeline.core.storage import DataLayout
-from segmentation_pipeline.core.warehouse import ROLLUP_SCHEMAS, ROLLUPS_SQL, refresh_rollups
+from segmentation_pipeline.core.features.rollups import ROLLUP_SCHEMAS, ROLLUPS_SQL, refresh_rollups
+from segmentation_pipeline.core.ingest.contract import (
+    CUSTOMERS,
+    ORDERS,
+    SURVEY_RESPONSES,
+    USAGE_EVENTS,
+    Source,
+    clean_schema,
+)
+from segmentation_pipeline.core.storage.layout import DataLayout
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.contract import Column, Source
+from segmentation_pipeline.core.ingest.contract import Column, Source
 
 LINEAGE_COLUMNS = ("_source_file", "_source_row")
 SUPPORTED_SUFFIXES = (".csv", ".parquet")

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmentation_pipeline.core.contract import DEVICE_TYPES, ORDER_STATUSES, PERSONAL_DATA_COLUMNS, Source
+from segmentation_pipeline.core.ingest.contract import DEVICE_TYPES, ORDER_STATUSES, PERSONAL_DATA_COLUMNS, Source
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 QUARANTINE_COLUMNS = ("reason", "partition_date", "run_id")

@@ -1,4 +1,4 @@
-"""Dataset-level checks: each source's Great Expectations suite (JSON in `segmentation_pipeline/expectations/`),
+"""Dataset-level checks: each source's Great Expectations suite (JSON in `segmentation_pipeline/core/validate/suites/`),
 run in-process on every validated partition.
 
 Row-level rules decide what is quarantined (validation.py); the suites judge the partition as a whole: column set,
@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
 CRITICAL, WARNING = "critical", "warning"
 
 

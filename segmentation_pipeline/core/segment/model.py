@@ -7,11 +7,8 @@ A model is fitted quarterly (`fit_model`) and scores every customer of every nig
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
@@ -20,8 +17,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-
-from segmentation_pipeline.core.storage import staged_file, write_text_atomically
 
 # Default model inputs: value, recency, tenure and engagement (log-transformed: they are heavily skewed) plus how and
 # when customers use the product. Survey answers are left out by default: most customers never answer, and on the
@@ -444,20 +439,3 @@ def _mode(values: pd.Series) -> str | None:
 def _share(values: pd.Series, category: str) -> float | None:
     answered = values.dropna()
     return float((answered == category).mean()) if len(answered) else None
-
-
-def save_model(model: SegmentModel, folder: Path) -> None:
-    """`model.joblib` plus `card.json`, written under temporary names and renamed into place."""
-    with staged_file(folder / "model.joblib") as temporary:
-        joblib.dump(model, temporary)
-    write_text_atomically(json.dumps(model.card(), indent=2, default=str) + "\n", folder / "card.json")
-
-
-def load_model(folder: Path) -> SegmentModel:
-    return joblib.load(folder / "model.joblib")
-
-
-def model_quality(folder: Path) -> dict[str, float]:
-    """The fit-quality figures of a saved model's card, read without loading the model; empty when none is saved."""
-    card = folder / "card.json"
-    return json.loads(card.read_text())["quality"] if card.exists() else {}

@@ -1,0 +1,138 @@
+"""The published BI tables of one snapshot, built from its warehouse tables, and the `runs` manifest row."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from importlib import metadata
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES
+from segmentation_pipeline.core.publish.kpis import segment_kpis, value_tiers
+from segmentation_pipeline.core.publish.movement import segment_transitions
+from segmentation_pipeline.core.publish.schemas import (
+    PUBLISHED_SCHEMA_VERSION,
+    PUBLISHED_SCHEMAS,
+    without_personal_data,
+)
+from segmentation_pipeline.core.segment.rules import membership_lists
+from segmentation_pipeline.core.storage.layout import PUBLISHED, DataLayout
+from segmentation_pipeline.core.storage.tables import published_snapshots, read_snapshot_table
+
+
+def customer_segments(
+    features: pd.DataFrame, rfm_scores: pd.DataFrame, assignments: pd.DataFrame, memberships: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per customer of the snapshot: raw RFM values, scores, the RFM segment, the behavioural segment and
+    the rule or manual segments the customer belongs to (a list)."""
+    table = features.merge(rfm_scores, on="customer_id", how="left", validate="one_to_one").merge(
+        assignments, on="customer_id", how="left", validate="one_to_one"
+    )
+    table["rule_segments"] = membership_lists(memberships, table["customer_id"])
+    table["value_tier"] = value_tiers(table["monetary"], table["has_orders"])
+    missing = len(features) - table["segment_id"].notna().sum()
+    if missing or len(table) != len(features):
+        raise AssertionError(f"{missing} customers of the snapshot have no behavioural segment")
+    columns = PUBLISHED_SCHEMAS["customer_segments"].names
+    return without_personal_data(table[columns].sort_values("customer_id", ignore_index=True))
+
+
+def segment_profiles(profiles: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+    return without_personal_data(
+        profiles.assign(snapshot_date=snapshot_date).sort_values("segment_id", ignore_index=True)
+    )
+
+
+@dataclass(frozen=True)
+class SnapshotInputs:
+    """The warehouse tables of one snapshot day that the published tables are built from."""
+
+    features: pd.DataFrame
+    rfm_scores: pd.DataFrame
+    assignments: pd.DataFrame
+    profiles: pd.DataFrame
+    cut_points: pd.DataFrame
+    memberships: pd.DataFrame
+
+
+def snapshot_tables(
+    day: date, inputs: SnapshotInputs, previous: tuple[date, pd.DataFrame] | None, customer_id_salt: str = ""
+) -> dict[str, pd.DataFrame]:
+    """Every published table of a snapshot except `runs`. `previous` is the last published snapshot before `day`
+    (its date and customer_segments), for the transitions; ids are hashed before comparing, so both sides match."""
+    customers = customer_segments(inputs.features, inputs.rfm_scores, inputs.assignments, inputs.memberships)
+    kpi_inputs = customers.merge(
+        inputs.features[["customer_id", "nps", "lifetime_orders", "sessions"]], on="customer_id", validate="1:1"
+    )
+    memberships = inputs.memberships.assign(snapshot_date=day)
+    if customer_id_salt:
+        customers["customer_id"] = pseudonymise(customers["customer_id"], customer_id_salt)
+        memberships["customer_id"] = pseudonymise(memberships["customer_id"], customer_id_salt)
+        customers = customers.sort_values("customer_id", ignore_index=True)
+    previous_day, previous_customers = previous if previous else (None, None)
+    return {
+        "customer_segments": customers,
+        "segment_profiles": segment_profiles(inputs.profiles, day),
+        "segment_kpis": segment_kpis(kpi_inputs, day),
+        "segment_transitions": segment_transitions(previous_customers, customers, day, previous_day),
+        "rfm_cut_points": inputs.cut_points,
+        "rule_segment_members": memberships,
+    }
+
+
+def pseudonymise(customer_ids: pd.Series, salt: str) -> pd.Series:
+    """A salted SHA-256 (hex) per id: the same customer gets the same hash in every snapshot (so BI can follow and
+    join customers), but the CRM id cannot be looked up without the salt."""
+    return customer_ids.map(lambda value: hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()).astype("str")
+
+
+def run_manifest(
+    day: date, tables: dict[str, pd.DataFrame], model_version: str, validation: dict[str, int], hashed_ids: bool
+) -> pd.DataFrame:
+    """The `runs` row of a snapshot: what was published, from which model and code, out of how many valid rows."""
+    return pd.DataFrame(
+        [
+            {
+                "snapshot_date": day,
+                "schema_version": PUBLISHED_SCHEMA_VERSION,
+                "model_version": model_version,
+                "code_version": code_version(),
+                "published_at": pd.Timestamp.now(tz="UTC"),
+                **{f"{name}_rows": len(frame) for name, frame in tables.items()},
+                "validated_rows": validation["validated"],
+                "quarantined_rows": validation["quarantined"],
+                "hashed_customer_ids": hashed_ids,
+            }
+        ]
+    )[PUBLISHED_SCHEMAS["runs"].names]
+
+
+def code_version() -> str:
+    try:
+        return f"segmentation_pipeline {metadata.version('segmentation_pipeline')}"
+    except metadata.PackageNotFoundError:
+        return "segmentation_pipeline (not installed)"
+
+
+def validation_summary(layout: DataLayout, day: date) -> dict[str, int]:
+    """Rows validated and quarantined on `day` over the daily sources (from the Parquet footers, no data read)."""
+    counts = {"validated": 0, "quarantined": 0}
+    for source in DAILY_SOURCES:
+        for key, path in (
+            ("validated", layout.validated(source.name, day)),
+            ("quarantined", layout.quarantined(source.name, day)),
+        ):
+            if path.exists():
+                counts[key] += pq.ParquetFile(path).metadata.num_rows
+    return counts
+
+
+def previous_snapshot(layout: DataLayout, day: date) -> tuple[date, pd.DataFrame] | None:
+    """The last complete published snapshot before `day` (listed in `runs`) and its customer_segments."""
+    earlier = [snapshot for snapshot in published_snapshots(layout) if snapshot < day]
+    if not earlier:
+        return None
+    return earlier[-1], read_snapshot_table(layout, "customer_segments", earlier[-1], PUBLISHED)

@@ -1,0 +1,114 @@
+"""Every path under one data root. Nothing else in the pipeline builds a path from the root by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+PART_FILE = "part-0.parquet"
+WAREHOUSE, PUBLISHED = "warehouse", "published"
+"""The two areas that hold per-snapshot tables (`<area>/<table>/snapshot_date=YYYY-MM-DD/part-0.parquet`)."""
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """The folders under one data root: `landing/` and `config/` are input, everything else is pipeline output."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / WAREHOUSE
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def published(self) -> Path:
+        return self.root / PUBLISHED
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models" / "segmentation"
+
+    def config_file(self, name: str) -> Path:
+        return self.config / name
+
+    def raw(self, source: str, day: date | None) -> Path:
+        return _partition_file(self.warehouse / "raw" / source, "date", day)
+
+    def validated(self, source: str, day: date | None) -> Path:
+        return _partition_file(self.warehouse / "validated" / source, "date", day)
+
+    def validated_glob(self, source: str) -> Path:
+        return self.warehouse / "validated" / source / "date=*" / PART_FILE
+
+    def has_validated_days(self, source: str) -> bool:
+        return any(self.validated_files(source))
+
+    def validated_files(self, source: str) -> list[Path]:
+        return sorted((self.warehouse / "validated" / source).glob(f"date=*/{PART_FILE}"))
+
+    def rollup(self, name: str, day: date) -> Path:
+        """A daily rollup derived from validated data (see `core/features/rollups.py`)."""
+        return _partition_file(self.warehouse / "rollups" / name, "date", day)
+
+    def rollup_glob(self, name: str) -> Path:
+        return self.warehouse / "rollups" / name / "date=*" / PART_FILE
+
+    def rollup_files(self, name: str) -> list[Path]:
+        return sorted((self.warehouse / "rollups" / name).glob(f"date=*/{PART_FILE}"))
+
+    def quarantined(self, source: str, day: date | None) -> Path:
+        return _partition_file(self.quarantine / source, "date", day)
+
+    def snapshot_table(self, area: str, table: str, snapshot_date: date) -> Path:
+        """A per-snapshot table file in `area` (WAREHOUSE or PUBLISHED)."""
+        return _partition_file(self.root / area / table, "snapshot_date", snapshot_date)
+
+    def snapshot_glob(self, area: str, table: str) -> Path:
+        return self.root / area / table / "snapshot_date=*" / PART_FILE
+
+    def snapshot_files(self, area: str, table: str) -> list[Path]:
+        return sorted((self.root / area / table).glob(f"snapshot_date=*/{PART_FILE}"))
+
+    def published_table(self, table: str, snapshot_date: date) -> Path:
+        return self.snapshot_table(PUBLISHED, table, snapshot_date)
+
+    def model_folder(self, quarter: date) -> Path:
+        """The segmentation model of the quarter starting `quarter`: `model.joblib` and `card.json`."""
+        return self.models / f"quarter={quarter.isoformat()}"
+
+    def model_folders(self) -> list[Path]:
+        """Every quarter's model folder, oldest first."""
+        return sorted(self.models.glob("quarter=*"))
+
+    def report(self, snapshot_date: date) -> Path:
+        return self.published / "reports" / f"snapshot_date={snapshot_date.isoformat()}" / "segments.html"
+
+    @property
+    def latest_views(self) -> Path:
+        """`published/latest.duckdb`: views over every snapshot and the newest one."""
+        return self.published / "latest.duckdb"
+
+
+def _partition_file(table_dir: Path, key: str, day: date | None) -> Path:
+    """Hive-style `key=YYYY-MM-DD/part-0.parquet`; an unpartitioned table keeps its single file at the top."""
+    if day is None:
+        return table_dir / PART_FILE
+    return table_dir / f"{key}={day.isoformat()}" / PART_FILE
+
+
+def partition_day(path: Path) -> date:
+    """The day of a `key=YYYY-MM-DD/part-0.parquet` partition file."""
+    return date.fromisoformat(path.parent.name.split("=", 1)[1])
