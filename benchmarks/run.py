@@ -39,11 +39,9 @@ sys.path.insert(0, str(HERE))
 from bench_features import _completed_orders, _duckdb_rfm, _lifetimes_summary  # noqa: E402
 from synthetic import Scale, add_scale_arguments, generate, scale_from_arguments  # noqa: E402
 
+from segmentation_pipeline.core.calendar import quarter_start  # noqa: E402
+
 TARGETS = {"initial_load": (300.0, 8192), "quarterly_refit": (120.0, None), "nightly_refresh": (60.0, 6144)}
-
-
-def quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def stage_commands(first: date, snapshot: date) -> dict[str, list[str]]:

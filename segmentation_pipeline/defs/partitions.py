@@ -6,16 +6,14 @@ from datetime import date
 
 import dagster as dg
 
+from segmentation_pipeline.core.calendar import quarter_start
+
 PARTITIONS_START_ENV = "SEGMENTATION_PARTITIONS_START"
 DEFAULT_PARTITIONS_START = "2024-01-01"
 
 PARTITIONS_START = date.fromisoformat(os.environ.get(PARTITIONS_START_ENV, DEFAULT_PARTITIONS_START))
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START.isoformat(), timezone="UTC")
-
-
-def quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 # One partition per calendar quarter, keyed by its first day; the current quarter exists from its first day on, so
