@@ -22,12 +22,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.features.rollups import write_validated_partition
 from segmentation_pipeline.core.ingest.contract import USAGE_EVENTS, clean_schema, quarantine_schema
 from segmentation_pipeline.core.ingest.landing import read_landing
 from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.validate.row_checks import RuleContext, validate
+from segmentation_pipeline.core.validate.partitions import write_validated_partition
+from segmentation_pipeline.core.validate.row_checks import CheckContext, validate
 
 DAY = date(2026, 3, 1)
 
@@ -69,17 +69,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    from segmentation_pipeline.core.validate.expectations import (  # after the data: GX import timed below
-        SuiteRunner,
-        Thresholds,
-    )
+    from segmentation_pipeline.core.validate.expectations import SuiteRunner  # after the data: GX import timed below
+    from segmentation_pipeline.core.validate.settings import ValidationSettings
 
     with tempfile.TemporaryDirectory() as folder:
         layout = DataLayout(Path(folder))
         write_landing_day(layout, args.events, args.customers)
         known = pa.array(np.char.add("C", np.char.zfill(np.arange(args.customers).astype(str), 7)))
         started = time.perf_counter()
-        runner = SuiteRunner(USAGE_EVENTS.name, Thresholds())
+        runner = SuiteRunner(USAGE_EVENTS.name, ValidationSettings())
         setup = time.perf_counter() - started
         stages: dict[str, list[float]] = {
             name: []
@@ -93,7 +91,7 @@ def main() -> None:
         for _ in range(args.repeat):
             read, seconds = timed(read_landing, layout.landing, USAGE_EVENTS, DAY)
             stages["read and type landing file"].append(seconds)
-            context = RuleContext(DAY, pd.Timestamp(datetime.now(UTC)), known)
+            context = CheckContext(DAY, pd.Timestamp(datetime.now(UTC)), known)
             outcome, seconds = timed(validate, read.frame, USAGE_EVENTS, context, "benchmark")
             stages["row-level rules"].append(seconds)
             started = time.perf_counter()

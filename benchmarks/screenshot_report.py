@@ -38,8 +38,8 @@ def screenshot(report: Path, out: Path, width: int = 1280, height: int = 4000, c
 
 def demo_inputs(customers: int = 4000, seed: int = 7):
     """Synthetic inputs shaped like the published tables: 7 segments, one with HTML-special characters."""
-    from segmentation_pipeline.core.publish.movement import segment_transitions
     from segmentation_pipeline.core.publish.report import ReportInputs
+    from segmentation_pipeline.core.publish.transitions import segment_transitions
 
     rng = np.random.default_rng(seed)
     names = ["Loyal big spenders", "Weekend browsers", "New & curious", "Lapsed one-timers", "Mobile night owls",

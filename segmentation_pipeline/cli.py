@@ -9,6 +9,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from segmentation_pipeline.core.calendar import quarter_start
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
 from segmentation_pipeline.core.ingest.landing import InputError, landing_days, landing_files
 from segmentation_pipeline.core.segment.rules import RuleError
@@ -77,14 +78,29 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     layout = DataLayout(Path(data_dir or os.environ.get(DATA_DIR_ENV) or REPO_DATA_DIR).resolve())
     os.environ[DATA_DIR_ENV] = str(layout.root)
     if not os.environ.get("DAGSTER_HOME"):
-        os.environ["DAGSTER_HOME"] = str(_prepare_dagster_home(layout.root / ".dagster"))
+        os.environ["DAGSTER_HOME"] = str(_prepare_dagster_home(layout.dagster_home))
 
     import dagster as dg
 
     from segmentation_pipeline.definitions import defs
-    from segmentation_pipeline.defs.partitions import PARTITIONS_START_ENV, daily_partitions, quarter_start
 
     first_day, as_of = _landing_range(layout, as_of)
+    _check_partitions_cover(layout, first_day, as_of)
+    definitions = defs()
+    instance = dg.DagsterInstance.get()
+    started = time.monotonic()
+    print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
+    _ingest_pending_days(definitions, instance, first_day, as_of)
+    _fit_quarter_model(definitions, instance, first_day, as_of)
+    print(f"[3/3] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
+    _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=as_of.isoformat())
+    print(f"done in {time.monotonic() - started:.1f} s")
+    return _print_summary(layout, as_of)
+
+
+def _check_partitions_cover(layout: DataLayout, first_day: date, as_of: date) -> None:
+    from segmentation_pipeline.defs.partitions import PARTITIONS_START_ENV, daily_partitions
+
     partition_keys = daily_partitions.get_partition_keys()
     if first_day.isoformat() < partition_keys[0]:
         raise InputError(
@@ -95,25 +111,32 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     if as_of.isoformat() > partition_keys[-1]:
         raise InputError(f"--as-of {as_of} is not a complete day yet; the latest complete day is {partition_keys[-1]}")
 
-    definitions = defs()
-    instance = dg.DagsterInstance.get()
+
+def _ingest_pending_days(definitions, instance, first_day: date, as_of: date) -> None:
+    """Every landing day before `as_of` that is not yet validated, in one run (an initial load is a backfill)."""
+    import dagster as dg
+
     done = set.intersection(*(instance.get_materialized_partitions(dg.AssetKey(key)) for key in DAILY_VALIDATED_ASSETS))
     history = [first_day + timedelta(days=n) for n in range((as_of - first_day).days)]
     pending = [day for day in history if day.isoformat() not in done]
-    started = time.monotonic()
-    print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
-    if pending:
-        print(
-            f"[1/3] ingesting and validating {(history[-1] - pending[0]).days + 1} landing days "
-            f"{pending[0]} .. {history[-1]} in one run"
-        )
-        tags = {
-            "dagster/asset_partition_range_start": pending[0].isoformat(),
-            "dagster/asset_partition_range_end": history[-1].isoformat(),
-        }
-        _execute(definitions.resolve_job_def("ingest_job"), instance, tags=tags)
-    else:
+    if not pending:
         print("[1/3] every landing day before the snapshot is already validated")
+        return
+    print(
+        f"[1/3] ingesting and validating {(history[-1] - pending[0]).days + 1} landing days "
+        f"{pending[0]} .. {history[-1]} in one run"
+    )
+    tags = {
+        "dagster/asset_partition_range_start": pending[0].isoformat(),
+        "dagster/asset_partition_range_end": history[-1].isoformat(),
+    }
+    _execute(definitions.resolve_job_def("ingest_job"), instance, tags=tags)
+
+
+def _fit_quarter_model(definitions, instance, first_day: date, as_of: date) -> None:
+    """The model of `as_of`'s quarter, fitted on the quarter's eve unless it exists or there is no history then."""
+    import dagster as dg
+
     quarter = quarter_start(as_of)
     model_quarters = instance.get_materialized_partitions(dg.AssetKey("segmentation_model"))
     if quarter.isoformat() in model_quarters:
@@ -123,10 +146,6 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     else:
         print(f"[2/3] fitting the segmentation model of the quarter starting {quarter} on the snapshot of its eve")
         _execute(definitions.resolve_job_def("quarterly_refit_job"), instance, partition_key=quarter.isoformat())
-    print(f"[3/3] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
-    _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=as_of.isoformat())
-    print(f"done in {time.monotonic() - started:.1f} s")
-    return _print_summary(layout, as_of)
 
 
 def _landing_range(layout: DataLayout, as_of: date | None) -> tuple[date, date]:

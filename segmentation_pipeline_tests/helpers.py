@@ -6,11 +6,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from segmentation_pipeline.core.features.rollups import write_validated_partition
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, SOURCES, Source, clean_schema
 from segmentation_pipeline.core.ingest.landing import landing_days, read_landing
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.validate.row_checks import RuleContext, validate
+from segmentation_pipeline.core.validate.partitions import write_validated_partition
+from segmentation_pipeline.core.validate.row_checks import CheckContext, validate
 
 
 def write_validated(layout: DataLayout, source_name: str, rows: list[dict], day: date | None = None) -> None:
@@ -35,13 +35,13 @@ def validate_landing_zone(root: Path) -> DataLayout:
     """Validate every landing file under `root` into its warehouse with the pipeline's rules, without Dagster."""
     layout = DataLayout(root)
     now = pd.Timestamp.now(tz="UTC")
-    customers = validate(read_landing(layout.landing, CUSTOMERS).frame, CUSTOMERS, RuleContext(None, now), "test")
+    customers = validate(read_landing(layout.landing, CUSTOMERS).frame, CUSTOMERS, CheckContext(None, now), "test")
     write_clean(layout, CUSTOMERS, customers.clean, None)
     known = customers.clean["customer_id"]
     for source in DAILY_SOURCES:
         for day in landing_days(layout.landing, source):
             outcome = validate(
-                read_landing(layout.landing, source, day).frame, source, RuleContext(day, now, known), "test"
+                read_landing(layout.landing, source, day).frame, source, CheckContext(day, now, known), "test"
             )
             write_clean(layout, source, outcome.clean, day)
     return layout

@@ -6,9 +6,10 @@ from datetime import UTC, timedelta
 
 import dagster as dg
 
+from segmentation_pipeline.core.calendar import quarter_start
+from segmentation_pipeline.core.ingest.redelivery import redelivered_days
 from segmentation_pipeline.core.storage.tables import published_snapshots
-from segmentation_pipeline.core.validate.history import redelivered_days
-from segmentation_pipeline.defs.partitions import PARTITIONS_START, daily_partitions, quarter_start
+from segmentation_pipeline.defs.partitions import PARTITIONS_START, daily_partitions
 from segmentation_pipeline.defs.resources import DataRoot
 
 SCHEDULE_TIMEZONE_ENV = "SEGMENTATION_SCHEDULE_TIMEZONE"
@@ -17,8 +18,7 @@ NIGHTLY_CRON_ENV = "SEGMENTATION_NIGHTLY_CRON"
 DAILY_ASSETS = dg.AssetSelection.all() - dg.AssetSelection.assets("segmentation_model")
 
 # The nightly and refit runs go step after step in the run's own process: on a small machine DuckDB and scikit-learn
-# already use every core, and a process per step would cost its start-up and imports again (the nightly run of a
-# small sample took 47 s with a process per step and 10 s in process, end to end through `dg launch`).
+# already use every core, and a process per step would cost its start-up and imports again (README: Dagster).
 IN_PROCESS_EXECUTOR = dg.in_process_executor
 # An ingest backfill is long single-threaded pandas and expectation work per source, so its sources run side by side,
 # one process per core.

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from itertools import product
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from segmentation_pipeline.core.features.settings import RfmSettings
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.tables import has_snapshot_table, read_snapshot_table
 
 SCORES = (1, 2, 3, 4, 5)
 TARGET_SHARES = np.array([0.2, 0.4, 0.6, 0.8])
@@ -195,3 +200,21 @@ def score_customers(
         dtype="str",
     )
     return scored, cut_points
+
+
+def segment_map_of(settings: RfmSettings) -> SegmentMap:
+    """The configured segment map file, else the built-in map."""
+    return load_segment_map(Path(settings.segment_map_file)) if settings.segment_map_file else DEFAULT_SEGMENT_MAP
+
+
+def frozen_cut_points(layout: DataLayout, settings: RfmSettings) -> tuple[list[CutPoints] | None, date | None]:
+    """The cut points of the reference snapshot named by `freeze_cut_points_from` and its date; (None, None) when
+    every snapshot fits its own."""
+    if not settings.freeze_cut_points_from:
+        return None, None
+    fitted_on = date.fromisoformat(settings.freeze_cut_points_from)
+    if not has_snapshot_table(layout, "rfm_cut_points", fitted_on):
+        raise FileNotFoundError(
+            f"freeze_cut_points_from={fitted_on}: no cut points of that snapshot; build that snapshot first"
+        )
+    return cut_points_from_table(read_snapshot_table(layout, "rfm_cut_points", fitted_on)), fitted_on

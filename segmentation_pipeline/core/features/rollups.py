@@ -1,13 +1,12 @@
-"""Writing validated partitions, and the daily rollups derived from them.
+"""The daily rollups derived from each validated day, written with its rows.
 
 Most of a snapshot's work does not depend on the snapshot. Per day, usage events collapse into one row per customer
 (counts by device and time of day), the distinct sessions and the uses per feature; orders collapse into one row per
 customer (completed orders and spend, cancellations, refunds), which is exactly lifetimes' daily purchase period.
-These rollups are written with the day's validated rows, in the same all-or-nothing swap, so a snapshot reads
-fewer, narrower rows (the 100M events of a 90-day window become about 13.6M + 20M + 43M rollup rows). FEATURES_SQL
-aggregates them exactly as it would the rows: counts and sums add up over days, and distinct sessions are
-de-duplicated across days, so a session spanning midnight still counts once. Each row's timestamp falls in its
-partition day (a validation rule), so the partition date is the row's UTC day.
+These rollups are written with the day's validated rows, in the same all-or-nothing swap, so a snapshot reads fewer,
+narrower rows (README: Features). The feature SQL aggregates them exactly as it would the rows: counts and sums add up
+over days, and distinct sessions are de-duplicated across days, so a session spanning midnight still counts once. Each
+row's timestamp falls in its partition day (a validation rule), so the partition date is the row's UTC day.
 """
 
 from __future__ import annotations
@@ -19,46 +18,19 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.features.sql import sql
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, Source, clean_schema
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 
-# Each query reads one day's validated rows as `day_rows`. Calendar fields come from the UTC wall-clock time as a
-# plain TIMESTAMP, make_timestamp(epoch_us(ts)): the same values as on the TIMESTAMPTZ in a UTC session, without a
-# time-zone conversion per row.
-ROLLUPS_SQL: dict[str, dict[str, str]] = {
-    ORDERS.name: {
-        "order_day_customers": """
-            SELECT customer_id,
-                count(*) FILTER (WHERE status = 'completed') AS completed_orders,
-                coalesce(sum(CAST(amount AS DECIMAL(18, 2))) FILTER (WHERE status = 'completed'), 0) AS spend,
-                count(*) FILTER (WHERE status = 'cancelled') AS cancelled_orders,
-                count(*) FILTER (WHERE status = 'refunded') AS refunded_orders
-            FROM day_rows GROUP BY customer_id ORDER BY customer_id
-        """,
-    },
-    USAGE_EVENTS.name: {
-        "usage_day_customers": """
-            SELECT customer_id,
-                count(*) AS events,
-                sum(CAST(coalesce(duration_s, 0) AS DECIMAL(18, 3))) AS duration_s,
-                count(*) FILTER (WHERE device_type = 'mobile') AS mobile,
-                count(*) FILTER (WHERE device_type = 'desktop') AS desktop,
-                count(*) FILTER (WHERE device_type = 'tablet') AS tablet,
-                count(*) FILTER (WHERE hour < 6) AS night,
-                count(*) FILTER (WHERE hour >= 6 AND hour < 12) AS morning,
-                count(*) FILTER (WHERE hour >= 12 AND hour < 18) AS afternoon,
-                count(*) FILTER (WHERE hour >= 18) AS evening
-            FROM (SELECT *, hour(make_timestamp(epoch_us(event_ts))) AS hour FROM day_rows)
-            GROUP BY customer_id ORDER BY customer_id
-        """,
-        "usage_day_sessions": "SELECT DISTINCT customer_id, session_id FROM day_rows ORDER BY customer_id, session_id",
-        "usage_day_features": """
-            SELECT customer_id, feature, count(*) AS uses FROM day_rows WHERE feature IS NOT NULL
-            GROUP BY customer_id, feature ORDER BY customer_id, feature
-        """,
-    },
+# Each query (sql/rollups/<name>.sql) reads one day's validated rows as `day_rows`. Calendar fields come from the UTC
+# wall-clock time as a plain TIMESTAMP, make_timestamp(epoch_us(ts)): the same values as on the TIMESTAMPTZ in a UTC
+# session, without a time-zone conversion per row.
+ROLLUPS: dict[str, tuple[str, ...]] = {
+    ORDERS.name: ("order_day_customers",),
+    USAGE_EVENTS.name: ("usage_day_customers", "usage_day_sessions", "usage_day_features"),
 }
+"""The rollups of each source that has any, by name."""
 
 _COUNTS = ("events", "mobile", "desktop", "tablet", "night", "morning", "afternoon", "evening")
 ROLLUP_SCHEMAS = {
@@ -75,23 +47,14 @@ ROLLUP_SCHEMAS = {
 }
 
 
-def write_validated_partition(layout: DataLayout, source: Source, day: date | None, clean: pa.Table) -> None:
-    """The validated rows of one partition, in the clean schema, together with the day's rollups."""
-    clean = clean.cast(clean_schema(source))
-    # the rollups are renamed into place after the rows, so a rollup is never older than its rows
-    write_parquet_files_atomically(
-        {layout.validated(source.name, day): clean} | _rollup_files(layout, source, day, clean)
-    )
-
-
 def rollups(source: Source, rows: pa.Table) -> dict[str, pa.Table]:
     """The rollups of one day's validated rows of `source` (none for sources without rollups)."""
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.register("day_rows", rows)
         return {
-            name: con.sql(sql).to_arrow_table().cast(ROLLUP_SCHEMAS[name])
-            for name, sql in ROLLUPS_SQL.get(source.name, {}).items()
+            name: con.sql(sql(f"rollups/{name}")).to_arrow_table().cast(ROLLUP_SCHEMAS[name])
+            for name in ROLLUPS.get(source.name, ())
         }
 
 
@@ -102,22 +65,22 @@ def refresh_rollups(layout: DataLayout) -> dict[str, list[date]]:
     rebuilt = {}
     for source in (ORDERS, USAGE_EVENTS):
         day_files = {partition_day(path): path for path in layout.validated_files(source.name)}
-        for name in ROLLUPS_SQL[source.name]:
+        for name in ROLLUPS[source.name]:
             for path in layout.rollup_files(name):
                 if partition_day(path) not in day_files:
                     path.unlink()
         rebuilt[source.name] = sorted(day for day, path in day_files.items() if _stale(layout, source, day, path))
         for day in rebuilt[source.name]:
             rows = pq.read_table(day_files[day], schema=clean_schema(source))
-            write_parquet_files_atomically(_rollup_files(layout, source, day, rows))
+            write_parquet_files_atomically(rollup_files(layout, source, day, rows))
     return rebuilt
 
 
-def _rollup_files(layout: DataLayout, source: Source, day: date | None, rows: pa.Table) -> dict[Path, pa.Table]:
+def rollup_files(layout: DataLayout, source: Source, day: date | None, rows: pa.Table) -> dict[Path, pa.Table]:
     return {layout.rollup(name, day): table for name, table in rollups(source, rows).items()}
 
 
 def _stale(layout: DataLayout, source: Source, day: date, rows: Path) -> bool:
     rows_written = rows.stat().st_mtime_ns
-    paths = [layout.rollup(name, day) for name in ROLLUPS_SQL[source.name]]
+    paths = [layout.rollup(name, day) for name in ROLLUPS[source.name]]
     return any(not path.exists() or path.stat().st_mtime_ns < rows_written for path in paths)

@@ -15,7 +15,6 @@ import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.ingest.contract import Column, Source
 
-LINEAGE_COLUMNS = ("_source_file", "_source_row")
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
 _DAY_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 _MISSING_MARKERS = ["", "NaN", "nan", "NULL", "null"]  # not pandas' defaults: "NA" is Namibia, "N/A" a bad status

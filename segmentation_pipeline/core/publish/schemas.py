@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS
-from segmentation_pipeline.core.segment.rules import SEGMENT_LIST_TYPE
+from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
 
 PUBLISHED_SCHEMA_VERSION = 2
 """The version of the BI contract below. Any change to a published column or type needs a new version, recorded in

@@ -12,13 +12,13 @@ import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES
 from segmentation_pipeline.core.publish.kpis import segment_kpis, value_tiers
-from segmentation_pipeline.core.publish.movement import segment_transitions
+from segmentation_pipeline.core.publish.memberships import membership_lists
 from segmentation_pipeline.core.publish.schemas import (
     PUBLISHED_SCHEMA_VERSION,
     PUBLISHED_SCHEMAS,
     without_personal_data,
 )
-from segmentation_pipeline.core.segment.rules import membership_lists
+from segmentation_pipeline.core.publish.transitions import segment_transitions
 from segmentation_pipeline.core.storage.layout import PUBLISHED, DataLayout
 from segmentation_pipeline.core.storage.tables import published_snapshots, read_snapshot_table
 

@@ -38,6 +38,14 @@ class DataLayout:
         return self.root / PUBLISHED
 
     @property
+    def dagster_home(self) -> Path:
+        """The Dagster instance of runs on this data root, unless DAGSTER_HOME says otherwise."""
+        return self.root / ".dagster"
+
+    def published_folder(self, table: str) -> Path:
+        return self.published / table
+
+    @property
     def models(self) -> Path:
         return self.root / "models" / "segmentation"
 

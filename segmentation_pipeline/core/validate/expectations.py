@@ -1,45 +1,47 @@
 """Dataset-level checks: each source's Great Expectations suite (JSON in `segmentation_pipeline/core/validate/suites/`),
 run in-process on every validated partition.
 
-Row-level rules decide what is quarantined (validation.py); the suites judge the partition as a whole: column set,
-row-count bounds, null and unique proportions, value ranges, distribution bounds and the quarantine rate. The suite
-sees every input row with a `_quarantined` flag: the quarantine rate is the flag's mean, and value expectations use
-a row condition to look at clean rows only. Great Expectations is imported only when a suite runs (it costs ~3 s).
+Row-level checks decide what is quarantined (`row_checks.py`); the suites judge the partition as a whole: column
+set, row-count bounds, null and unique proportions, value ranges, distribution bounds and the quarantine rate. The
+suite sees every input row with a `_quarantined` flag: the quarantine rate is the flag's mean, and value expectations
+use a row condition to look at clean rows only. Great Expectations is imported only when a suite runs: its import is
+slow, and loading the definitions must not pay for it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from segmentation_pipeline.core.validate.settings import ValidationSettings
+
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 CRITICAL, WARNING = "critical", "warning"
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """The numbers the suites compare against, filled into their `$PARAMETER` placeholders."""
+SUITE_PARAMETERS = (
+    "max_quarantine_rate",
+    "min_rows",
+    "max_rows",
+    "max_amount",
+    "median_amount_min",
+    "median_amount_max",
+)
+"""The settings the suites' `$PARAMETER` placeholders name."""
 
-    max_quarantine_rate: float = 0.05
-    min_rows_for_quarantine_rate: int = 100
-    min_rows: int = 0
-    max_rows: int = 50_000_000
-    max_amount: float = 1_000_000.0
-    median_amount_min: float = 1.0
-    median_amount_max: float = 10_000.0
 
-    def parameters(self, rows_in: int) -> dict[str, float]:
-        """The suite parameters for a partition; one bad row among a handful is no trend, so the quarantine rate
-        is only judged on partitions of at least `min_rows_for_quarantine_rate` rows."""
-        parameters = asdict(self)
-        if rows_in < self.min_rows_for_quarantine_rate:
-            parameters["max_quarantine_rate"] = 1.0
-        return parameters
+def suite_parameters(settings: ValidationSettings, rows_in: int) -> dict[str, float]:
+    """The suite parameters for a partition; one bad row among a handful is no trend, so the quarantine rate is only
+    judged on partitions of at least `min_rows_for_quarantine_rate` rows."""
+    parameters = {name: getattr(settings, name) for name in SUITE_PARAMETERS}
+    if rows_in < settings.min_rows_for_quarantine_rate:
+        parameters["max_quarantine_rate"] = 1.0
+    return parameters
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class SuiteRunner:
     """Runs one source's suite on partition after partition, sequentially: a Great Expectations context must not
     be shared between threads, so each runner owns its own ephemeral context."""
 
-    def __init__(self, source_name: str, thresholds: Thresholds):
+    def __init__(self, source_name: str, settings: ValidationSettings):
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -81,7 +83,7 @@ class SuiteRunner:
             tier: context.suites.add(gx.ExpectationSuite(name=f"{source_name}_{tier}", expectations=expectations))
             for tier, expectations in applicable.items()
         }
-        self._thresholds = thresholds
+        self._settings = settings
 
     def run(self, partition: date | None, clean: pd.DataFrame, quarantine: pd.DataFrame) -> list[ExpectationOutcome]:
         rows = pd.concat(
@@ -90,7 +92,7 @@ class SuiteRunner:
         tier = "all" if len(clean) else "no_clean_rows" if len(rows) else "no_rows"
         result = self._batch.get_batch(batch_parameters={"dataframe": rows}).validate(
             self._suites[tier],
-            expectation_parameters=self._thresholds.parameters(len(rows)),
+            expectation_parameters=suite_parameters(self._settings, len(rows)),
             result_format={"result_format": "SUMMARY"},
         )
         return [_outcome(partition, item) for item in result.results]
@@ -98,7 +100,7 @@ class SuiteRunner:
 
 def _skip_batch_fingerprints() -> None:
     """Great Expectations fingerprints every in-memory pandas batch under 1 GB by hashing all of its rows, twice per
-    validation: 1.6 s of the 2.3 s a suite took on a day of 1.5M usage events. The fingerprint is only a batch marker
+    validation, which is most of a large day's suite time (README: Performance). The fingerprint is only a batch marker
     in the result, which nothing here reads, and there is no setting for it, so the size limit is set to zero."""
     from great_expectations.execution_engine import pandas_execution_engine
 

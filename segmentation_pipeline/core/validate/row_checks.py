@@ -1,4 +1,5 @@
-"""Row-level validation rules: every input row ends in the clean data or in quarantine, with the rules it broke."""
+"""Row-level checks: every input row ends in the clean data or in quarantine, with the checks it failed as its
+`reason` (the names of the checks are README's validation rules)."""
 
 from __future__ import annotations
 
@@ -9,54 +10,24 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from segmentation_pipeline.core.ingest.contract import DEVICE_TYPES, ORDER_STATUSES, PERSONAL_DATA_COLUMNS, Source
+from segmentation_pipeline.core.validate.key_sets import KeySet
+from segmentation_pipeline.core.validate.settings import ValidationSettings
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 QUARANTINE_COLUMNS = ("reason", "partition_date", "run_id")
 
 
-class KeySet:
-    """String keys for membership tests. A backfill checks every day against the same known customers and earlier
-    keys; `pc.is_in` would hash the whole set again per partition (0.13 s for 1M customer ids, over a second for
-    millions of order ids), so from the second look-up on the set is hashed once and kept. The first look-up of a
-    small partition (all a nightly run does) scans the set for the partition's keys instead, which never holds a hash
-    table of tens of millions of keys. Keys validated earlier in the same run are added as it goes."""
-
-    def __init__(self, keys: pa.Array | Collection[str] = ()):
-        self._array = as_string_array(keys)
-        self._index: pd.Index | None = None
-        self._looked_up = False
-        self._added: set[str] = set()
-
-    def add(self, keys: pd.Series) -> None:
-        self._added.update(keys.dropna())
-
-    def contains(self, values: pd.Series) -> pd.Series:
-        if len(values) * 8 >= len(self._array):  # a partition about as large as the set: one Arrow pass is cheaper
-            found = _is_in(values, self._array)
-        elif not self._looked_up:
-            found = _is_in(values, self._array.filter(pc.is_in(self._array, value_set=as_string_array(values))))
-        else:
-            if self._index is None:
-                self._index = pd.Index(self._array.to_pandas()).drop_duplicates()
-            found = pd.Series(self._index.get_indexer(values) >= 0, index=values.index)
-        self._looked_up = True
-        if self._added:
-            found |= values.map(self._added.__contains__).fillna(False).astype(bool)
-        return found
-
-
 @dataclass(frozen=True)
-class RuleContext:
-    """What a rule needs beyond the rows: the partition day, the run's clock and the other validated data."""
+class CheckContext:
+    """What a check needs beyond the rows: the partition day, the run's clock and the other validated data."""
 
     partition_day: date | None
     now: pd.Timestamp
     known_customers: KeySet | pa.Array | Collection[str] = ()
     earlier_keys: KeySet | pa.Array | Collection[str] = ()
-    max_amount: float = 1_000_000.0
+    max_amount: float = ValidationSettings.max_amount
 
     def __post_init__(self) -> None:
         for name in ("known_customers", "earlier_keys"):
@@ -64,26 +35,11 @@ class RuleContext:
                 object.__setattr__(self, name, KeySet(getattr(self, name)))
 
 
-def as_string_array(values: pa.Array | Collection[str]) -> pa.Array:
-    """Arrow hash look-ups: pandas 3's `str` isin converts every look-up value in Python, far too slow for history."""
-    if isinstance(values, pa.Array):
-        return values
-    if isinstance(values, (pd.Series, pd.Index)):
-        array = pa.array(values, type=pa.string(), from_pandas=True)
-        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-    return pa.array(list(values), type=pa.string())
-
-
-def _is_in(values: pd.Series, allowed: pa.Array) -> pd.Series:
-    found = pc.is_in(as_string_array(values), value_set=allowed)
-    return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=values.index)
-
-
 @dataclass
 class ValidationOutcome:
     clean: pd.DataFrame
     quarantine: pd.DataFrame
-    rule_counts: dict[str, int] = field(default_factory=dict)
+    check_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_in(self) -> int:
@@ -91,7 +47,7 @@ class ValidationOutcome:
 
     def summary(self) -> OutcomeSummary:
         return OutcomeSummary(
-            self.rows_in, len(self.clean), len(self.quarantine), self.rule_counts, quarantine_examples(self.quarantine)
+            self.rows_in, len(self.clean), len(self.quarantine), self.check_counts, quarantine_examples(self.quarantine)
         )
 
 
@@ -103,11 +59,11 @@ class OutcomeSummary:
     rows_in: int
     rows_clean: int
     rows_quarantined: int
-    rule_counts: dict[str, int]
+    check_counts: dict[str, int]
     quarantine_examples: pd.DataFrame
 
 
-Rule = Callable[[pd.DataFrame, Source, RuleContext], pd.Series]
+RowCheck = Callable[[pd.DataFrame, Source, CheckContext], pd.Series]
 
 
 def _missing_required_value(frame, source, context):
@@ -132,15 +88,15 @@ def _timestamp_outside_partition(frame, source, context):
     return timestamps.notna() & ((timestamps < start) | (timestamps >= start + pd.Timedelta(days=1)))
 
 
-def _timestamp_in_future(column: str) -> Rule:
+def _timestamp_in_future(column: str) -> RowCheck:
     return lambda frame, source, context: frame[column].notna() & (frame[column] > context.now)
 
 
-def _out_of_range(column: str, low: float, high: float) -> Rule:
+def _out_of_range(column: str, low: float, high: float) -> RowCheck:
     return lambda frame, source, context: frame[column].notna() & ~frame[column].between(low, high)
 
 
-def _not_in(column: str, allowed: tuple[str, ...]) -> Rule:
+def _not_in(column: str, allowed: tuple[str, ...]) -> RowCheck:
     return lambda frame, source, context: frame[column].notna() & ~frame[column].str.lower().isin(allowed)
 
 
@@ -162,7 +118,7 @@ def _malformed_email(frame, source, context):
     return emails.notna() & ~emails.str.fullmatch(EMAIL_PATTERN)
 
 
-RULES: dict[str, list[tuple[str, Rule]]] = {
+ROW_CHECKS: dict[str, list[tuple[str, RowCheck]]] = {
     "customers": [
         ("missing_required_value", _missing_required_value),
         ("duplicate_key", _duplicate_key),
@@ -201,11 +157,11 @@ RULES: dict[str, list[tuple[str, Rule]]] = {
 }
 
 
-def validate(frame: pd.DataFrame, source: Source, context: RuleContext, run_id: str) -> ValidationOutcome:
-    """Apply every rule of the source to all rows at once and split the rows into clean and quarantined."""
+def validate(frame: pd.DataFrame, source: Source, context: CheckContext, run_id: str) -> ValidationOutcome:
+    """Apply every check of the source to all rows at once and split the rows into clean and quarantined."""
     frame = frame.reset_index(drop=True)
     failures = pd.DataFrame(
-        {name: rule(frame, source, context).fillna(False).astype(bool) for name, rule in RULES[source.name]},
+        {name: check(frame, source, context).fillna(False).astype(bool) for name, check in ROW_CHECKS[source.name]},
         index=frame.index,
     )
     failed = failures.any(axis=1)

@@ -3,30 +3,27 @@
 from datetime import UTC, datetime
 
 import dagster as dg
-import pyarrow as pa
 
-from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, Source, clean_schema
-from segmentation_pipeline.core.ingest.landing import LandingRead, landing_days, read_landing
-from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
-from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days
-from segmentation_pipeline.defs.resources import DataRoot, ValidationSettings
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, Source
+from segmentation_pipeline.core.ingest.landing import LandingRead
+from segmentation_pipeline.core.ingest.raw import ingest_partition, landing_lag
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.defs.ingest.resources import IngestResource
+from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days, per_day_metadata
+from segmentation_pipeline.defs.resources import DataRoot
 
 FRESHNESS_CHECK = "landing_freshness"
 
 
-def _store_raw(data_root: DataRoot, source: Source, day, read: LandingRead) -> None:
-    table = pa.Table.from_pandas(read.frame, schema=clean_schema(source), preserve_index=False)
-    write_parquet_atomically(table, data_root.layout.raw(source.name, day))
-
-
-def _metadata(context: dg.AssetExecutionContext, rows: int, files: list[str], warnings: list[str]) -> dict:
+def _warnings_metadata(context: dg.AssetExecutionContext, warnings: list[str]) -> dict:
+    """The warnings of every file read, logged and kept on the materialization."""
     for warning in warnings:
         context.log.warning(warning)
-    return {
-        "dagster/row_count": rows,
-        "files": len(files),
-        "warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in warnings) or "none"),
-    }
+    return {"warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in warnings) or "none")}
+
+
+def _counts(read: LandingRead) -> dict[str, int]:
+    return {"rows": len(read.frame), "files": len(read.files)}
 
 
 @dg.asset(
@@ -36,27 +33,28 @@ def _metadata(context: dg.AssetExecutionContext, rows: int, files: list[str], wa
     description="The CRM customer export, typed by the input contract.",
 )
 def raw_customers(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
-    read = read_landing(data_root.layout.landing, CUSTOMERS)
-    _store_raw(data_root, CUSTOMERS, None, read)
-    return dg.MaterializeResult(metadata=_metadata(context, len(read.frame), read.files, read.warnings))
+    read = ingest_partition(data_root.layout, CUSTOMERS, None)
+    counts = _counts(read)
+    metadata = {
+        "dagster/row_count": counts["rows"],
+        "files": counts["files"],
+        **_warnings_metadata(context, read.warnings),
+    }
+    return dg.MaterializeResult(metadata=metadata)
 
 
-def _freshness(data_root: DataRoot, source: Source, max_lag_days: int) -> dg.AssetCheckResult:
+def _freshness(layout: DataLayout, source: Source, max_lag_days: int) -> dg.AssetCheckResult:
     """Warn when the newest landing day is older than expected: an upstream export may have stopped."""
-    days = landing_days(data_root.layout.landing, source)
-    if not days:
-        return dg.AssetCheckResult(
-            check_name=FRESHNESS_CHECK,
-            passed=False,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"newest_landing_day": "none: the source has no landing data"},
-        )
-    lag = (datetime.now(UTC).date() - days[-1]).days
+    newest, lag = landing_lag(layout, source, datetime.now(UTC).date())
+    if newest is None:
+        metadata = {"newest_landing_day": "none: the source has no landing data"}
+    else:
+        metadata = {"newest_landing_day": newest.isoformat(), "lag_days": lag, "max_lag_days": max_lag_days}
     return dg.AssetCheckResult(
         check_name=FRESHNESS_CHECK,
-        passed=lag <= max_lag_days,
+        passed=newest is not None and lag <= max_lag_days,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"newest_landing_day": days[-1].isoformat(), "lag_days": lag, "max_lag_days": max_lag_days},
+        metadata=metadata,
     )
 
 
@@ -80,16 +78,16 @@ def _daily_raw_asset(source: Source) -> dg.AssetsDefinition:
         description=f"Landing `{source.landing_path}/date=YYYY-MM-DD/` files, typed by the input contract.",
     )
     def raw_daily(
-        context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationSettings
+        context: dg.AssetExecutionContext, data_root: DataRoot, ingest: IngestResource
     ) -> dg.MaterializeResult:
-        rows, files, warnings = 0, [], []
+        layout = data_root.layout
+        counts, warnings = {}, []
         for day in partition_days(context):
-            read = read_landing(data_root.layout.landing, source, day)
-            _store_raw(data_root, source, day, read)
-            rows, files, warnings = rows + len(read.frame), files + read.files, warnings + read.warnings
+            read = ingest_partition(layout, source, day)
+            counts[day], warnings = _counts(read), warnings + read.warnings
         return dg.MaterializeResult(
-            metadata=_metadata(context, rows, files, warnings),
-            check_results=[_freshness(data_root, source, validation.max_landing_lag_days)],
+            metadata={**per_day_metadata(counts), **_warnings_metadata(context, warnings)},
+            check_results=[_freshness(layout, source, ingest.settings().max_landing_lag_days)],
         )
 
     return raw_daily

@@ -1,0 +1,97 @@
+"""What a report shows, read from a published snapshot, and the small tables its charts are drawn from.
+
+Kept free of matplotlib, so the data behind a chart can be checked without drawing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+
+from segmentation_pipeline.core.publish.transitions import GONE, NEW
+from segmentation_pipeline.core.segment.model import SegmentModel
+from segmentation_pipeline.core.segment.preprocessing import model_inputs
+from segmentation_pipeline.core.storage.layout import PUBLISHED, DataLayout
+from segmentation_pipeline.core.storage.tables import read_snapshot_table
+
+PROJECTION_SAMPLE = 5000
+"""Customers drawn in the 2-D projection: enough to show the shape, few enough to stay readable and small."""
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report shows. `projection` is a sample of customers already in 2-D (x, y, segment_id);
+    `transitions` has the columns of the published segment_transitions table; migration is shown only when
+    `previous_snapshot_date` is set."""
+
+    snapshot_date: date
+    profiles: pd.DataFrame
+    customers: pd.DataFrame
+    projection: pd.DataFrame
+    transitions: pd.DataFrame | None = None
+    previous_snapshot_date: date | None = None
+
+
+def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel) -> ReportInputs:
+    """The report of a published snapshot: its published tables, and its customers projected with `model`."""
+    published = {
+        table: read_snapshot_table(layout, table, day, PUBLISHED)
+        for table in ("customer_segments", "segment_profiles", "segment_transitions")
+    }
+    features = read_snapshot_table(layout, "customer_features", day)
+    previous = published["segment_transitions"]["previous_snapshot_date"].dropna()
+    return ReportInputs(
+        snapshot_date=day,
+        profiles=published["segment_profiles"],
+        customers=published["customer_segments"],
+        projection=project_customers(model, features),
+        transitions=published["segment_transitions"],
+        previous_snapshot_date=previous.iloc[0] if len(previous) else None,
+    )
+
+
+def project_customers(model: SegmentModel, features: pd.DataFrame, size: int = PROJECTION_SAMPLE) -> pd.DataFrame:
+    """A seeded sample of at most `size` customers (chosen by id order, not row order) in the 2-D principal plane of
+    the model's scaled inputs, with the segment the model gives each: the picture of how segments separate."""
+    ordered = features.sort_values("customer_id", ignore_index=True)
+    rows = np.sort(np.random.default_rng(0).choice(len(ordered), size=min(size, len(ordered)), replace=False))
+    sample = ordered.iloc[rows]
+    xy = pca_2d(model.preprocess.transform(model_inputs(sample, model.settings)))
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "segment_id": model.segment_of(sample)})
+
+
+def pca_2d(matrix: np.ndarray) -> np.ndarray:
+    """The first two principal components of `matrix` (rows = customers), seeded so reruns place dots identically."""
+    return PCA(n_components=2, random_state=0).fit_transform(matrix)
+
+
+def largest_first(profiles: pd.DataFrame) -> pd.DataFrame:
+    """Largest segment first, in every chart and in the table."""
+    return profiles.sort_values(["customers", "segment_id"], ascending=[False, True], ignore_index=True)
+
+
+def rfm_grid_counts(customers: pd.DataFrame) -> pd.DataFrame:
+    """Customers per R score (rows, 5 at the top) and F score (columns), zero-filled; customers without a score
+    (no completed order) are left out."""
+    scored = customers.dropna(subset=["r_score", "f_score"])
+    r_scores, f_scores = scored["r_score"].astype("int64"), scored["f_score"].astype("int64")
+    rows = sorted(set(range(1, 6)) | set(r_scores), reverse=True)
+    columns = sorted(set(range(1, 6)) | set(f_scores))
+    counts = pd.crosstab(r_scores, f_scores) if len(scored) else pd.DataFrame()
+    grid = counts.reindex(index=rows, columns=columns, fill_value=0).fillna(0).astype("int64")
+    return grid.rename_axis(index="r_score", columns="f_score")
+
+
+def migration_matrix(inputs: ReportInputs, segment_type: str) -> pd.DataFrame:
+    """share_of_from per from segment (rows) and to segment (columns); new customers last, leavers last."""
+    moves = inputs.transitions[inputs.transitions["segment_type"] == segment_type]
+    matrix = moves.pivot_table(index="from_segment", columns="to_segment", values="share_of_from", aggfunc="sum")
+    known = list(largest_first(inputs.profiles)["segment_name"].astype(str)) if segment_type == "behavioural" else []
+    seen = set(matrix.index) | set(matrix.columns)
+    segments = [s for s in known if s in seen] + sorted(seen - set(known) - {NEW, GONE})
+    rows = segments + ([NEW] if NEW in matrix.index else [])
+    return matrix.reindex(index=rows, columns=segments + ([GONE] if GONE in matrix.columns else []))

@@ -1,0 +1,115 @@
+"""The report as one self-contained HTML page for marketers.
+
+Charts are embedded as data URIs and the CSS is inline, so the file opens offline and can be mailed around; every
+value from the data is HTML-escaped, as segment names and descriptions can be edited by hand.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.publish.report.charts import (
+    CHARTS,
+    NO_PREVIOUS_SENTENCE,
+    chart_captions,
+    png_data_uri,
+    report_charts,
+    report_colours,
+)
+from segmentation_pipeline.core.publish.report.inputs import ReportInputs, largest_first
+
+TABLE_ROWS = [  # column, row label, value format
+    ("description", "What sets it apart", "{}"),
+    ("customers", "Customers", "{:,}"),
+    ("share", "Share of customers", "{:.1%}"),
+    ("revenue", "Revenue", "{:,.0f}"),
+    ("revenue_share", "Share of revenue", "{:.1%}"),
+    ("mean_recency_days", "Mean days since last order", "{:.0f}"),
+    ("median_recency_days", "Median days since last order", "{:.0f}"),
+    ("mean_frequency", "Mean orders", "{:.2f}"),
+    ("median_frequency", "Median orders", "{:.1f}"),
+    ("mean_monetary", "Mean spend", "{:,.2f}"),
+    ("median_monetary", "Median spend", "{:,.2f}"),
+    ("mean_sessions", "Mean sessions", "{:.1f}"),
+    ("dominant_device", "Main device", "{}"),
+    ("dominant_time_of_day", "Main time of day", "{}"),
+    ("top_country", "Top country", "{}"),
+    ("top_acquisition_channel", "Top acquisition channel", "{}"),
+    ("promoter_share", "Promoters (NPS)", "{:.0%}"),
+    ("passive_share", "Passives (NPS)", "{:.0%}"),
+    ("detractor_share", "Detractors (NPS)", "{:.0%}"),
+]
+CSS = """body{font-family:Helvetica,Arial,sans-serif;color:#222;max-width:1200px;margin:0 auto;padding:0 24px 48px}
+header{border-bottom:3px solid #1f77b4;padding:16px 0 8px}h1{margin:0 0 4px}header p{margin:0;color:#555}
+section{margin-top:32px}h2{margin-bottom:4px}.caption{color:#555;margin:0 0 12px;max-width:900px}
+img{max-width:100%;height:auto;border:1px solid #eee}.scroll{overflow-x:auto}.note{font-style:italic}
+table{border-collapse:collapse;font-size:13px;margin-top:16px}th,td{border:1px solid #ddd;padding:4px 8px;
+vertical-align:top;text-align:left;min-width:90px}tbody th{background:#fafafa;white-space:nowrap}
+.swatch{display:inline-block;width:10px;height:10px;margin-right:6px;border-radius:2px}"""
+
+
+def _format(value: object, fmt: str) -> str:
+    """A dash for a missing value, so an empty cell never reads as zero."""
+    return "–" if value is None or (np.ndim(value) == 0 and pd.isna(value)) else fmt.format(value)
+
+
+def profiles_table(profiles: pd.DataFrame, colours: dict[int, str]) -> str:
+    """Segments as columns, metrics as rows, every value HTML-escaped."""
+    profiles = largest_first(profiles)
+    head = "".join(
+        f'<th scope="col"><span class="swatch" style="background:{colours[int(s)]}"></span>{html.escape(str(n))}</th>'
+        for s, n in zip(profiles["segment_id"], profiles["segment_name"], strict=True)
+    )
+    body = "".join(
+        f'<tr><th scope="row">{html.escape(label)}</th>'
+        + "".join(f"<td>{html.escape(_format(v, fmt))}</td>" for v in profiles[column])
+        + "</tr>"
+        for column, label, fmt in TABLE_ROWS
+    )
+    return f'<div class="scroll"><table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _model_version(profiles: pd.DataFrame) -> str:
+    return ", ".join(sorted(map(str, profiles["model_version"].dropna().unique()))) or "unknown"
+
+
+def render_report(inputs: ReportInputs) -> str:
+    """The whole report as one HTML page: inline CSS, charts as data URIs, no script and nothing fetched."""
+    charts, captions = report_charts(inputs), chart_captions(inputs)
+
+    def figure(name: str, heading: bool = False) -> str:
+        title, caption = html.escape(CHARTS[name].title), html.escape(captions[name])
+        head = f"<h3>{title}</h3>" if heading else ""
+        return f'{head}<p class="caption">{caption}</p><img src="{png_data_uri(charts[name])}" alt="{title}">'
+
+    if inputs.previous_snapshot_date is None:
+        migration = f'<p class="note">{html.escape(NO_PREVIOUS_SENTENCE)}</p>'
+    else:
+        shown = [n for n in ("migration_behavioural", "migration_rfm") if n in charts]
+        migration = (
+            "".join(figure(name, heading=True) for name in shown)
+            or '<p class="note">No segment transitions were recorded.</p>'
+        )
+    day, version = html.escape(str(inputs.snapshot_date)), html.escape(_model_version(inputs.profiles))
+    sections = [
+        ("Segment sizes and revenue", figure("sizes")),
+        ("RFM grid", figure("rfm_grid")),
+        ("Segment profiles", figure("profiles") + profiles_table(inputs.profiles, report_colours(inputs))),
+        ("Where the segments sit", figure("projection")),
+        ("Migration since the previous snapshot", migration),
+    ]
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Customer segments {day}</title>'
+        f"<style>{CSS}</style></head><body><header><h1>Customer segments</h1><p>Snapshot {day} · model {version} · "
+        f"{len(inputs.customers):,} customers in {len(inputs.profiles)} behavioural segments</p></header>"
+        "<section><h2>How to read this report</h2><p>Customers are grouped two ways. <b>Behavioural segments</b> come "
+        "from a model that groups customers with similar buying and browsing habits; each has one colour throughout "
+        "the report. <b>RFM segments</b> come from scores of 1 (lowest) to 5 (highest) for how recently (R) and how "
+        "often (F) a customer bought and how much they spent (M). Shares are of all customers in the snapshot unless "
+        "a caption says otherwise.</p></section>"
+        + "".join(f"<section><h2>{html.escape(title)}</h2>{body}</section>" for title, body in sections)
+        + "</body></html>\n"
+    )

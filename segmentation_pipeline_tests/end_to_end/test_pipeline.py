@@ -1,0 +1,208 @@
+"""The whole graph through Dagster on a freshly generated landing zone, as `segmentation-pipeline run` runs it."""
+
+import html
+import json
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from segmentation_pipeline.cli import main, run_pipeline
+from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS
+from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMA_VERSION, PUBLISHED_SCHEMAS
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.sample_data import generate_landing_zone
+
+END = date(2026, 6, 30)
+EXAMPLES = Path(__file__).resolve().parents[2] / "segmentation_pipeline" / "core" / "segment" / "rules" / "examples"
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("landing_zone")
+    summary = generate_landing_zone(root, customers=500, days=90, seed=11, end_date=END)
+    (root / "config").mkdir()
+    shutil.copy(EXAMPLES / "example_segments.yaml", root / "config" / "rule_segments.yaml")
+    (root / "config" / "manual_assignments.csv").write_text(
+        "customer_id,segment,expires_on\nC000001,key account,\nC000002,key account,2026-06-30\nNOBODY,key account,\n"
+    )
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SEGMENTATION_DATA_DIR", str(root))
+        env.setenv("DAGSTER_HOME", str(root / ".dagster"))
+        (root / ".dagster").mkdir()
+        published = run_pipeline(root, None)
+        yield DataLayout(root), summary, published, env
+
+
+def read(path_pattern: Path) -> pd.DataFrame:
+    with duckdb.connect() as con:
+        return con.execute("SELECT * FROM read_parquet($p, hive_partitioning = true)", {"p": str(path_pattern)}).df()
+
+
+def test_every_valid_customer_is_published_exactly_once(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    assert published == layout.published_table("customer_segments", END)
+    table = read(layout.published / "customer_segments" / "*" / "*.parquet")
+    personas = pd.read_csv(layout.root / "ground_truth" / "personas.csv")
+    assert sorted(table["customer_id"]) == sorted(personas["customer_id"])
+    assert table["customer_id"].is_unique
+    assert (table["snapshot_date"] == pd.Timestamp(END)).all()
+
+
+def test_published_table_has_the_contract_columns_and_no_personal_data(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    for name, schema in PUBLISHED_SCHEMAS.items():
+        assert pq.read_schema(layout.published_table(name, END)).remove_metadata() == schema, name
+    table = pd.read_parquet(published)
+    assert not PERSONAL_DATA_COLUMNS.intersection(table.columns)
+    assert table["segment_name"].notna().all() and (table["segment_name"].str.len() > 0).all()
+    assert table["segment_id"].between(1, 10).all()
+    buyers = table["rfm_segment"] != "no purchases"
+    assert table.loc[buyers, ["r_score", "f_score", "m_score"]].notna().all().all()
+    assert table.loc[~buyers, ["r_score", "f_score", "m_score"]].isna().all().all()
+    profiles = read(layout.published / "segment_profiles" / "*" / "*.parquet")
+    assert sorted(profiles["segment_id"]) == sorted(table["segment_id"].unique())
+    assert profiles["segment_name"].is_unique
+
+
+def test_quarantine_holds_exactly_the_planted_bad_rows(pipeline_run):
+    layout, _, _, _ = pipeline_run
+    planted = pd.read_csv(layout.root / "ground_truth" / "planted_errors.csv", dtype=str)
+    found = []
+    for source, key in (
+        ("customers", "customer_id"),
+        ("orders", "order_id"),
+        ("survey_responses", "response_id"),
+        ("usage_events", "event_id"),
+    ):
+        pattern = layout.quarantine / source / ("*.parquet" if source == "customers" else "*/*.parquet")
+        quarantined = read(pattern)
+        pairs = zip(quarantined[key], quarantined["reason"], strict=True)
+        found += [(source, row_id, reason) for row_id, reason in pairs]
+    assert sorted(found) == sorted(zip(planted["source"], planted["id"], planted["rule"], strict=True))
+
+
+def test_clean_plus_quarantined_rows_reconcile_with_landing_rows(pipeline_run):
+    layout, summary, _, _ = pipeline_run
+    for source, rows_in in summary["rows"].items():
+        if source == "customers":
+            clean, bad = layout.validated(source, None), layout.quarantined(source, None)
+        else:
+            clean = layout.validated_glob(source)
+            bad = layout.quarantine / source / "*" / "*.parquet"
+        assert len(read(clean)) + len(read(bad)) == rows_in, source
+
+
+def test_rerunning_replaces_outputs_instead_of_duplicating_them(pipeline_run, capsys):
+    layout, _, published, env = pipeline_run
+    before = pd.read_parquet(published)
+    run_pipeline(layout.root, END)
+    assert "already validated" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_parquet(published), before)
+    assert len(read(layout.published / "customer_segments" / "*" / "*.parquet")) == len(before)
+
+
+def test_runs_are_recorded_in_the_instance_under_the_data_root(pipeline_run):
+    layout, _, _, _ = pipeline_run
+    instance = dg.DagsterInstance.get()
+    assert Path(instance.root_directory) == layout.root / ".dagster"
+    assert END.isoformat() in instance.get_materialized_partitions(dg.AssetKey(["published", "customer_segments"]))
+    assert "2026-04-02" in instance.get_materialized_partitions(dg.AssetKey("validated_orders"))
+
+
+def test_unusable_input_fails_with_a_message_naming_file_and_column(tmp_path, monkeypatch, capsys):
+    generate_landing_zone(tmp_path, customers=60, days=5, seed=2, end_date=END)
+    orders_file = sorted(tmp_path.glob("landing/crm/orders/*/orders.csv"))[0]
+    frame = pd.read_csv(orders_file, dtype=str)
+    frame.drop(columns="amount").to_csv(orders_file, index=False)
+    monkeypatch.setenv("DAGSTER_HOME", "")  # unset: the instance goes under the data root
+    assert main(["run", "--data-dir", str(tmp_path)]) == 1
+    error = capsys.readouterr().err
+    relative = orders_file.relative_to(tmp_path / "landing").as_posix()
+    assert error.startswith(f"error: {relative}: required column(s) 'amount' missing")
+    assert "Traceback" not in error
+    assert not (tmp_path / "published").exists()
+
+
+def test_the_quarter_model_is_saved_with_its_card_and_scores_the_snapshot(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    folder = layout.model_folder(date(2026, 4, 1))  # no history before the quarter: fitted on END
+    card = json.loads((folder / "card.json").read_text())
+    assert card["training_snapshot"] == END.isoformat()
+    table = pd.read_parquet(published)
+    assert (table["model_version"] == card["version"]).all()
+    assert sorted(table["segment_id"].unique()) == [segment["segment_id"] for segment in card["segments"]]
+
+
+def test_rule_and_manual_segments_are_published_as_a_list_and_a_long_table(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    table = pd.read_parquet(published).set_index("customer_id")
+    members = pd.read_parquet(layout.published_table("rule_segment_members", END))
+    manual = members[members["source"] == "manual"]
+    assert manual[["customer_id", "segment"]].values.tolist() == [["C000001", "key account"]]  # C000002 expired
+    vip = table[(table["monetary"] >= 1000) & (table["frequency"] >= 10)].index
+    assert sorted(members.loc[members["segment"] == "VIP", "customer_id"]) == sorted(vip)
+    for customer_id, segments in members.groupby("customer_id")["segment"]:
+        assert list(table.loc[customer_id, "rule_segments"]) == sorted(segments)
+    assert (table.drop(members["customer_id"].unique())["rule_segments"].map(len) == 0).all()
+
+
+def test_consecutive_snapshots_publish_transitions_kpis_a_manifest_and_drift_checks(pipeline_run):
+    layout, _, _, _ = pipeline_run
+    day_before = END - timedelta(days=1)
+    run_pipeline(layout.root, day_before)
+    run_pipeline(layout.root, END)  # re-published: its previous snapshot is now the day before
+
+    now, before = (pd.read_parquet(layout.published_table("customer_segments", day)) for day in (END, day_before))
+    transitions = pd.read_parquet(layout.published_table("segment_transitions", END))
+    assert set(transitions["previous_snapshot_date"]) == {day_before}
+    for segment_type, column in (("rfm", "rfm_segment"), ("behavioural", "segment_name")):
+        moves = transitions[transitions["segment_type"] == segment_type]
+        arrived = moves[moves["to_segment"] != "(left)"].groupby("to_segment")["customers"].sum()
+        departed = moves[moves["from_segment"] != "(new customer)"].groupby("from_segment")["customers"].sum()
+        assert arrived.to_dict() == now[column].value_counts().sort_index().to_dict()
+        assert departed.to_dict() == before[column].value_counts().sort_index().to_dict()
+
+    kpis = pd.read_parquet(layout.published_table("segment_kpis", END))
+    totals = kpis[(kpis["segment_type"] == "behavioural") & (kpis["acquisition_channel"] == "(all channels)")]
+    assert totals.set_index("segment")["customers"].to_dict() == now["segment_name"].value_counts().to_dict()
+    by_channel = kpis[kpis["acquisition_channel"] != "(all channels)"].groupby(["segment_type", "segment"])
+    all_channels = kpis[kpis["acquisition_channel"] == "(all channels)"].set_index(["segment_type", "segment"])
+    assert by_channel["customers"].sum().to_dict() == all_channels["customers"].to_dict()
+
+    runs = read(layout.published / "runs" / "*" / "*.parquet").sort_values("snapshot_date")
+    assert [day.date() for day in runs["snapshot_date"]] == [day_before, END]
+    assert runs["customer_segments_rows"].tolist() == [len(before), len(now)]
+    assert runs["schema_version"].tolist() == [PUBLISHED_SCHEMA_VERSION] * 2
+
+    with duckdb.connect(str(layout.published / "latest.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*), max(snapshot_date) FROM latest_customer_segments").fetchone() == (
+            len(now),
+            END,
+        )
+
+    instance = dg.DagsterInstance.get()
+    for check in ("distribution_drift", "segment_size_change", "segment_churn", "model_fit_quality"):
+        key = dg.AssetCheckKey(dg.AssetKey(["published", "customer_segments"]), check)
+        evaluation = instance.get_latest_asset_check_evaluation_record(key).event.asset_check_evaluation
+        assert evaluation.metadata["previous_snapshot_date"].value == day_before.isoformat(), check
+        assert evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_each_snapshot_gets_a_self_contained_html_report_with_its_charts_in_the_ui(pipeline_run):
+    layout, _, _, _ = pipeline_run
+    page = (layout.published / "reports" / f"snapshot_date={END.isoformat()}" / "segments.html").read_text()
+    profiles = pd.read_parquet(layout.published_table("segment_profiles", END))
+    assert all(html.escape(name) in page for name in profiles["segment_name"])
+    # six charts, migration included: the test above published the day before
+    assert "://" not in page and page.count('<img src="data:image/png;base64,') == 6
+    materialization = dg.DagsterInstance.get().get_latest_materialization_event(
+        dg.AssetKey(["published", "segment_report"])
+    )
+    charts = materialization.asset_materialization.metadata["charts"].value
+    assert charts.count("](data:image/png;base64,") == 2

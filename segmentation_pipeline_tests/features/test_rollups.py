@@ -1,0 +1,124 @@
+"""Daily rollups: written with the validated rows, exact, and rebuilt when missing or stale."""
+
+import shutil
+from datetime import date
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from segmentation_pipeline.core.features.customer_features import compute_features
+from segmentation_pipeline.core.features.rollups import refresh_rollups, rollups
+from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
+from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
+from segmentation_pipeline_tests.helpers import write_validated, write_validated_by_day
+
+SNAPSHOT = date(2026, 3, 31)
+USAGE = ["sessions", "active_days", "events", "mean_session_minutes", "distinct_features", "top_feature"]
+
+
+def event(customer_id, event_ts, session_id, device_type="mobile", feature="search", duration_s=60):
+    return dict(
+        customer_id=customer_id,
+        event_ts=event_ts,
+        session_id=session_id,
+        device_type=device_type,
+        feature=feature,
+        duration_s=duration_s,
+    )
+
+
+def warehouse(tmp_path, events) -> DataLayout:
+    layout = DataLayout(tmp_path)
+    write_validated(layout, "customers", [{"customer_id": c, "created_at": "2026-01-01T00:00:00Z"} for c in "AB"])
+    write_validated_by_day(layout, "usage_events", events, "event_ts")
+    return layout
+
+
+EVENTS = [
+    event("A", "2026-03-29T23:50:00Z", "s1", feature="search"),  # one session across midnight
+    event("A", "2026-03-30T00:10:00Z", "s1", feature="cart", duration_s=120),
+    event("A", "2026-03-30T00:20:00Z", "s1", feature="cart", duration_s=None),
+    event("A", "2026-03-30T19:00:00Z", "s2", device_type="desktop", feature=None),
+    event("B", "2026-03-30T07:00:00Z", "s3", device_type="tablet"),
+]
+
+
+def test_one_days_rollups_count_per_customer_session_and_feature():
+    table = pa.Table.from_pandas(pd.DataFrame(EVENTS[1:]).assign(event_ts=lambda f: pd.to_datetime(f.event_ts)))
+    day_rollups = {name: table.to_pylist() for name, table in rollups(USAGE_EVENTS, table).items()}
+    a_day = dict(customer_id="A", events=3, mobile=2, desktop=1, tablet=0, night=2, morning=0, afternoon=0, evening=1)
+    b_day = dict(customer_id="B", events=1, mobile=0, desktop=0, tablet=1, night=0, morning=1, afternoon=0, evening=0)
+    assert [{k: v for k, v in row.items() if k != "duration_s"} for row in day_rollups["usage_day_customers"]] == [
+        a_day,
+        b_day,
+    ]
+    assert [float(row["duration_s"]) for row in day_rollups["usage_day_customers"]] == [180.0, 60.0]
+    assert day_rollups["usage_day_sessions"] == [
+        {"customer_id": "A", "session_id": "s1"},
+        {"customer_id": "A", "session_id": "s2"},
+        {"customer_id": "B", "session_id": "s3"},
+    ]
+    assert day_rollups["usage_day_features"] == [
+        {"customer_id": "A", "feature": "cart", "uses": 2},
+        {"customer_id": "B", "feature": "search", "uses": 1},
+    ]
+
+
+def test_one_days_order_rollup_is_a_daily_purchase_period_with_cancellations_and_refunds_beside_it():
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "A", "B", "B"],
+            "amount": [10.10, 20.20, 99.0, 5.0, 7.0],
+            "status": ["completed", "completed", "cancelled", "refunded", "refunded"],
+        }
+    )
+    assert [
+        row | {"spend": float(row["spend"])}
+        for row in rollups(ORDERS, pa.Table.from_pandas(orders))["order_day_customers"].to_pylist()
+    ] == [
+        dict(customer_id="A", completed_orders=2, spend=30.30, cancelled_orders=1, refunded_orders=0),
+        dict(customer_id="B", completed_orders=0, spend=0.0, cancelled_orders=0, refunded_orders=2),
+    ]
+
+
+def test_a_session_across_midnight_counts_once_over_two_active_days(tmp_path):
+    features = compute_features(warehouse(tmp_path, EVENTS), SNAPSHOT).set_index("customer_id")
+    assert features.loc["A", USAGE].tolist() == [2, 2, 4, 4.0 / 2, 2, "cart"]  # 240 s over 2 sessions
+    assert features.loc["B", USAGE].tolist() == [1, 1, 1, 1.0, 1, "search"]
+
+
+def test_missing_rollups_are_rebuilt_from_the_validated_events(tmp_path):
+    layout = warehouse(tmp_path, EVENTS)
+    expected = compute_features(layout, SNAPSHOT)
+    shutil.rmtree(layout.warehouse / "rollups")  # a warehouse validated before rollups existed
+
+    rebuilt = refresh_rollups(layout)
+    assert rebuilt == {
+        "orders": [partition_day(path) for path in layout.validated_files("orders")],
+        "usage_events": [partition_day(path) for path in layout.validated_files("usage_events")],
+    }
+    pd.testing.assert_frame_equal(compute_features(layout, SNAPSHOT), expected)
+    assert refresh_rollups(layout) == {"orders": [], "usage_events": []}  # nothing left to rebuild
+
+
+def test_events_rewritten_without_their_rollups_are_rolled_up_again_and_orphans_dropped(tmp_path):
+    layout = warehouse(tmp_path, EVENTS)
+    day = date(2026, 3, 30)
+    rewritten = pd.DataFrame(
+        [event("B", "2026-03-30T07:00:00Z", "s3", device_type="tablet")] * 3, columns=clean_schema(USAGE_EVENTS).names
+    )
+    rewritten["event_ts"] = pd.to_datetime(rewritten["event_ts"], utc=True)
+    write_parquet_atomically(
+        pa.Table.from_pandas(rewritten, schema=clean_schema(USAGE_EVENTS), preserve_index=False),
+        layout.validated("usage_events", day),
+    )  # newer than the day's rollups
+    layout.validated("usage_events", date(2026, 3, 29)).unlink()
+
+    assert refresh_rollups(layout) == {"orders": [], "usage_events": [day]}
+    assert not layout.rollup("usage_day_sessions", date(2026, 3, 29)).exists()
+    sessions = pq.read_table(layout.rollup("usage_day_customers", day)).to_pylist()
+    assert [(row["customer_id"], row["events"]) for row in sessions] == [("B", 3)]
+    features = compute_features(layout, SNAPSHOT).set_index("customer_id")
+    assert features.loc[["A", "B"], "events"].tolist() == [0, 3]

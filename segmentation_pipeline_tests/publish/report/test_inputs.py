@@ -1,0 +1,46 @@
+"""The tables behind the charts: exact RFM grid and migration matrix, a deterministic projection."""
+
+import numpy as np
+import pandas as pd
+
+from segmentation_pipeline.core.publish.report import migration_matrix, pca_2d, rfm_grid_counts
+from segmentation_pipeline.core.publish.transitions import GONE, NEW
+from segmentation_pipeline_tests.publish.report.sample_report import customers, inputs
+
+
+def test_rfm_grid_counts_are_exact():
+    expected = pd.DataFrame(
+        [[1, 0, 0, 0, 2], [0, 1, 0, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 0, 0], [1, 0, 0, 0, 0]],
+        index=pd.Index([5, 4, 3, 2, 1], name="r_score"),
+        columns=pd.Index([1, 2, 3, 4, 5], name="f_score"),
+    )
+    pd.testing.assert_frame_equal(rfm_grid_counts(customers()), expected)
+
+
+def test_rfm_grid_counts_without_buyers_is_all_zero():
+    grid = rfm_grid_counts(customers().assign(r_score=pd.NA, f_score=pd.NA).astype({"r_score": "Int64"}))
+    assert grid.shape == (5, 5) and int(grid.to_numpy().sum()) == 0
+    assert list(grid.index) == [5, 4, 3, 2, 1]
+
+
+def test_migration_matrix_puts_new_customers_last_and_leavers_last():
+    matrix = migration_matrix(inputs(), "behavioural")
+    # segments in profile order (largest first), then the new-customer row and the leavers column
+    assert list(matrix.index) == ["Loyal spenders", "Bargain <&> hunters", "Dormant", NEW]
+    assert list(matrix.columns) == ["Loyal spenders", "Bargain <&> hunters", "Dormant", GONE]
+    assert matrix.loc["Loyal spenders", "Loyal spenders"] == 0.75
+    assert matrix.loc["Loyal spenders", GONE] == 0.25
+    assert matrix.loc["Dormant", "Bargain <&> hunters"] == 1.0
+    assert matrix.loc[NEW, "Dormant"] == 0.5
+    assert int(matrix.notna().to_numpy().sum()) == 5
+    # square over every segment on either side, so staying is the diagonal; no leavers here, so no GONE column
+    rfm = migration_matrix(inputs(), "rfm")
+    assert (list(rfm.index), list(rfm.columns)) == (["Champions", "Loyal", NEW], ["Champions", "Loyal"])
+    assert rfm.loc["Loyal"].isna().all() and rfm.loc[NEW, "Loyal"] == 1.0
+
+
+def test_pca_2d_is_deterministic():
+    matrix = np.random.default_rng(0).normal(size=(50, 6))
+    first = pca_2d(matrix)
+    assert first.shape == (50, 2)
+    np.testing.assert_array_equal(first, pca_2d(matrix))
