@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.errors import PipelineError
 from segmentation_pipeline.core.ingest.contract import Column, Source
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
@@ -23,7 +24,7 @@ _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
 
-class InputError(ValueError):
+class InputError(PipelineError, ValueError):
     """Landing input the pipeline cannot use. The message names the file, the column, what was expected and examples."""
 
 

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Union
 
+from segmentation_pipeline.core.errors import PipelineError
+
 MAX_LISTED_PROBLEMS = 25
 
 
-class RuleError(ValueError):
+class RuleError(PipelineError, ValueError):
     """Invalid segment rules or manual assignments. `problems` lists every problem found, each a full message;
     `origin` names the file (or table) they were found in."""
 
