@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_features import _completed_orders, _duckdb_rfm, _lifetimes_summary  # noqa: E402
+from rfm_comparison import completed_orders, duckdb_rfm, lifetimes_summary  # noqa: E402
 from synthetic import Scale, add_scale_arguments, generate, scale_from_arguments  # noqa: E402
 
 from segmentation_pipeline.core.calendar import quarter_start  # noqa: E402
@@ -86,12 +86,12 @@ def run_stage(command: list[str], root: Path) -> dict:
 def rfm_side_by_side(root: Path, snapshot: date) -> dict:
     """Our RFM query (on the pipeline's own rollups) and lifetimes on the same validated orders, in this process."""
     started = time.perf_counter()
-    ours = _duckdb_rfm(root, snapshot)
+    ours = duckdb_rfm(root, snapshot)
     ours_s = time.perf_counter() - started
     try:
-        orders = _completed_orders(root, snapshot)
+        orders = completed_orders(root, snapshot)
         started = time.perf_counter()
-        theirs = _lifetimes_summary(orders, snapshot)
+        theirs = lifetimes_summary(orders, snapshot)
         theirs_s = time.perf_counter() - started
     except ImportError:
         return {"ours_s": ours_s, "buyers": len(ours), "lifetimes": "not installed"}
