@@ -4,20 +4,37 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 from segmentation_pipeline.core.calendar import quarter_start
+from segmentation_pipeline.core.errors import PipelineError, bounded
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
 from segmentation_pipeline.core.ingest.landing import InputError, landing_days, landing_files
-from segmentation_pipeline.core.segment.rules import RuleError
+from segmentation_pipeline.core.ingest.redelivery import days_to_redo
+from segmentation_pipeline.core.run_lock import data_root_lock
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.staging import recover
+from segmentation_pipeline.core.storage.tables import published_snapshots
 
 # The CLI prints its own progress and errors; the full event log of every run stays in the instance (`make ui`).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 DAILY_VALIDATED_ASSETS = [f"validated_{source.name}" for source in DAILY_SOURCES]
+INSTANCE_CONFIG = """\
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    max_concurrent_runs: 2
+  pools:
+    granularity: run
+    default_limit: 1
+"""
+"""The local instance the CLI writes when there is none: no telemetry, two runs at a time, and at most one run at a
+time of the assets in a pool (every asset is in the data root's pool, so runs on one data root never overlap)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,13 +74,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         run_pipeline(args.data_dir, args.as_of)
-    except (InputError, RuleError, ValidationFailed) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (PipelineError, OSError, sqlite3.Error) as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
     return 0
 
 
-class ValidationFailed(Exception):
+def _one_line(error: Exception) -> str:
+    """What the user reads: the pipeline's own message, or the file and cause of an environment failure (full disk,
+    permission denied, an unwritable Dagster instance), bounded."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return bounded(f"{where}{error.strerror.lower()}")
+    if isinstance(error, sqlite3.Error):
+        return bounded(f"Dagster instance at {os.environ.get('DAGSTER_HOME')}: {error}")
+    return str(error) if isinstance(error, ValidationFailed) else bounded(str(error))
+
+
+class ValidationFailed(PipelineError):
     """A blocking check failed: the run stopped before anything downstream of it, so nothing new was published."""
 
 
@@ -77,10 +105,17 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
 
     layout = DataLayout(Path(data_dir or os.environ.get(DATA_DIR_ENV) or REPO_DATA_DIR).resolve())
     os.environ[DATA_DIR_ENV] = str(layout.root)
-    if not os.environ.get("DAGSTER_HOME"):
-        os.environ["DAGSTER_HOME"] = str(_prepare_dagster_home(layout.dagster_home))
+    os.environ["DAGSTER_HOME"] = str(_prepare_dagster_home(Path(os.environ.get("DAGSTER_HOME") or layout.dagster_home)))
+    with data_root_lock(layout.root):
+        return _run_locked(layout, as_of)
 
+
+def _run_locked(layout: DataLayout, as_of: date | None) -> Path:
     import dagster as dg
+
+    repaired = recover(layout)
+    if repaired:
+        print(f"repaired {repaired} interrupted write(s) left by an earlier run")
 
     from segmentation_pipeline.definitions import defs
 
@@ -90,8 +125,9 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     instance = dg.DagsterInstance.get()
     started = time.monotonic()
     print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
-    _ingest_pending_days(definitions, instance, first_day, as_of)
+    redone = _ingest_pending_days(definitions, instance, layout, first_day, as_of)
     _fit_quarter_model(definitions, instance, first_day, as_of)
+    _republish_affected_snapshots(definitions, instance, layout, redone, as_of)
     print(f"[3/3] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
     _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=as_of.isoformat())
     print(f"done in {time.monotonic() - started:.1f} s")
@@ -112,25 +148,48 @@ def _check_partitions_cover(layout: DataLayout, first_day: date, as_of: date) ->
         raise InputError(f"--as-of {as_of} is not a complete day yet; the latest complete day is {partition_keys[-1]}")
 
 
-def _ingest_pending_days(definitions, instance, first_day: date, as_of: date) -> None:
-    """Every landing day before `as_of` that is not yet validated, in one run (an initial load is a backfill)."""
+def _ingest_pending_days(definitions, instance, layout: DataLayout, first_day: date, as_of: date) -> list[date]:
+    """Ingest and validate every landing day before `as_of` that is not validated yet, or whose landing files or
+    validated partition changed since (in one run per stretch of consecutive days: an initial load is a backfill).
+    Returns the days done again."""
     import dagster as dg
 
     done = set.intersection(*(instance.get_materialized_partitions(dg.AssetKey(key)) for key in DAILY_VALIDATED_ASSETS))
     history = [first_day + timedelta(days=n) for n in range((as_of - first_day).days)]
-    pending = [day for day in history if day.isoformat() not in done]
+    redo = days_to_redo(layout, [day for day in history if day.isoformat() in done])
+    for day, reasons in redo.items():
+        print(f"[1/3] {day} again: {'; '.join(reasons)}")
+    pending = sorted({day for day in history if day.isoformat() not in done} | set(redo))
     if not pending:
         print("[1/3] every landing day before the snapshot is already validated")
-        return
-    print(
-        f"[1/3] ingesting and validating {(history[-1] - pending[0]).days + 1} landing days "
-        f"{pending[0]} .. {history[-1]} in one run"
-    )
-    tags = {
-        "dagster/asset_partition_range_start": pending[0].isoformat(),
-        "dagster/asset_partition_range_end": history[-1].isoformat(),
-    }
-    _execute(definitions.resolve_job_def("ingest_job"), instance, tags=tags)
+    for start, end in _stretches(pending):
+        print(f"[1/3] ingesting and validating {(end - start).days + 1} landing days {start} .. {end} in one run")
+        tags = {
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        }
+        _execute(definitions.resolve_job_def("ingest_job"), instance, tags=tags)
+    return sorted(redo)
+
+
+def _stretches(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days as (first, last) stretches of consecutive days."""
+    stretches: list[tuple[date, date]] = []
+    for day in days:
+        if stretches and day == stretches[-1][1] + timedelta(days=1):
+            stretches[-1] = (stretches[-1][0], day)
+        else:
+            stretches.append((day, day))
+    return stretches
+
+
+def _republish_affected_snapshots(definitions, instance, layout: DataLayout, redone: list[date], as_of: date) -> None:
+    """Published snapshots from the first re-done day on read that day's data (features look back over history):
+    build and publish them again, in date order, before the new snapshot."""
+    affected = [day for day in published_snapshots(layout) if redone and redone[0] <= day < as_of]
+    for day in affected:
+        print(f"[redo] snapshot {day}: recomputed and published again (it reads data re-ingested for {redone[0]})")
+        _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=day.isoformat())
 
 
 def _fit_quarter_model(definitions, instance, first_day: date, as_of: date) -> None:
@@ -168,7 +227,7 @@ def _prepare_dagster_home(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 2\n")
+        config.write_text(INSTANCE_CONFIG)
     return path
 
 
@@ -178,7 +237,7 @@ def _execute(job, instance, **kwargs) -> None:
     try:
         job.execute_in_process(instance=instance, run_config=QUIET_RUN_CONFIG, **kwargs)
     except dg.DagsterExecutionStepExecutionError as error:
-        if isinstance(error.user_exception, InputError | RuleError):
+        if isinstance(error.user_exception, PipelineError | OSError | sqlite3.Error):
             raise error.user_exception from None
         raise
     except dg.DagsterError:  # a failed blocking check stops the run with a Dagster error of its own

@@ -11,6 +11,9 @@ from segmentation_pipeline.core.storage.layout import DataLayout
 
 DATA_DIR_ENV = "SEGMENTATION_DATA_DIR"
 REPO_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_ROOT_POOL = "segmentation_data_root"
+"""The concurrency pool of every asset: with the instance's pools at run granularity and a limit of 1 (the
+`dagster.yaml` the CLI writes), runs that write the data root never overlap."""
 
 
 class DataRoot(dg.ConfigurableResource):

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from segmentation_pipeline.definitions import defs
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL
 
 SNAPSHOT = Path(__file__).with_name("asset_graph.json")
 
@@ -44,6 +45,7 @@ def graph_description() -> dict:
             "partitions": _partitions(node.partitions_def),
             "backfill_policy": str(node.backfill_policy.policy_type.value) if node.backfill_policy else None,
             "kinds": sorted(node.kinds),
+            "pools": sorted(node.pools),
             "checks": sorted(checks_by_asset.get(key.to_user_string(), []), key=lambda check: check["name"]),
         }
     jobs = {}
@@ -84,7 +86,7 @@ def test_the_asset_graph_matches_its_reviewed_snapshot():
     )
 
 
-def test_every_asset_is_in_a_stage_group_and_every_check_reports_a_severity():
+def test_every_asset_is_in_a_stage_group_and_in_the_data_root_pool():
     description = graph_description()
     assert {asset["group"] for asset in description["assets"].values()} == {
         "ingest",
@@ -98,3 +100,5 @@ def test_every_asset_is_in_a_stage_group_and_every_check_reports_a_severity():
         "blocking": True,
     }
     assert dg.AssetKey("segmentation_model").to_user_string() in description["jobs"]["quarterly_refit_job"]["assets"]
+    assert {pool for asset in description["assets"].values() for pool in asset["pools"]} == {DATA_ROOT_POOL}
+    assert all(asset["pools"] for asset in description["assets"].values())

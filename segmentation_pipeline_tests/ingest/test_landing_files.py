@@ -29,7 +29,8 @@ from segmentation_pipeline_tests.ingest.builders import (
 
 
 def test_landing_days_lists_only_valid_day_folders_sorted(tmp_path):
-    for name in ["date=2026-03-02", "date=2026-03-01", "date=2026-3-1", "other", "date=2026-03-01_old"]:
+    # Malformed folders ("date=2026-3-1", "other") now stop the run: see test_landing_faults.py.
+    for name in ["date=2026-03-02", "date=2026-03-01", "_temporary", ".hidden"]:
         (tmp_path / "crm/orders" / name).mkdir(parents=True)
     write(tmp_path, "crm/orders/date=2026-03-03", "a file, not a folder")
 

@@ -1,18 +1,22 @@
 """Published snapshot tables: pseudonymised ids, the previous complete snapshot, and the latest-snapshot views."""
 
+import os
 from datetime import date
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pytest
 
 from segmentation_pipeline.core.publish.latest_views import write_latest_views
 from segmentation_pipeline.core.publish.schemas import (
     PUBLISHED_SCHEMAS,
 )
 from segmentation_pipeline.core.publish.tables import previous_snapshot, pseudonymise
+from segmentation_pipeline.core.storage import staging
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.staging import recover
 
 
 def test_pseudonymised_ids_are_salted_sha256_and_stable():
@@ -23,8 +27,11 @@ def test_pseudonymised_ids_are_salted_sha256_and_stable():
     assert pseudonymise(ids, "salt")[0] != hashed[0]
 
 
-def write_snapshot(layout: DataLayout, day: date, customers: list[str], listed_in_runs: bool = True) -> None:
-    """A snapshot of every published table with only ids and dates filled in."""
+def write_snapshot(
+    layout: DataLayout, day: date, customers: list[str], listed_in_runs: bool = True, marker: bool = False
+) -> None:
+    """A snapshot of every published table with only ids and dates filled in; `marker`: `runs` as its completion
+    marker, as `publish_snapshot` writes it."""
     tables = {
         name: pa.Table.from_pylist(
             [{"customer_id": customer, "snapshot_date": day} for customer in customers] or [{"snapshot_date": day}],
@@ -33,7 +40,10 @@ def write_snapshot(layout: DataLayout, day: date, customers: list[str], listed_i
         for name, schema in PUBLISHED_SCHEMAS.items()
         if name != "runs" or listed_in_runs
     }
-    write_parquet_files_atomically({layout.published_table(name, day): table for name, table in tables.items()})
+    write_parquet_files_atomically(
+        {layout.published_table(name, day): table for name, table in tables.items()},
+        completion_markers=[layout.published_table("runs", day)] if marker else (),
+    )
 
 
 def test_latest_views_show_the_newest_snapshot_listed_in_runs(tmp_path):
@@ -61,3 +71,33 @@ def test_the_previous_snapshot_is_the_last_complete_one_before_the_day(tmp_path)
     day, customers = previous_snapshot(layout, date(2026, 11, 22))
     assert day == date(2026, 11, 19) and customers["customer_id"].tolist() == ["a"]
     assert previous_snapshot(layout, date(2026, 11, 19)) is None
+
+
+class Crash(BaseException):
+    """Stands for the process dying mid-publish."""
+
+
+def test_latest_views_skip_a_snapshot_while_a_crashed_republish_of_it_is_incomplete(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    write_snapshot(layout, date(2026, 11, 20), ["a", "b"])
+    write_snapshot(layout, date(2026, 11, 21), ["a", "b", "c"])
+    views = str(write_latest_views(layout))
+    real_replace = os.replace
+
+    def crash_at_segment_profiles(source, destination):
+        if "segment_profiles" in str(destination):
+            raise Crash
+        real_replace(source, destination)
+
+    monkeypatch.setattr(staging.os, "replace", crash_at_segment_profiles)
+    with pytest.raises(Crash):
+        write_snapshot(layout, date(2026, 11, 21), ["x"], marker=True)
+    monkeypatch.setattr(staging.os, "replace", real_replace)
+
+    def latest_customers() -> list[tuple]:
+        with duckdb.connect(views, read_only=True) as con:
+            return con.sql("SELECT customer_id, snapshot_date FROM latest_customer_segments ORDER BY 1").fetchall()
+
+    assert latest_customers() == [("a", date(2026, 11, 20)), ("b", date(2026, 11, 20))]  # 21st: not in `runs`
+    assert recover(layout) == 1
+    assert latest_customers() == [("x", date(2026, 11, 21))]

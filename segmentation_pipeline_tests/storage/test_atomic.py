@@ -1,13 +1,37 @@
-"""Atomic multi-file writes: a crash while writing leaves every target as it was, and no partial file."""
+"""Atomic multi-file writes: a crash or a failure while writing leaves every target as it was, and no partial file;
+a crash after the commit is completed by the next write or `recover`."""
 
+import errno
+import fcntl
+import os
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from segmentation_pipeline.core.errors import PipelineError
 from segmentation_pipeline.core.storage import atomic as storage
-from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
+from segmentation_pipeline.core.storage import staging
+from segmentation_pipeline.core.storage.atomic import (
+    write_parquet_atomically,
+    write_parquet_files_atomically,
+    write_text_atomically,
+)
+from segmentation_pipeline.core.storage.durable import StorageError
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.staging import recover, staging_area
+from segmentation_pipeline_tests.storage.snapshot_files import (
+    DAY,
+    ROWS,
+    TABLES,
+    glob_rows,
+    publish,
+    snapshot_paths,
+    staging_leftovers,
+    versions,
+    visible_files,
+)
 
 
 def test_a_crash_mid_publish_leaves_the_previous_snapshot_whole_and_no_partial_files(tmp_path, monkeypatch):
@@ -34,3 +58,230 @@ def test_a_crash_mid_publish_leaves_the_previous_snapshot_whole_and_no_partial_f
     monkeypatch.setattr(storage.pq, "write_table", real_write)
     write_parquet_files_atomically({path: pa.table({"version": [2]}) for path in paths})  # a re-run replaces all
     assert [pq.read_table(path)["version"].to_pylist() for path in paths] == [[2], [2], [2]]
+
+
+def test_no_staged_file_is_ever_visible_to_a_table_glob(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    publish(layout, 1)
+    real_write = pq.write_table
+    seen_while_staging = []
+
+    def look_while_staging(table, where, **options):
+        real_write(table, where, **options)
+        seen_while_staging.append((glob_rows(layout, "customer_segments"), visible_files(layout)))
+
+    monkeypatch.setattr(storage.pq, "write_table", look_while_staging)
+    publish(layout, 2)
+
+    old_files = [path.relative_to(tmp_path).as_posix() for path in snapshot_paths(layout)]
+    assert seen_while_staging == [(600, sorted(old_files))] * 4  # 600 rows, not 900: the staged file is elsewhere
+    assert versions(layout) == dict.fromkeys(TABLES, 2)
+    assert visible_files(layout) == sorted(old_files)
+    assert staging_leftovers(layout) == []
+
+
+def test_no_space_left_while_staging_names_the_target_and_keeps_the_previous_snapshot(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    publish(layout, 1)
+    before = {path: path.read_bytes() for path in snapshot_paths(layout)}
+
+    def disk_full(table, where, **options):
+        Path(where).write_bytes(b"PAR1 half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage.pq, "write_table", disk_full)
+    with pytest.raises(StorageError) as raised:
+        publish(layout, 2)
+
+    assert str(raised.value) == (
+        "cannot write published/customer_segments/snapshot_date=2026-11-22/part-0.parquet: no space left on device"
+    )
+    assert isinstance(raised.value, PipelineError) and isinstance(raised.value, OSError)
+    assert {path: path.read_bytes() for path in snapshot_paths(layout)} == before
+    assert staging_leftovers(layout) == []
+
+
+def test_a_rename_denied_before_any_table_changed_retracts_the_write(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    publish(layout, 1)
+    before = {path: path.read_bytes() for path in snapshot_paths(layout)}
+    real_replace = os.replace
+
+    def deny_renames_into_tables(source, destination):
+        if "customer_segments" in str(destination):  # the journal and the withdrawn `runs` move fine
+            raise PermissionError(errno.EACCES, "Permission denied")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(staging.os, "replace", deny_renames_into_tables)
+    with pytest.raises(StorageError) as raised:
+        publish(layout, 2)
+
+    assert str(raised.value) == (
+        "cannot write published/customer_segments/snapshot_date=2026-11-22/part-0.parquet: permission denied"
+    )
+    assert {path: path.read_bytes() for path in snapshot_paths(layout)} == before  # `runs` is back in place
+    assert staging_leftovers(layout) == []
+    assert recover(layout) == 0 and versions(layout) == dict.fromkeys(TABLES, 1)
+
+
+def test_a_folder_that_cannot_be_written_fails_before_the_commit(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    publish(layout, 1)
+    before = {path: path.read_bytes() for path in snapshot_paths(layout)}
+    monkeypatch.setattr(storage.os, "access", lambda path, mode: "segment_kpis" not in str(path))
+
+    with pytest.raises(StorageError, match="^cannot write published/segment_kpis/snapshot_date=2026-11-22/part-0"):
+        publish(layout, 2)
+    assert {path: path.read_bytes() for path in snapshot_paths(layout)} == before
+    assert staging_leftovers(layout) == []
+
+
+def test_no_space_left_for_a_text_file_keeps_the_previous_one(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    report = layout.report(DAY)
+    write_text_atomically("<html>old</html>", report)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage, "open", disk_full, raising=False)
+    with pytest.raises(StorageError) as raised:
+        write_text_atomically("<html>new</html>", report)
+
+    assert str(raised.value) == "cannot write published/reports/snapshot_date=2026-11-22/segments.html: " + (
+        "no space left on device"
+    )
+    assert report.read_text() == "<html>old</html>" and staging_leftovers(layout) == []
+
+
+def test_a_rename_failing_midway_leaves_the_snapshot_unlisted_until_recover_completes_it(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    publish(layout, 1)
+    real_replace = os.replace
+
+    def deny_segment_kpis(source, destination):
+        if "segment_kpis" in str(destination):
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(staging.os, "replace", deny_segment_kpis)
+    with pytest.raises(StorageError) as raised:
+        publish(layout, 2)
+
+    assert str(raised.value) == (
+        "cannot write published/segment_kpis/snapshot_date=2026-11-22/part-0.parquet: input/output error; "
+        "the next run completes this write"
+    )
+    assert versions(layout) == {"customer_segments": 2, "segment_profiles": 2, "segment_kpis": 1, "runs": None}
+    monkeypatch.setattr(staging.os, "replace", real_replace)
+    assert recover(layout) == 1
+    assert versions(layout) == dict.fromkeys(TABLES, 2)
+    assert staging_leftovers(layout) == []
+
+
+class Crash(BaseException):
+    """Stands for the process dying: no `except Exception` handler runs."""
+
+
+def test_a_crash_between_renames_is_completed_by_the_next_write(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    publish(layout, 1)
+    real_replace = os.replace
+
+    def crash_at_segment_profiles(source, destination):
+        if "segment_profiles" in str(destination):
+            raise Crash
+        real_replace(source, destination)
+
+    monkeypatch.setattr(staging.os, "replace", crash_at_segment_profiles)
+    with pytest.raises(Crash):
+        publish(layout, 2)
+    assert versions(layout) == {"customer_segments": 2, "segment_profiles": 1, "segment_kpis": 1, "runs": None}
+
+    monkeypatch.setattr(staging.os, "replace", real_replace)
+    write_parquet_atomically(pa.table({"x": [1]}), layout.raw("orders", DAY))  # any later write completes it first
+    assert versions(layout) == dict.fromkeys(TABLES, 2)
+    assert staging_leftovers(layout) == []
+
+
+def test_recover_removes_abandoned_staging_folders_and_keeps_those_of_live_writers(tmp_path):
+    layout = DataLayout(tmp_path)
+    assert recover(layout) == 0  # no staging area yet: nothing to do
+    abandoned, live = layout.staging / "abandoned", layout.staging / "live"
+    for folder in (abandoned, live):
+        folder.mkdir(parents=True)
+        (folder / "0-part-0.parquet").write_bytes(b"PAR1 half")
+    held = os.open(live, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # its writer is still running
+    try:
+        assert recover(layout) == 1
+        assert staging_leftovers(layout) == ["live"]
+    finally:
+        os.close(held)
+    assert recover(layout) == 1 and staging_leftovers(layout) == []
+
+
+def test_outside_a_data_root_files_are_staged_beside_their_folders(tmp_path):
+    target = tmp_path / "models" / "quarter=2026-10-01" / "card.json"
+    write_text_atomically("{}", target)
+    assert staging_area([tmp_path / "quarter=2026-10-01" / "card.json"], None) == tmp_path / ".staging"
+    assert staging_area([target], None) == tmp_path / ".staging"  # `models/` is a data root's folder
+    assert (
+        DataLayout.enclosing(layout_file := tmp_path / "data" / "published" / "t" / "d" / "f")
+        == DataLayout(tmp_path / "data")
+        and layout_file.parent.name == "d"
+    )
+
+
+def test_the_first_recover_removes_temporary_files_left_beside_tables_by_earlier_versions(tmp_path):
+    layout = DataLayout(tmp_path)
+    paths = snapshot_paths(layout)
+    for path in paths:
+        path.parent.mkdir(parents=True)
+        pq.write_table(pa.table({"version": [1] * ROWS}), path)
+    leftover = paths[0].parent / f".part-0.parquet.{'0123456789abcdef' * 2}.tmp"  # a kill while writing, before
+    pq.write_table(pa.table({"version": [2] * 300}), leftover)
+    kept = layout.published / ".notes.tmp"  # not one of ours
+    kept.write_text("mine")
+    assert glob_rows(layout, "customer_segments") == 900
+
+    assert recover(layout) == 1
+    assert glob_rows(layout, "customer_segments") == 600
+    assert kept.exists() and layout.staging.is_dir()
+    assert recover(layout) == 0
+
+
+def test_any_later_write_removes_the_staging_folders_of_crashed_writers(tmp_path):
+    layout = DataLayout(tmp_path)
+    publish(layout, 1)
+    abandoned = layout.staging / "abandoned"
+    abandoned.mkdir()
+    (abandoned / "0-part-0.parquet").write_bytes(b"PAR1 half")
+
+    write_text_atomically("<html></html>", layout.report(DAY))
+    assert staging_leftovers(layout) == [] and versions(layout) == dict.fromkeys(TABLES, 1)
+
+
+def test_no_space_left_to_commit_the_journal_keeps_the_previous_snapshot(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    publish(layout, 1)
+    before = {path: path.read_bytes() for path in snapshot_paths(layout)}
+
+    def disk_full(source, destination):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(staging.os, "replace", disk_full)
+    with pytest.raises(StorageError) as raised:
+        publish(layout, 2)
+
+    assert str(raised.value) == (
+        "cannot write published/customer_segments/snapshot_date=2026-11-22/part-0.parquet and 3 more file(s): "
+        "no space left on device"
+    )
+    assert {path: path.read_bytes() for path in snapshot_paths(layout)} == before
+    assert staging_leftovers(layout) == []
+
+
+def test_writing_no_files_is_a_no_op(tmp_path):
+    write_parquet_files_atomically({}, layout=DataLayout(tmp_path))
+    assert list(tmp_path.iterdir()) == []

@@ -19,6 +19,7 @@ KNOWN = pd.Index(["c1", "c2"], dtype="str")
 ORDERS_HEADER = "order_id,customer_id,ordered_at,amount,status"
 SURVEY_HEADER = "response_id,customer_id,submitted_at,nps,csat,price_sensitivity"
 USAGE_HEADER = "customer_id,event_ts,session_id,device_type,duration_s"
+USAGE_WITH_IDS_HEADER = f"event_id,{USAGE_HEADER}"
 CUSTOMERS_HEADER = "customer_id,created_at,email,full_name,phone"
 
 
@@ -63,6 +64,11 @@ def survey_row(response_id="r1", customer_id="c1", submitted_at="2026-03-01T09:0
 
 def usage_row(customer_id="c1", event_ts="2026-03-01T08:00:00Z", session_id="s1", device_type="desktop", duration="30"):
     return f"{customer_id},{event_ts},{session_id},{device_type},{duration}"
+
+
+def usage_event_row(event_id="e1", **fields):
+    """A usage event with an `event_id` (for `USAGE_WITH_IDS_HEADER`)."""
+    return f"{event_id},{usage_row(**fields)}"
 
 
 def customer_row(

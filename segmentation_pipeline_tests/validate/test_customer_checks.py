@@ -103,3 +103,39 @@ def test_customers_have_no_partition_or_unknown_customer_rule():
         "timestamp_in_future",
         "malformed_email",
     ]
+
+
+def test_first_valid_copy_of_a_customer_wins_when_the_first_copy_is_invalid(tmp_path):
+    # the repro: the valid second copy used to be quarantined as a duplicate, leaving no clean customer
+    rows = ["C1,2024-01-01T00:00:00Z,bad-email", "C1,2024-01-01T00:00:00Z,a@b.com"]
+    frame = land(tmp_path, CUSTOMERS, "customer_id,created_at,email", rows)
+
+    outcome = validate(frame, CUSTOMERS, customer_context(), RUN_ID)
+
+    check_partition(frame, outcome)
+    assert outcome.clean["customer_id"].tolist() == ["C1"]
+    assert outcome.clean["email"].tolist() == ["a@b.com"]
+    assert outcome.clean["_source_row"].tolist() == [2]
+    assert reasons_by(outcome, "_source_row") == {1: "malformed_email"}
+    assert outcome.check_counts == {
+        "missing_required_value": 0,
+        "duplicate_key": 0,
+        "timestamp_in_future": 0,
+        "malformed_email": 1,
+    }
+
+
+def test_two_invalid_copies_of_a_customer_are_each_quarantined_for_their_own_reasons(tmp_path):
+    rows = [
+        customer_row("c1", email="bad"),
+        customer_row("c1", created_at="2026-03-02T00:00:00Z"),
+        customer_row("c1", email="c1@example.com"),
+        customer_row("c1", email="later@example.com"),
+    ]
+    frame = land(tmp_path, CUSTOMERS, CUSTOMERS_HEADER, rows)
+
+    outcome = validate(frame, CUSTOMERS, customer_context(), RUN_ID)
+
+    check_partition(frame, outcome)
+    assert outcome.clean["email"].tolist() == ["c1@example.com"]
+    assert reasons_by(outcome, "_source_row") == {1: "malformed_email", 2: "timestamp_in_future", 4: "duplicate_key"}

@@ -130,14 +130,68 @@ def test_duplicate_order_across_files_keeps_the_copy_from_the_first_file_name(tm
     assert outcome.quarantine["reason"].tolist() == ["duplicate_key"]
 
 
-def test_later_copy_is_duplicate_even_when_the_first_copy_is_quarantined(tmp_path):
+def test_first_valid_copy_of_an_order_wins_when_the_first_copy_is_invalid(tmp_path):
+    # the repro: an invalid first copy used to push the valid second copy into quarantine as a duplicate
     rows = [order_row("o1", customer_id="c9"), order_row("o1")]
     frame = land(tmp_path, ORDERS, ORDERS_HEADER, rows)
 
     outcome = validate(frame, ORDERS, context(), RUN_ID)
 
+    check_partition(frame, outcome)
+    assert outcome.clean["_source_row"].tolist() == [2]
+    assert outcome.clean["customer_id"].tolist() == ["c1"]
+    assert reasons_by(outcome, "_source_row") == {1: "unknown_customer"}
+    assert outcome.check_counts["duplicate_key"] == 0
+    assert outcome.check_counts["unknown_customer"] == 1
+
+
+def test_invalid_copies_of_an_order_keep_their_own_reasons_and_copies_after_the_valid_one_are_duplicates(tmp_path):
+    rows = [
+        order_row("o1", customer_id="c9"),  # invalid: no earlier valid copy, so not a duplicate
+        order_row("o1", amount="-1"),  # invalid too: still no earlier valid copy
+        order_row("o1", amount="3"),  # the first valid copy: clean
+        order_row("o1", amount="4"),  # a valid copy after it: duplicate
+        order_row("o1", amount="-5"),  # invalid after the valid copy: both
+        order_row("o2", amount="inf"),
+        order_row("o2", amount="inf"),  # two invalid copies and no valid one: each for its own reason only
+    ]
+    frame = land(tmp_path, ORDERS, ORDERS_HEADER, rows)
+
+    outcome = validate(frame, ORDERS, context(), RUN_ID)
+
+    check_partition(frame, outcome)
+    assert outcome.clean["_source_row"].tolist() == [3]
+    assert outcome.clean["amount"].tolist() == [3.0]
+    assert reasons_by(outcome, "_source_row") == {
+        1: "unknown_customer",
+        2: "negative_amount",
+        4: "duplicate_key",
+        5: "duplicate_key, negative_amount",
+        6: "amount_not_finite",
+        7: "amount_not_finite",
+    }
+    assert outcome.check_counts["duplicate_key"] == 2
+
+
+def test_invalid_copy_in_the_first_file_does_not_push_out_the_valid_copy_in_a_later_file(tmp_path):
+    land(tmp_path, ORDERS, ORDERS_HEADER, [order_row("o1", amount="2")], name="b.csv")
+    frame = land(tmp_path, ORDERS, ORDERS_HEADER, [order_row("o1", status="shipped")], name="a.csv")
+
+    outcome = validate(frame, ORDERS, context(), RUN_ID)
+
+    assert outcome.clean["_source_file"].str.endswith("b.csv").tolist() == [True]
+    assert outcome.clean["amount"].tolist() == [2.0]
+    assert outcome.quarantine["_source_file"].str.endswith("a.csv").tolist() == [True]
+    assert outcome.quarantine["reason"].tolist() == ["unknown_status"]
+
+
+def test_order_validated_on_an_earlier_day_is_a_duplicate_even_when_invalid(tmp_path):
+    frame = land(tmp_path, ORDERS, ORDERS_HEADER, [order_row("o-old", customer_id="c9"), order_row("o-old")])
+
+    outcome = validate(frame, ORDERS, context(earlier_keys=pd.Index(["o-old"], dtype="str")), RUN_ID)
+
     assert len(outcome.clean) == 0
-    assert outcome.quarantine["reason"].tolist() == ["unknown_customer", "duplicate_key"]
+    assert reasons_by(outcome, "_source_row") == {1: "duplicate_key, unknown_customer", 2: "duplicate_key"}
 
 
 def test_missing_order_ids_are_not_duplicates_of_each_other(tmp_path):

@@ -45,3 +45,18 @@ def test_quarantine_examples_of_orders_keep_all_non_personal_columns(tmp_path):
 
     assert list(examples.columns) == [*clean_schema(ORDERS).names, "reason", "partition_date"]
     assert examples["reason"].tolist() == ["unknown_customer"]
+
+
+def test_quarantine_examples_of_duplicate_customers_show_no_personal_data(tmp_path):
+    rows = [customer_row("c1", email="bad"), customer_row("c1"), customer_row("c1", email="zoe@example.com")]
+    quarantine = validate(
+        land(tmp_path, CUSTOMERS, CUSTOMERS_HEADER, rows), CUSTOMERS, customer_context(), RUN_ID
+    ).quarantine
+
+    examples = quarantine_examples(quarantine)
+
+    assert examples["reason"].tolist() == ["malformed_email", "duplicate_key"]
+    assert examples["_source_row"].tolist() == [1, 3]
+    shown = examples.to_markdown(index=False)
+    for personal in ["bad", "zoe@example.com", "Ann Lee", "+4912345"]:
+        assert personal not in shown

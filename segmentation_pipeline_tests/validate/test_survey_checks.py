@@ -93,3 +93,25 @@ def test_duplicate_survey_response_keeps_the_first(tmp_path):
     assert outcome.quarantine["_source_row"].tolist() == [2]
     assert outcome.quarantine["reason"].tolist() == ["duplicate_key"]
     check_partition(frame, outcome)
+
+
+def test_first_valid_copy_of_a_survey_response_wins_when_the_first_copy_is_invalid(tmp_path):
+    rows = [
+        survey_row("r1", nps="11"),
+        survey_row("r1", nps="7"),
+        survey_row("r1", nps="9"),
+        survey_row("r1", csat="0"),
+    ]
+    frame = land(tmp_path, SURVEY_RESPONSES, SURVEY_HEADER, rows)
+
+    outcome = validate(frame, SURVEY_RESPONSES, context(), RUN_ID)
+
+    check_partition(frame, outcome)
+    assert outcome.clean["_source_row"].tolist() == [2]
+    assert outcome.clean["nps"].tolist() == [7]
+    assert dict(zip(outcome.quarantine["_source_row"], outcome.quarantine["reason"], strict=True)) == {
+        1: "nps_out_of_range",
+        3: "duplicate_key",
+        4: "duplicate_key, csat_out_of_range",
+    }
+    assert outcome.check_counts["duplicate_key"] == 2

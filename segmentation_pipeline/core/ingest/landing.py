@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,11 +16,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.errors import PipelineError
-from segmentation_pipeline.core.ingest.contract import Column, Source
+from segmentation_pipeline.core.errors import PipelineError, bounded, examples
+from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS, Column, Source
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
-_DAY_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
+_DAY_FOLDER = re.compile(r"^date=([0-9]{4}-[0-9]{2}-[0-9]{2})$")
+_IGNORED_FOLDER_PREFIXES = (".", "_")  # `.DS_Store`, `_SUCCESS`, `_tmp`: tool markers, never partitions
+_TEMPORARY_SUFFIXES = (".tmp", ".part", ".crdownload", "~")  # downloads and editors still writing
+_COMPRESSED = {  # magic bytes at the start of a file
+    "gzip": re.compile(rb"\x1f\x8b"),
+    "zip": re.compile(rb"PK\x03\x04"),
+    "bz2": re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"),  # block size digit, then a block or end-of-stream marker
+    "zstd": re.compile(rb"\x28\xb5\x2f\xfd"),
+    "xz": re.compile(rb"\xfd7zXZ\x00"),
+}
 _MISSING_MARKERS = ["", "NaN", "nan", "NULL", "null"]  # not pandas' defaults: "NA" is Namibia, "N/A" a bad status
 _INT64_LIMIT = 2**63
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -28,6 +40,14 @@ class InputError(PipelineError, ValueError):
     """Landing input the pipeline cannot use. The message names the file, the column, what was expected and examples."""
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    """A landing file left unread on purpose, and why; reported so nothing disappears silently."""
+
+    file: str
+    reason: str
+
+
 @dataclass
 class LandingRead:
     """A source's rows for one partition, typed by the contract, with where each row came from."""
@@ -35,64 +55,149 @@ class LandingRead:
     frame: pd.DataFrame
     files: list[str]
     warnings: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 def landing_days(landing_dir: Path, source: Source) -> list[date]:
-    """The days for which a daily source has a `date=YYYY-MM-DD` folder, sorted."""
+    """The days for which a daily source has a `date=YYYY-MM-DD` folder, sorted.
+
+    Any other folder (`date=2026-3-5`, `Date=…`, `archive`) stops the run, since its data would never be read;
+    folders starting with `.` or `_` and plain files are ignored."""
     source_dir = landing_dir / source.landing_path
     if not source_dir.is_dir():
         return []
-    days = []
+    days, malformed = [], []
     for child in source_dir.iterdir():
-        match = _DAY_FOLDER.match(child.name)
-        if child.is_dir() and match:
-            try:
-                days.append(date.fromisoformat(match.group(1)))
-            except ValueError:
-                raise InputError(f"{child}: folder name is not a real day (expected date=YYYY-MM-DD)") from None
+        if not child.is_dir() or child.name.startswith(_IGNORED_FOLDER_PREFIXES):
+            continue
+        day = _partition_day(child.name)
+        if day is None:
+            malformed.append(child.name)
+        else:
+            days.append(day)
+    if malformed:
+        names = ", ".join(bounded(repr(name), 80) for name in sorted(malformed))
+        raise InputError(
+            bounded(
+                f"{source.landing_path}: {len(malformed)} folder(s) not named date=YYYY-MM-DD with a real day "
+                f"(e.g. date=2026-03-01): {names}; rename them, or move them out of {source.landing_path} "
+                "(folders starting with '_' or '.' are ignored)"
+            )
+        )
     return sorted(days)
 
 
+def _partition_day(name: str) -> date | None:
+    match = _DAY_FOLDER.match(name)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+
+
 def landing_files(landing_dir: Path, source: Source, day: date | None = None) -> list[Path]:
-    """The CSV and Parquet files of one partition (a daily source's day folder, or the CRM export), sorted by name."""
+    """The CSV and Parquet files of one partition (a daily source's day folder, or the CRM export), sorted by name;
+    hidden and temporary files are left out."""
+    return _partition_files(landing_dir, source, day)[0]
+
+
+def _partition_files(landing_dir: Path, source: Source, day: date | None) -> tuple[list[Path], list[Path]]:
+    """(CSV and Parquet files, hidden or temporary files) of one partition, each sorted by name."""
     if source.daily:
         folder = landing_dir / source.landing_path / f"date={day.isoformat()}"
-        candidates = folder.iterdir() if folder.is_dir() else []
+        candidates = sorted(path for path in folder.iterdir() if path.is_file()) if folder.is_dir() else []
     else:
         base = landing_dir / source.landing_path
-        candidates = [base.with_suffix(suffix) for suffix in SUPPORTED_SUFFIXES]
-    return sorted(path for path in candidates if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES)
+        candidates = [base.with_suffix(suffix) for suffix in SUPPORTED_SUFFIXES if base.with_suffix(suffix).is_file()]
+    ignored = [path for path in candidates if _skip_reason(path.name)]
+    data = [path for path in candidates if not _skip_reason(path.name) and path.suffix.lower() in SUPPORTED_SUFFIXES]
+    return data, ignored
+
+
+def _skip_reason(name: str) -> str | None:
+    """Why a file is not landing data: hidden files (`.orders.csv`, macOS `._orders.csv`) and files still being
+    written (`~$orders.csv`, `orders.csv.part`)."""
+    if name.startswith("."):
+        return "hidden file"
+    if name.startswith("~") or name.lower().endswith(_TEMPORARY_SUFFIXES):
+        return "temporary file"
+    return None
+
+
+def _drop_identical_copies(files: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """The files to read, and (copy, original) pairs: a byte-identical copy of an earlier file (by name) would
+    double that file's rows. Sizes are compared first, so only files of equal size are hashed; empty files add no
+    rows and are never copies."""
+    sizes = {path: path.stat().st_size for path in files}
+    shared = {size for size, count in Counter(sizes.values()).items() if count > 1 and size > 0}
+    originals: dict[tuple[int, str], Path] = {}
+    kept, copies = [], []
+    for path in files:
+        if sizes[path] not in shared:
+            kept.append(path)
+            continue
+        key = (sizes[path], _digest(path))
+        if key in originals:
+            copies.append((path, originals[key]))
+        else:
+            originals[key] = path
+            kept.append(path)
+    return kept, copies
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def read_landing(landing_dir: Path, source: Source, day: date | None = None) -> LandingRead:
     """Read and type every file of one partition. A missing folder or an empty day is zero rows, not an error."""
-    files = landing_files(landing_dir, source, day)
-    if not source.daily and not files:
+    data_files, ignored = _partition_files(landing_dir, source, day)
+    if not source.daily and not data_files:
         raise InputError(
             f"{landing_dir / source.landing_path}.csv (or .parquet): the CRM customer export is missing; "
             "it is required for every run"
         )
-    frames, warnings = [], []
+
+    def relative(path: Path) -> str:
+        return path.relative_to(landing_dir).as_posix()
+
+    files, copies = _drop_identical_copies(data_files)
+    skipped = [SkippedFile(relative(path), _skip_reason(path.name)) for path in ignored]
+    skipped += [SkippedFile(relative(copy), f"byte-identical copy of {original.name}") for copy, original in copies]
+    skipped.sort(key=lambda entry: entry.file)
+    warnings = [bounded(f"skipped: {entry.file} ({entry.reason})") for entry in skipped]
+    frames = []
     for path in files:
-        relative = path.relative_to(landing_dir).as_posix()
-        raw = _read_raw(path, relative)
-        frame, file_warnings = _conform(raw, source, relative)
+        frame, file_warnings = _read_file(path, relative(path), source)
         frames.append(frame)
         warnings.extend(file_warnings)
     frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame(source)
-    return LandingRead(
-        frame=frame, files=[path.relative_to(landing_dir).as_posix() for path in files], warnings=warnings
-    )
+    return LandingRead(frame=frame, files=[relative(path) for path in files], warnings=warnings, skipped=skipped)
+
+
+def _read_file(path: Path, relative: str, source: Source) -> tuple[pd.DataFrame, list[str]]:
+    raw = _read_raw(path, relative)
+    try:
+        return _conform(raw, source, relative)
+    except _Uncastable as problem:
+        short_rows = _short_rows(path) if path.suffix.lower() == ".csv" else set()
+        raise InputError(_uncastable_message(problem, relative, short_rows)) from None
 
 
 def _read_raw(path: Path, relative: str) -> pd.DataFrame:
     if path.stat().st_size == 0:
         return pd.DataFrame()
+    with path.open("rb") as file:
+        _fail_if_compressed(file.read(16), relative)
     if path.suffix.lower() == ".parquet":
         try:
+            _fail_if_duplicate_columns(pq.read_schema(path).names, relative)
             return pq.read_table(path).to_pandas()
         except (pa.ArrowException, OSError) as error:
-            raise InputError(f"{relative}: cannot be read as Parquet ({error})") from None
+            raise InputError(bounded(f"{relative}: cannot be read as Parquet ({error})")) from None
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -103,14 +208,39 @@ def _read_raw(path: Path, relative: str) -> pd.DataFrame:
             f"(byte 0x{data[error.start]:02x} on line {line}, byte offset {error.start}); "
             "re-export the file as UTF-8"
         ) from None
+    return _read_csv(text, relative)
+
+
+def _read_csv(text: str, relative: str) -> pd.DataFrame:
+    """Every value as text; the header is read once on its own, as pandas renames a repeated name (`amount.1`)."""
+    options = {"dtype": str, "keep_default_na": False, "skipinitialspace": True}
     try:
-        return pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_values=_MISSING_MARKERS, skipinitialspace=True
-        )
+        header = pd.read_csv(io.StringIO(text), header=None, nrows=1, **options)
+        _fail_if_duplicate_columns(header.iloc[0].tolist() if len(header) else [], relative)
+        return pd.read_csv(io.StringIO(text), na_values=_MISSING_MARKERS, **options)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     except pd.errors.ParserError as error:
-        raise InputError(f"{relative}: cannot be parsed as CSV ({str(error).strip()})") from None
+        raise InputError(bounded(f"{relative}: cannot be parsed as CSV ({str(error).strip()})")) from None
+
+
+def _fail_if_compressed(head: bytes, relative: str) -> None:
+    for name, magic in _COMPRESSED.items():
+        if magic.match(head):
+            raise InputError(
+                f"{relative}: is {name}-compressed; decompress it (landing files are plain CSV or Parquet)"
+            )
+
+
+def _fail_if_duplicate_columns(names: list[object], relative: str) -> None:
+    """Two columns of one name cannot both be read; pandas would keep one and rename or drop the other silently."""
+    counts = Counter(str(name).strip() for name in names)
+    repeated = [name for name, count in counts.items() if count > 1 and name]
+    if repeated:
+        listed = ", ".join(bounded(repr(name), 80) for name in repeated)
+        raise InputError(
+            bounded(f"{relative}: column name(s) {listed} appear more than once in the header; keep one of each")
+        )
 
 
 def _conform(raw: pd.DataFrame, source: Source, relative: str) -> tuple[pd.DataFrame, list[str]]:
@@ -123,17 +253,17 @@ def _conform(raw: pd.DataFrame, source: Source, relative: str) -> tuple[pd.DataF
     missing = [name for name in source.required_columns if name not in raw.columns]
     if missing:
         raise InputError(
-            f"{relative}: required column(s) {', '.join(repr(name) for name in missing)} missing; "
-            f"found columns: {', '.join(raw.columns) or '(none)'}"
+            bounded(
+                f"{relative}: required column(s) {', '.join(repr(name) for name in missing)} missing; "
+                f"found columns: {_found_columns(raw.columns, source)}"
+            )
         )
     unknown = [name for name in raw.columns if name not in source.column_names]
     if unknown:
-        warnings.append(f"{relative}: unknown column(s) ignored: {', '.join(unknown)}")
+        warnings.append(bounded(f"{relative}: unknown column(s) ignored: {', '.join(unknown)}"))
     typed = pd.DataFrame(
         {
-            column.name: _cast(raw[column.name], column, relative)
-            if column.name in raw.columns
-            else _nulls(column, len(raw))
+            column.name: _cast(raw[column.name], column) if column.name in raw.columns else _nulls(column, len(raw))
             for column in source.columns
         }
     )
@@ -142,7 +272,16 @@ def _conform(raw: pd.DataFrame, source: Source, relative: str) -> tuple[pd.DataF
     return typed, warnings
 
 
-def _cast(values: pd.Series, column: Column, relative: str) -> pd.Series:
+def _found_columns(names: list[str], source: Source) -> str:
+    """The header's names, unless none is the contract's in a source with personal data: then the header line is
+    probably missing and the "names" are a customer's values."""
+    holds_personal_data = any(name in PERSONAL_DATA_COLUMNS for name in source.column_names)
+    if holds_personal_data and len(names) and not set(names) & set(source.column_names):
+        return f"none of the contract's ({len(names)} names, not shown: is the header line missing?)"
+    return ", ".join(names) or "(none)"
+
+
+def _cast(values: pd.Series, column: Column) -> pd.Series:
     values = values.reset_index(drop=True)
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
         values = values.astype("str").str.strip().replace("", np.nan) if len(values) else values.astype("str")
@@ -151,12 +290,12 @@ def _cast(values: pd.Series, column: Column, relative: str) -> pd.Series:
         return values.astype("str")
     if column.type == "float":
         result = pd.to_numeric(values, errors="coerce").astype("float64")
-        _fail_if_uncastable(values, missing | result.notna(), column, relative, "a number")
+        _fail_if_uncastable(values, missing | result.notna(), column, "a number")
         return result
     if column.type == "int":
         numbers = pd.to_numeric(values, errors="coerce")
         integral = numbers.notna() & (numbers.abs() < _INT64_LIMIT) & (numbers == np.round(numbers))
-        _fail_if_uncastable(values, missing | integral, column, relative, "a whole number")
+        _fail_if_uncastable(values, missing | integral, column, "a whole number")
         return numbers.where(integral).astype("Int64")
     if column.type == "bool":
         if pd.api.types.is_bool_dtype(values.dtype):
@@ -165,14 +304,14 @@ def _cast(values: pd.Series, column: Column, relative: str) -> pd.Series:
         result = pd.Series(pd.NA, index=values.index, dtype="boolean")
         result[lowered.isin(_TRUE)] = True
         result[lowered.isin(_FALSE)] = False
-        _fail_if_uncastable(values, missing | result.notna(), column, relative, "true or false")
+        _fail_if_uncastable(values, missing | result.notna(), column, "true or false")
         return result
     if column.type == "timestamp":
-        return _to_utc(values, missing, column, relative)
+        return _to_utc(values, missing, column)
     raise AssertionError(f"unknown contract type {column.type}")
 
 
-def _to_utc(values: pd.Series, missing: pd.Series, column: Column, relative: str) -> pd.Series:
+def _to_utc(values: pd.Series, missing: pd.Series, column: Column) -> pd.Series:
     """Offsets are converted to UTC; naive timestamps are taken as UTC."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         result = values.dt.tz_convert("UTC")
@@ -180,23 +319,69 @@ def _to_utc(values: pd.Series, missing: pd.Series, column: Column, relative: str
         result = values.dt.tz_localize("UTC")
     else:
         result = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
-        _fail_if_uncastable(values, missing | result.notna(), column, relative, "an ISO-8601 timestamp")
+        _fail_if_uncastable(values, missing | result.notna(), column, "an ISO-8601 timestamp")
     return result.dt.as_unit("us")
 
 
-def _fail_if_uncastable(values: pd.Series, ok: pd.Series, column: Column, relative: str, expected: str) -> None:
+class _Uncastable(Exception):
+    """Values of a column that cannot be read as its type; turned into an InputError where the file is known."""
+
+    def __init__(self, column: Column, expected: str, bad: pd.Series) -> None:
+        super().__init__(column.name)
+        self.column, self.expected, self.bad = column, expected, bad
+
+
+def _fail_if_uncastable(values: pd.Series, ok: pd.Series, column: Column, expected: str) -> None:
     bad = values[~ok]
     if len(bad):
-        sample = ", ".join(repr(value) for value in bad.drop_duplicates().head(5).tolist())
-        raise InputError(
-            f"{relative}: column '{column.name}' must hold {expected} ({column.type}); "
-            f"{len(bad)} value(s) cannot be read, e.g. {sample}"
+        raise _Uncastable(column, expected, bad)
+
+
+def _uncastable_message(problem: _Uncastable, relative: str, short_rows: set[int] | None) -> str:
+    """Count and examples of the bad values. A value on a row with fewer fields than the header is not shown: the
+    missing field shifted the later values, so a "created_at" may hold an email address."""
+    bad, column = problem.bad, problem.column
+    hidden = bad.index.isin(list(short_rows)) if short_rows is not None else np.ones(len(bad), dtype=bool)
+    message = (
+        f"{relative}: column '{column.name}' must hold {problem.expected} ({column.type}); "
+        f"{len(bad)} value(s) cannot be read"
+    )
+    if not hidden.all():
+        message += f", e.g. {examples(bad[~hidden].drop_duplicates().tolist(), column.name)}"
+    if short_rows is None:
+        message += "; values not shown (the file's rows could not be checked for missing fields)"
+    elif hidden.any():
+        rows = ", ".join(str(position + 1) for position in bad.index[hidden][:10])
+        message += (
+            f"; row(s) {rows} have fewer fields than the header, so their values are shifted into the wrong "
+            "columns (not shown)"
         )
+    return bounded(message)
+
+
+def _short_rows(path: Path) -> set[int] | None:
+    """Positions of the data rows with fewer fields than the header (pandas fills them with empty values);
+    None if Python's CSV reader cannot split the file the way pandas did."""
+    text = path.read_text("utf-8")
+    previous_limit = csv.field_size_limit(len(text) + 1)  # a 1 MB field is read, not refused; only on this error path
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), skipinitialspace=True) if _has_fields(row)]
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(previous_limit)
+    width = len(rows[0]) if rows else 0
+    return {position for position, row in enumerate(rows[1:]) if len(row) < width}
+
+
+def _has_fields(row: list[str]) -> bool:
+    """False for the blank and whitespace-only lines pandas skips, so positions match pandas' rows."""
+    return len(row) > 1 or bool(row and row[0].strip())
 
 
 def _nulls(column: Column, length: int) -> pd.Series:
     empty = pd.Series([None] * length, dtype="object")
-    return _cast(empty, column, "")
+    return _cast(empty, column)
 
 
 def _empty_frame(source: Source) -> pd.DataFrame:

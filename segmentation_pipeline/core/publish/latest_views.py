@@ -15,7 +15,7 @@ def write_latest_views(layout: DataLayout) -> Path:
     """For each table a view `<table>` over every snapshot and `latest_<table>` over the newest complete one (the
     newest listed in `runs`). Built aside and renamed into place."""
     target = layout.latest_views
-    with staged_file(target) as staged, duckdb.connect(str(staged)) as con:
+    with staged_file(target, layout=layout) as staged, duckdb.connect(str(staged)) as con:
         for table in PUBLISHED_SCHEMAS:
             pattern = layout.snapshot_glob(PUBLISHED, table).as_posix().replace("'", "''")
             con.execute(

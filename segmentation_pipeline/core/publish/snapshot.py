@@ -28,8 +28,10 @@ class PublishedSnapshot:
 
 
 def publish_snapshot(layout: DataLayout, day: date, settings: PublishSettings) -> PublishedSnapshot:
-    """Build and publish every table of `day`; `runs` is swapped in with them, so a snapshot listed in `runs` is
-    complete. Publish days in date order: each snapshot's transitions start from the one published before it."""
+    """Build and publish every table of `day` in one journaled write (`core/storage/staging.py`): a re-published
+    snapshot's `runs` file is taken away before its other tables are swapped and the new one renamed in last, so a
+    snapshot listed in `runs` always has every table from one publish. Publish days in date order: each snapshot's
+    transitions start from the one published before it."""
     inputs = tables.SnapshotInputs(
         *(
             read_snapshot_table(layout, table, day)
@@ -46,7 +48,9 @@ def publish_snapshot(layout: DataLayout, day: date, settings: PublishSettings) -
         day, published, model_version, tables.validation_summary(layout, day), bool(settings.customer_id_salt)
     )
     write_parquet_files_atomically(
-        {layout.published_table(table, day): to_arrow(frame, table) for table, frame in published.items()}
+        {layout.published_table(table, day): to_arrow(frame, table) for table, frame in published.items()},
+        layout=layout,
+        completion_markers=[layout.published_table("runs", day)],
     )
     previous_day, previous_customers = previous if previous else (None, None)
     drift = snapshot_drift(previous_customers, published["customer_segments"], DRIFT_NUMBERS, DRIFT_CATEGORIES)

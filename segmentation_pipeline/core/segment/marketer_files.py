@@ -3,10 +3,10 @@ assignments, each at a configured path or else at its default name under the dat
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from segmentation_pipeline.core.segment.name_overrides import read_name_overrides
 from segmentation_pipeline.core.storage.layout import DataLayout
 
 DEFAULT_NAMES = {
@@ -32,8 +32,6 @@ class MarketerFiles:
         return default if default.exists() else None
 
     def name_overrides(self, layout: DataLayout) -> dict[int, str]:
-        """Segment id -> the name marketers chose for it."""
+        """Segment id -> the name marketers chose for it (none without a file); raises RuleError on a bad file."""
         path = self.path(layout, "segment_names_file")
-        if path is None:
-            return {}
-        return {int(segment_id): name for segment_id, name in json.loads(path.read_text()).items()}
+        return read_name_overrides(path) if path is not None else {}

@@ -34,7 +34,7 @@ class SegmentModel:
     preprocess: Pipeline  # encode (log1p, pass-through, one-hot) then standard scaling, fitted on the population
     kmeans: KMeans
     segment_ids: list[int]  # stable segment id of each k-means label
-    names: dict[int, str]
+    names: dict[int, str]  # generated at fit time (the card's); the marketers' names are laid over them when scoring
     descriptions: dict[int, str]
     training_snapshot: str
     candidates: dict[int, dict[str, float]] = field(default_factory=dict)
@@ -66,13 +66,16 @@ class SegmentModel:
         labels = self.kmeans.predict(self.preprocess.transform(model_inputs(features, self.settings)))
         return np.asarray(self.segment_ids)[labels]
 
-    def assign(self, features: pd.DataFrame) -> pd.DataFrame:
+    def assign(self, features: pd.DataFrame, names: dict[int, str] | None = None) -> pd.DataFrame:
+        """Each customer's segment id and name: `names` (the published names, see `name_overrides.py`) or else the
+        model's own."""
         segment_ids = self.segment_of(features)
+        names = self.names if names is None else names
         return pd.DataFrame(
             {
                 "customer_id": features["customer_id"].to_numpy(),
                 "segment_id": segment_ids.astype("int64"),
-                "segment_name": pd.Series(segment_ids).map(self.names).astype("str").to_numpy(),
+                "segment_name": pd.Series(segment_ids).map(names).astype("str").to_numpy(),
             }
         )
 
@@ -104,7 +107,6 @@ def fit_model(
     training_snapshot: str,
     settings: ClusterSettings = DEFAULT_SETTINGS,
     previous: SegmentModel | None = None,
-    name_overrides: dict[int, str] | None = None,
 ) -> SegmentModel:
     """Fit on (a seeded sample of) the snapshot, choose k, keep the previous model's ids where segments match."""
     check_features(features, settings)
@@ -119,6 +121,6 @@ def fit_model(
     kmeans = KMeans(n_clusters=k, n_init=4, random_state=settings.seed).fit(sample)
     model = SegmentModel(settings, preprocess, kmeans, [], {}, {}, training_snapshot, candidates)
     model.segment_ids, model.lineage = stable_ids(model, previous)
-    model.names, model.descriptions = names_and_descriptions(model, features, name_overrides or {})
+    model.names, model.descriptions = names_and_descriptions(model, features)
     model.quality = fit_quality(sample, kmeans, settings)
     return model

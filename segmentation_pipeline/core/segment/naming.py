@@ -35,18 +35,14 @@ MIN_TRAIT_STRENGTH = 0.5
 TRAITS_IN_NAME = 3
 
 
-def names_and_descriptions(
-    model: SegmentModel, features: pd.DataFrame, overrides: dict[int, str]
-) -> tuple[dict[int, str], dict[int, str]]:
-    """Name each segment after its strongest traits against the population, extended until it is unique; a
-    marketer's override wins (ids are stable, so overrides survive refits)."""
+def names_and_descriptions(model: SegmentModel, features: pd.DataFrame) -> tuple[dict[int, str], dict[int, str]]:
+    """Name each segment after its strongest traits against the population, extended until it is unique. The
+    marketers' names are not baked in here: they are laid over these at every scoring (`name_overrides.py`)."""
     z_scores = pd.DataFrame(model.kmeans.cluster_centers_, columns=model.columns, index=model.segment_ids)
     phrases = {column: _phrases(column, model.settings) for column in model.columns}
     ranked_traits = {segment_id: _traits(row, phrases) for segment_id, row in z_scores.iterrows()}
-    names: dict[int, str] = {
-        segment_id: overrides[segment_id] for segment_id in model.segment_ids if segment_id in overrides
-    }
-    for segment_id in sorted(set(model.segment_ids) - set(names)):
+    names: dict[int, str] = {}
+    for segment_id in sorted(model.segment_ids):
         traits = ranked_traits[segment_id]
         count = min(TRAITS_IN_NAME, len(traits))
         name = _compose(traits[:count])

@@ -10,8 +10,11 @@ if TYPE_CHECKING:
     from segmentation_pipeline.core.segment.model import SegmentModel
 
 
-def segment_profiles(features: pd.DataFrame, assignments: pd.DataFrame, model: SegmentModel) -> pd.DataFrame:
-    """One row per segment of a snapshot: size, value, RFM, dominant traits and NPS mix, next to its description."""
+def segment_profiles(
+    features: pd.DataFrame, assignments: pd.DataFrame, model: SegmentModel, names: dict[int, str] | None = None
+) -> pd.DataFrame:
+    """One row per segment of a snapshot: size, value, RFM, dominant traits and NPS mix, next to its name (`names`,
+    the published ones, or else the model's) and description."""
     frame = features.merge(assignments[["customer_id", "segment_id"]], on="customer_id", validate="one_to_one")
     grouped = frame.groupby("segment_id")
     total_revenue = frame["monetary"].sum()
@@ -37,7 +40,8 @@ def segment_profiles(features: pd.DataFrame, assignments: pd.DataFrame, model: S
     ).reset_index()
     profiles.insert(2, "share", profiles["customers"] / len(frame))
     profiles.insert(4, "revenue_share", profiles["revenue"] / total_revenue if total_revenue else 0.0)
-    profiles.insert(1, "segment_name", profiles["segment_id"].map(model.names).astype("str"))
+    names = model.names if names is None else names
+    profiles.insert(1, "segment_name", profiles["segment_id"].map(names).astype("str"))
     profiles.insert(2, "description", profiles["segment_id"].map(model.descriptions).astype("str"))
     profiles["model_version"] = model.version
     return profiles

@@ -12,6 +12,7 @@ from segmentation_pipeline.core.calendar import quarter_start
 from segmentation_pipeline.core.features.customer_features import snapshot_features
 from segmentation_pipeline.core.segment.marketer_files import MarketerFiles
 from segmentation_pipeline.core.segment.model import SegmentModel, fit_model
+from segmentation_pipeline.core.segment.name_overrides import apply_name_overrides
 from segmentation_pipeline.core.segment.profiles import segment_profiles
 from segmentation_pipeline.core.segment.registry import has_model, latest_model_before, load_model, save_model
 from segmentation_pipeline.core.segment.rules import (
@@ -26,16 +27,14 @@ from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 
 
-def fit_quarter_model(
-    layout: DataLayout, quarter: date, training_day: date, settings: ClusterSettings, files: MarketerFiles
-) -> SegmentModel:
-    """Fit the quarter's model on `training_day`, keeping the ids of the newest earlier model, and save it."""
+def fit_quarter_model(layout: DataLayout, quarter: date, training_day: date, settings: ClusterSettings) -> SegmentModel:
+    """Fit the quarter's model on `training_day`, keeping the ids of the newest earlier model, and save it. Its
+    names are the generated ones: the marketers' names are applied when a snapshot is scored."""
     model = fit_model(
         snapshot_features(layout, training_day),
         training_day.isoformat(),
         settings,
         previous=latest_model_before(layout, quarter),
-        name_overrides=files.name_overrides(layout),
     )
     save_model(model, layout.model_folder(quarter))
     return model
@@ -47,15 +46,20 @@ def quarter_model(layout: DataLayout, day: date) -> SegmentModel | None:
     return load_model(layout.model_folder(quarter)) if has_model(layout, quarter) else None
 
 
-def assign_segments(layout: DataLayout, day: date, model: SegmentModel) -> pd.DataFrame:
-    """Score every customer of the snapshot with `model`; writes `segment_assignments` and `segment_profiles` and
-    returns the profiles."""
+def assign_segments(
+    layout: DataLayout, day: date, model: SegmentModel, files: MarketerFiles
+) -> tuple[pd.DataFrame, list[str]]:
+    """Score every customer of the snapshot with `model`, named with the marketers' current names over the model's
+    generated ones (an edit shows at the next publish; the model is not refitted or changed); writes
+    `segment_assignments` and `segment_profiles` and returns the profiles and the warnings about the names."""
     features = snapshot_features(layout, day)
-    assignments = model.assign(features).assign(model_version=model.version)
-    profiles = segment_profiles(features, assignments, model)
+    names_file = files.path(layout, "segment_names_file")
+    names, warnings = apply_name_overrides(model.names, files.name_overrides(layout), str(names_file), model.version)
+    assignments = model.assign(features, names).assign(model_version=model.version)
+    profiles = segment_profiles(features, assignments, model, names)
     write_snapshot_table(layout, "segment_assignments", day, assignments)
     write_snapshot_table(layout, "segment_profiles", day, profiles)
-    return profiles
+    return profiles, warnings
 
 
 @dataclass(frozen=True)

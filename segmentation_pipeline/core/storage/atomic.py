@@ -1,63 +1,111 @@
-"""Writes that readers never see half done: a file is written under a hidden temporary name and renamed into place."""
+"""Writes that readers never see half done and that a crash never leaves half done: every file is staged in the data
+root's staging area (`.staging/`, outside every table folder, so no table glob ever sees it), fsynced, and renamed
+into place; a write of several files is committed by a journal first (`staging.py`), so it is all or nothing.
+
+A failure (disk full, permission denied) leaves the previous files as they were and raises a one-line
+`StorageError` naming the target. `layout` is optional everywhere: without it, the data root is found from the path.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.storage.durable import StorageError, fsync, make_folders, shown, storage_error
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.staging import commit, staging_area, write_folder
+
+
+def write_parquet_atomically(table: pa.Table, path: Path, *, layout: DataLayout | None = None) -> None:
+    write_parquet_files_atomically({path: table}, layout=layout)
+
+
+def write_parquet_files_atomically(
+    tables: dict[Path, pa.Table], *, layout: DataLayout | None = None, completion_markers: Collection[Path] = ()
+) -> None:
+    """Stage every file, then swap them all in, in order: after a crash at any point, each target holds either its
+    previous file or the new one and, once the next write or `recover` ran, every target holds the new one.
+
+    `completion_markers` (e.g. a snapshot's `runs` file) are targets that say the others are complete: each one is
+    taken away before the first rename and renamed into place last, so it never lists a half-swapped set.
+    """
+    writers = {path: partial(_write_parquet, table) for path, table in tables.items()}
+    write_files_atomically(writers, layout=layout, completion_markers=completion_markers)
+
+
+def write_text_atomically(text: str, path: Path, *, layout: DataLayout | None = None) -> None:
+    with staged_file(path, layout=layout) as staged, open(staged, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
 
 @contextmanager
-def staged_file(path: Path) -> Iterator[Path]:
-    """A hidden temporary path next to `path`, renamed over it when the block succeeds and removed otherwise: a
+def staged_file(path: Path, *, layout: DataLayout | None = None) -> Iterator[Path]:
+    """A staged path for the block to write; renamed over `path` when the block succeeds, removed otherwise: a
     reader sees the previous file or the complete new one, never a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = _temporary(path)
+    with _write([path], layout) as (folder, root):
+        staged = folder / path.name
+        with _failing_as(path, root):
+            yield staged
+            _ready(staged, path, folder.parent)
+        commit(folder, root, [(staged, path)], frozenset())
+
+
+def write_files_atomically(
+    writers: dict[Path, Callable[[Path], None]],
+    *,
+    layout: DataLayout | None = None,
+    completion_markers: Collection[Path] = (),
+) -> None:
+    """`writers[target](staged)` writes one file; see `write_parquet_files_atomically`."""
+    if not writers:
+        return
+    markers = frozenset(completion_markers)
+    targets = sorted(writers, key=lambda target: target in markers)  # stable: the markers last
+    with _write(targets, layout) as (folder, root):
+        renames = [(folder / f"{index}-{target.name}", target) for index, target in enumerate(targets)]
+        for staged, target in renames:
+            with _failing_as(target, root):
+                writers[target](staged)
+                _ready(staged, target, folder.parent)
+        commit(folder, root, renames, markers & set(targets))
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd")
+
+
+@contextmanager
+def _write(targets: list[Path], layout: DataLayout | None) -> Iterator[tuple[Path, Path]]:
+    """A held folder of the staging area for one write, and the data root the targets are shown relative to."""
+    area = staging_area(targets, layout)
+    root = area.parent
+    with _failing_as(targets[0], root), write_folder(area) as folder:
+        yield folder, root
+
+
+def _ready(staged: Path, target: Path, area: Path) -> None:
+    """Flush the staged file and prepare the target's folder, so that a write fails before it commits, not after:
+    the folder exists, is writable, and is on the staging area's filesystem (a rename cannot cross filesystems)."""
+    fsync(staged)
+    make_folders(target.parent)
+    if os.stat(target.parent).st_dev != os.stat(area).st_dev:
+        raise OSError(errno.EXDEV, f"not on the filesystem of {area}")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+
+@contextmanager
+def _failing_as(target: Path, root: Path) -> Iterator[None]:
     try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def write_text_atomically(text: str, path: Path) -> None:
-    with staged_file(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
-def write_parquet_atomically(table: pa.Table, path: Path) -> None:
-    """Write next to the target under a hidden name, then rename over it.
-
-    A rename within one folder is atomic, so a reader (or a crash) sees either the previous file or the complete
-    new one, never a partial file; the temporary name does not end in `.parquet`, so globs never pick it up.
-    """
-    write_parquet_files_atomically({path: table})
-
-
-def write_parquet_files_atomically(tables: dict[Path, pa.Table]) -> None:
-    """Write every file under a hidden temporary name first and rename them into place only when all are written.
-
-    A crash while writing (the slow part) leaves every target as it was: a snapshot's tables are swapped together,
-    never some new and some old. Temporary files of a failed write are removed.
-    """
-    staged: dict[Path, Path] = {}
-    try:
-        for path, table in tables.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            staged[path] = _temporary(path)
-            pq.write_table(table, staged[path], compression="zstd")
-        for path, temporary in staged.items():
-            os.replace(temporary, path)
-    finally:
-        for temporary in staged.values():
-            temporary.unlink(missing_ok=True)
-
-
-def _temporary(path: Path) -> Path:
-    """Hidden and not ending in `.parquet`, so globs over a table never pick it up."""
-    return path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+        yield
+    except StorageError:
+        raise
+    except OSError as error:
+        raise storage_error("write", shown(target, root), error) from error

@@ -9,6 +9,9 @@ from pathlib import Path
 PART_FILE = "part-0.parquet"
 WAREHOUSE, PUBLISHED = "warehouse", "published"
 """The two areas that hold per-snapshot tables (`<area>/<table>/snapshot_date=YYYY-MM-DD/part-0.parquet`)."""
+STAGING = ".staging"
+TOP_FOLDERS = frozenset({"landing", "config", WAREHOUSE, "quarantine", PUBLISHED, "models"})
+"""The folders directly under a data root, by which `DataLayout.enclosing` finds the root of a path."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,21 @@ class DataLayout:
     @property
     def published(self) -> Path:
         return self.root / PUBLISHED
+
+    @property
+    def staging(self) -> Path:
+        """`.staging/`: files being written, one folder per write, outside every table folder so that no table glob
+        (`published/<table>/*/*`, `warehouse/...`) ever sees them; on the root's filesystem, so a rename is atomic."""
+        return self.root / STAGING
+
+    @classmethod
+    def enclosing(cls, path: Path) -> DataLayout | None:
+        """The data root `path` lies in: the parent of its nearest ancestor named like a top folder; None outside
+        any data root."""
+        for ancestor in path.parents:
+            if ancestor.name in TOP_FOLDERS:
+                return cls(ancestor.parent)
+        return None
 
     @property
     def dagster_home(self) -> Path:

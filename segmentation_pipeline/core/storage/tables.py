@@ -24,7 +24,7 @@ def has_snapshot_table(layout: DataLayout, table: str, day: date, area: str = WA
 def write_snapshot_table(layout: DataLayout, table: str, day: date, frame: pd.DataFrame) -> None:
     """A warehouse table of one snapshot, swapped in atomically (published tables go through the publish swap)."""
     path = layout.snapshot_table(WAREHOUSE, table, day)
-    write_parquet_atomically(pa.Table.from_pandas(frame, preserve_index=False), path)
+    write_parquet_atomically(pa.Table.from_pandas(frame, preserve_index=False), path, layout=layout)
 
 
 def published_snapshots(layout: DataLayout) -> list[date]:

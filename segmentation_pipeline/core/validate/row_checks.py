@@ -1,5 +1,9 @@
 """Row-level checks: every input row ends in the clean data or in quarantine, with the checks it failed as its
-`reason` (the names of the checks are README's validation rules)."""
+`reason` (the names of the checks are README's validation rules).
+
+The duplicate checks run last: a key (or a usage event's `event_id`) is a duplicate only when it already appeared on an
+earlier row that passes every other check, or on an earlier day's validated data. So the first *valid* delivery of a
+key wins, and an invalid first copy never costs the valid copy after it its place."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation_pipeline.core.ingest.contract import DEVICE_TYPES, ORDER_STATUSES, PERSONAL_DATA_COLUMNS, Source
-from segmentation_pipeline.core.validate.key_sets import KeySet
+from segmentation_pipeline.core.validate.key_sets import DEDUP_COLUMNS, EarlierKeys, KeySet, ValidatedKeysBefore
 from segmentation_pipeline.core.validate.settings import ValidationSettings
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -26,12 +30,12 @@ class CheckContext:
     partition_day: date | None
     now: pd.Timestamp
     known_customers: KeySet | pa.Array | Collection[str] = ()
-    earlier_keys: KeySet | pa.Array | Collection[str] = ()
+    earlier_keys: KeySet | EarlierKeys | ValidatedKeysBefore | pa.Array | Collection[str] = ()
     max_amount: float = ValidationSettings.max_amount
 
     def __post_init__(self) -> None:
         for name in ("known_customers", "earlier_keys"):
-            if not isinstance(getattr(self, name), KeySet):
+            if not isinstance(getattr(self, name), KeySet | EarlierKeys | ValidatedKeysBefore):
                 object.__setattr__(self, name, KeySet(getattr(self, name)))
 
 
@@ -64,17 +68,21 @@ class OutcomeSummary:
 
 
 RowCheck = Callable[[pd.DataFrame, Source, CheckContext], pd.Series]
+DuplicateCheck = Callable[[pd.DataFrame, Source, CheckContext, pd.Series], pd.Series]
 
 
 def _missing_required_value(frame, source, context):
     return frame[source.required_columns].isna().any(axis=1)
 
 
-def _duplicate_key(frame, source, context):
-    """The first delivery of a key (by file name, then line) stays clean; later copies, and keys already
-    validated on an earlier day, are duplicates."""
-    keys = frame[source.key]
-    return keys.notna() & (keys.duplicated(keep="first") | context.earlier_keys.contains(keys))
+def _duplicate_delivery(frame, source, context, passes_other_checks):
+    """A row whose key (by file name, then line) appeared on an earlier row that passes every other check, or in an
+    earlier day's validated data. Two invalid copies are no duplicates of each other: each is quarantined for its
+    own reasons, and the first valid copy after them stays clean. A missing key is never a duplicate."""
+    keys = frame[DEDUP_COLUMNS[source.name]]
+    valid = passes_other_checks.astype("int64")
+    earlier_valid_copies = valid.groupby(keys, sort=False).cumsum() - valid
+    return keys.notna() & (earlier_valid_copies.gt(0) | context.earlier_keys.contains(keys))
 
 
 def _unknown_customer(frame, source, context):
@@ -118,16 +126,16 @@ def _malformed_email(frame, source, context):
     return emails.notna() & ~emails.str.fullmatch(EMAIL_PATTERN)
 
 
-ROW_CHECKS: dict[str, list[tuple[str, RowCheck]]] = {
+ROW_CHECKS: dict[str, list[tuple[str, RowCheck | DuplicateCheck]]] = {
     "customers": [
         ("missing_required_value", _missing_required_value),
-        ("duplicate_key", _duplicate_key),
+        ("duplicate_key", _duplicate_delivery),
         ("timestamp_in_future", _timestamp_in_future("created_at")),
         ("malformed_email", _malformed_email),
     ],
     "orders": [
         ("missing_required_value", _missing_required_value),
-        ("duplicate_key", _duplicate_key),
+        ("duplicate_key", _duplicate_delivery),
         ("unknown_customer", _unknown_customer),
         ("timestamp_outside_partition", _timestamp_outside_partition),
         ("timestamp_in_future", _timestamp_in_future("ordered_at")),
@@ -138,7 +146,7 @@ ROW_CHECKS: dict[str, list[tuple[str, RowCheck]]] = {
     ],
     "survey_responses": [
         ("missing_required_value", _missing_required_value),
-        ("duplicate_key", _duplicate_key),
+        ("duplicate_key", _duplicate_delivery),
         ("unknown_customer", _unknown_customer),
         ("timestamp_outside_partition", _timestamp_outside_partition),
         ("timestamp_in_future", _timestamp_in_future("submitted_at")),
@@ -148,6 +156,7 @@ ROW_CHECKS: dict[str, list[tuple[str, RowCheck]]] = {
     ],
     "usage_events": [
         ("missing_required_value", _missing_required_value),
+        ("duplicate_event_id", _duplicate_delivery),
         ("unknown_customer", _unknown_customer),
         ("timestamp_outside_partition", _timestamp_outside_partition),
         ("timestamp_in_future", _timestamp_in_future("event_ts")),
@@ -160,10 +169,7 @@ ROW_CHECKS: dict[str, list[tuple[str, RowCheck]]] = {
 def validate(frame: pd.DataFrame, source: Source, context: CheckContext, run_id: str) -> ValidationOutcome:
     """Apply every check of the source to all rows at once and split the rows into clean and quarantined."""
     frame = frame.reset_index(drop=True)
-    failures = pd.DataFrame(
-        {name: check(frame, source, context).fillna(False).astype(bool) for name, check in ROW_CHECKS[source.name]},
-        index=frame.index,
-    )
+    failures = _failures(frame, source, context)
     failed = failures.any(axis=1)
     clean = _normalise(frame[~failed], source).reset_index(drop=True)
     quarantine = frame[failed].copy()
@@ -177,6 +183,21 @@ def validate(frame: pd.DataFrame, source: Source, context: CheckContext, run_id:
             f"{source.name}: {len(clean)} clean + {len(quarantine)} quarantined != {len(frame)} rows in"
         )
     return outcome
+
+
+def _failures(frame: pd.DataFrame, source: Source, context: CheckContext) -> pd.DataFrame:
+    """One boolean column per check, in rule order; the duplicate check sees which rows pass all the others."""
+    checks = ROW_CHECKS[source.name]
+    flags = {name: _flags(check(frame, source, context)) for name, check in checks if check is not _duplicate_delivery}
+    passes_other_checks = ~pd.DataFrame(flags, index=frame.index).any(axis=1)
+    for name, check in checks:
+        if check is _duplicate_delivery:
+            flags[name] = _flags(check(frame, source, context, passes_other_checks))
+    return pd.DataFrame({name: flags[name] for name, _ in checks}, index=frame.index)
+
+
+def _flags(failed: pd.Series) -> pd.Series:
+    return failed.fillna(False).astype(bool)
 
 
 def _reasons(failures: pd.DataFrame) -> pd.Series:

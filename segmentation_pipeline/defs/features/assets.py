@@ -8,10 +8,11 @@ from segmentation_pipeline.core.features.rollups import refresh_rollups
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline.defs.features.resources import FeaturesResource, RfmResource
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
 
 
 @dg.asset(
+    pool=DATA_ROOT_POOL,
     group_name="features",
     kinds={"duckdb", "parquet"},
     deps=["validated_customers", "validated_orders", "validated_survey_responses", "validated_usage_events"],
@@ -35,6 +36,7 @@ def customer_features(
 
 
 @dg.asset(
+    pool=DATA_ROOT_POOL,
     group_name="features",
     kinds={"pandas", "parquet"},
     deps=["customer_features"],

@@ -10,7 +10,7 @@ from segmentation_pipeline.core.ingest.raw import ingest_partition, landing_lag
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.defs.ingest.resources import IngestResource
 from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days, per_day_metadata
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
 
 FRESHNESS_CHECK = "landing_freshness"
 
@@ -23,10 +23,11 @@ def _warnings_metadata(context: dg.AssetExecutionContext, warnings: list[str]) -
 
 
 def _counts(read: LandingRead) -> dict[str, int]:
-    return {"rows": len(read.frame), "files": len(read.files)}
+    return {"rows": len(read.frame), "files": len(read.files), "skipped_files": len(read.skipped)}
 
 
 @dg.asset(
+    pool=DATA_ROOT_POOL,
     group_name="ingest",
     kinds={"csv", "parquet"},
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -62,6 +63,7 @@ def _daily_raw_asset(source: Source) -> dg.AssetsDefinition:
     asset_name = f"raw_{source.name}"
 
     @dg.asset(
+        pool=DATA_ROOT_POOL,
         name=asset_name,
         group_name="ingest",
         kinds={"csv", "parquet"},

@@ -12,7 +12,7 @@ from segmentation_pipeline.core.storage.atomic import write_text_atomically
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
 from segmentation_pipeline.defs.publish.checks import drift_check_results, drift_check_specs
 from segmentation_pipeline.defs.publish.resources import PublishingResource
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
 
 PUBLISHED_TABLES = {
     "customer_segments": (
@@ -30,6 +30,7 @@ PUBLISHED_TABLES = {
 
 
 @dg.multi_asset(
+    pool=DATA_ROOT_POOL,
     specs=[
         dg.AssetSpec(
             ["published", table],
@@ -64,6 +65,7 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, pub
 
 
 @dg.asset(
+    pool=DATA_ROOT_POOL,
     key=["published", "segment_report"],
     group_name="publish",
     kinds={"html"},

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.calendar import quarter_start
+from segmentation_pipeline.core.errors import examples
 from segmentation_pipeline.core.segment.model import SegmentModel
 from segmentation_pipeline.core.segment.snapshot import (
     assign_segments,
@@ -20,7 +21,7 @@ from segmentation_pipeline.defs.partitions import (
     per_day_metadata,
     quarterly_partitions,
 )
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
 from segmentation_pipeline.defs.segment.resources import SegmentationResource
 
 
@@ -41,6 +42,7 @@ def _model_metadata(model: SegmentModel) -> dict:
 
 
 @dg.asset(
+    pool=DATA_ROOT_POOL,
     group_name="segment",
     kinds={"scikitlearn", "joblib"},
     partitions_def=quarterly_partitions,
@@ -56,13 +58,12 @@ def segmentation_model(
     context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationResource
 ) -> dg.MaterializeResult:
     quarter = date.fromisoformat(context.partition_key)
-    model = fit_quarter_model(
-        data_root.layout, quarter, quarter - timedelta(days=1), segmentation.settings(), segmentation.marketer_files()
-    )
+    model = fit_quarter_model(data_root.layout, quarter, quarter - timedelta(days=1), segmentation.settings())
     return dg.MaterializeResult(metadata=_model_metadata(model))
 
 
 @dg.asset(
+    pool=DATA_ROOT_POOL,
     group_name="segment",
     kinds={"scikitlearn", "parquet"},
     deps=["customer_features", "segmentation_model"],
@@ -80,8 +81,10 @@ def behavioural_segments(
         if model is None:
             quarter = quarter_start(day)
             context.log.warning(f"no segmentation model for the quarter of {quarter}: fitting one on snapshot {day}")
-            model = fit_quarter_model(layout, quarter, day, segmentation.settings(), segmentation.marketer_files())
-        profiles = assign_segments(layout, day, model)
+            model = fit_quarter_model(layout, quarter, day, segmentation.settings())
+        profiles, name_warnings = assign_segments(layout, day, model, segmentation.marketer_files())
+        for warning in name_warnings:
+            context.log.warning(warning)
         counts[day] = {"customers": int(profiles["customers"].sum()), "segments": len(profiles)}
     columns = ["segment_id", "segment_name", "customers", "share", "revenue_share", "description"]
     return dg.MaterializeResult(
@@ -94,6 +97,7 @@ def behavioural_segments(
 
 
 @dg.asset(
+    pool=DATA_ROOT_POOL,
     group_name="segment",
     kinds={"pandas", "parquet"},
     deps=["customer_features", "rfm_scores", "behavioural_segments"],
@@ -111,13 +115,14 @@ def rule_segments(
         counts[day] = {"memberships": len(memberships.table)}
         if memberships.manual_unknown_customers is not None:
             unknown = memberships.manual_unknown_customers
+            shown = examples(unknown, "customer_id", limit=10)
             manual = {
                 "manual_unknown_customers": len(unknown),
-                "manual_unknown_examples": ", ".join(unknown[:10]) or "none",
+                "manual_unknown_examples": shown or "none",
                 "manual_expired": memberships.manual_expired,
             }
             if unknown:
-                context.log.warning(f"manual assignments for unknown customers: {unknown[:10]}")
+                context.log.warning(f"manual assignments for {len(unknown)} unknown customers, e.g. {shown}")
     table = memberships.table
     per_segment = table.groupby(["segment", "source"]).size().rename("customers").reset_index()
     return dg.MaterializeResult(

@@ -6,11 +6,11 @@ import pandas as pd
 
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, Source
 from segmentation_pipeline.core.validate.expectations import SuiteRunner
-from segmentation_pipeline.core.validate.key_sets import KeySet, keys_before, known_customer_ids
+from segmentation_pipeline.core.validate.key_sets import EarlierKeys, KeySet, known_customer_ids
 from segmentation_pipeline.core.validate.partitions import validate_partition
 from segmentation_pipeline.core.validate.row_checks import CheckContext, OutcomeSummary
 from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days, per_day_metadata
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
 from segmentation_pipeline.defs.validate.checks import check_specs, referential_check_result, suite_check_results
 from segmentation_pipeline.defs.validate.resources import ValidationResource
 
@@ -37,12 +37,16 @@ def _outcome_metadata(summaries: list[OutcomeSummary]) -> dict:
 
 
 @dg.asset(
+    pool=DATA_ROOT_POOL,
     group_name="validate",
     kinds={"parquet"},
     deps=["raw_customers"],
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=check_specs("validated_customers", daily=False),
-    description="Valid CRM customers; bad rows go to `quarantine/customers/` with the rules they broke.",
+    description=(
+        "Valid CRM customers; bad rows go to `quarantine/customers/` with the rules they broke. An export without a "
+        "valid customer stops the run before anything is written."
+    ),
 )
 def validated_customers(
     context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationResource
@@ -61,6 +65,7 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
     asset_name = f"validated_{source.name}"
 
     @dg.asset(
+        pool=DATA_ROOT_POOL,
         name=asset_name,
         group_name="validate",
         kinds={"parquet"},
@@ -77,14 +82,14 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
         layout, settings = data_root.layout, validation.settings()
         days = partition_days(context)
         customers = KeySet(known_customer_ids(layout))
-        earlier_keys = KeySet(keys_before(layout, source, days[0]))
+        earlier_keys = EarlierKeys(layout, source, days[0])
         suite = SuiteRunner(source.name, settings)
         outcomes, expectations = {}, []
         for day in days:
-            check_context = CheckContext(day, pd.Timestamp.now(tz="UTC"), customers, earlier_keys, settings.max_amount)
+            now = pd.Timestamp.now(tz="UTC")
+            check_context = CheckContext(day, now, customers, earlier_keys, settings.max_amount)
             outcome = validate_partition(layout, source, day, check_context, context.run.run_id)
-            if source.key:
-                earlier_keys.add(outcome.clean[source.key])
+            earlier_keys.add_validated(outcome.clean)
             outcomes[day] = outcome.summary()
             expectations += suite.run(day, outcome.clean, outcome.quarantine)
         check_results = [

@@ -1,5 +1,7 @@
 """Loading segments files: names, keys and rules are checked, and every problem of a file is reported at once."""
 
+import time
+
 import pytest
 
 from segmentation_pipeline.core.segment.rules import RuleError, RuleSegment, load_rule_segments, parse_rule_segments
@@ -121,3 +123,105 @@ def test_missing_and_undecodable_files(tmp_path):
 def test_bad_schema_kinds_are_a_programming_error():
     with pytest.raises(ValueError, match="schema kinds must be one of"):
         parse_rule_segments([], {"x": "integer"}, "x")
+
+
+BILLION_LAUGHS = """segments:
+  - name: VIP
+    rule: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+    description: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+  - name: c
+    rule: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+  - name: d
+    rule: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+  - name: e
+    rule: [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+"""
+
+
+def test_yaml_aliases_are_refused_before_anything_is_expanded(tmp_path):
+    path = write(tmp_path, BILLION_LAUGHS, "rule_segments.yaml")
+    started = time.perf_counter()
+    with pytest.raises(RuleError) as info:
+        load_rule_segments(path, SCHEMA)
+    assert time.perf_counter() - started < 1
+    assert str(info.value) == f"{path} line 4: YAML aliases (*name) are not allowed in segment rules"
+    assert len(str(info.value)) < 1100
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("segments:\n  - name: &n VIP\n    rule: is_b2b\n  - name: *n\n    rule: is_b2b\n", 4),
+        ("base: &base {rule: is_b2b}\nsegments:\n  - name: VIP\n    <<: *base\n", 4),
+    ],
+)
+def test_any_alias_is_refused_naming_its_line(tmp_path, text, line):
+    path = write(tmp_path, text)
+    with pytest.raises(RuleError) as info:
+        load_rule_segments(path, SCHEMA)
+    assert str(info.value) == f"{path} line {line}: YAML aliases (*name) are not allowed in segment rules"
+
+
+def test_an_anchor_without_alias_is_harmless(tmp_path):
+    path = write(tmp_path, "segments:\n  - name: VIP\n    rule: &r is_b2b\n")
+    assert [segment.rule for segment in load_rule_segments(path, SCHEMA)] == ["is_b2b"]
+
+
+def test_a_1_mb_rule_line_is_shown_only_around_the_caret(tmp_path):
+    rule = "monetary >= 1 and " * 55_000 + "frequenzy >= 10"
+    path = write(tmp_path, f"segments:\n  - name: VIP\n    rule: {rule}\n")
+    with pytest.raises(RuleError) as info:
+        load_rule_segments(path, SCHEMA)
+    assert str(info.value) == (
+        f"segment 'VIP': unknown column 'frequenzy' (did you mean 'frequency'?)\n    …{rule[-100:]}\n    {' ' * 86}^"
+    )
+    assert len(rule) > 990_000 and len(str(info.value)) < 1100
+
+
+def test_a_5000_digit_number_is_out_of_range(tmp_path):
+    rule = "monetary >= 1" + "0" * 5000
+    path = write(tmp_path, f"segments:\n  - name: VIP\n    rule: {rule}\n")
+    with pytest.raises(RuleError) as info:
+        load_rule_segments(path, SCHEMA)
+    assert str(info.value) == (
+        "segment 'VIP': syntax error at position 13: number out of range (numbers in rules lie between -1.7e308 and "
+        f"1.7e308)\n    {rule[:100]}…\n    {' ' * 12}^"
+    )
+
+
+def test_every_problem_is_capped_at_1000_characters_keeping_its_caret():
+    column = "x" * 1_000_000
+    with pytest.raises(RuleError) as info:
+        parse_rule_segments([{"name": "VIP", "rule": f"{column} >= 10"}], SCHEMA, "s.yaml")
+    head = f"segment 'VIP': unknown column '{column}'"
+    caret = f"\n    {'x' * 100}…\n    ^"
+    tail = f"… ({len(head) - (1000 - len(caret))} more characters)"
+    assert str(info.value) == f"{head[: 1000 - len(caret) - len(tail)]}{tail}{caret}"
+    assert len(str(info.value)) == 1000
+
+
+def test_segment_names_longer_than_100_characters_are_refused():
+    with pytest.raises(RuleError) as info:
+        parse_rule_segments(
+            [{"name": "n" * 1_000_000, "rule": "is_b2b"}, {"name": "n" * 100, "rule": "is_b2b"}], SCHEMA, "s.yaml"
+        )
+    assert str(info.value) == "s.yaml: segment #1: the name is 1,000,000 characters long; at most 100 are allowed"
+
+
+def test_long_values_in_messages_are_cut_and_the_hint_kept():
+    with pytest.raises(RuleError) as info:
+        parse_rule_segments([{"name": "VIP", "rule": ["x" * 100_000]}], SCHEMA, "s.yaml")
+    assert str(info.value) == (
+        f"segment 'VIP': 'rule' must be text, found ['{'x' * 53}… (99924 more characters); put the rule in quotes"
+    )
+
+
+def test_many_problems_list_25_of_them():
+    items = [{"name": f"s{i}", "rule": "x" * 100_000} for i in range(30)]
+    with pytest.raises(RuleError) as info:
+        parse_rule_segments(items, SCHEMA, "s.yaml")
+    lines = str(info.value).split("\n")
+    assert lines[0] == "s.yaml: 30 problems" and lines[-1] == "... and 5 more"
+    assert len(lines) == 1 + 25 * 3 + 1
+    assert all(len(problem) <= 1000 for problem in info.value.problems)
+    assert len(str(info.value)) < 26 * 1100

@@ -131,3 +131,23 @@ def test_manual_file_missing_or_not_utf8(tmp_path):
     (tmp_path / "manual.csv").write_bytes(b"customer_id,segment\nc1,caf\xe9\n")
     with pytest.raises(RuleError, match=r"manual\.csv: not UTF-8 text \(byte 26\)$"):
         load_manual_assignments(tmp_path / "manual.csv", KNOWN, date(2026, 1, 1))
+
+
+def test_long_cells_and_column_names_are_cut_in_messages(tmp_path):
+    path = tmp_path / "manual.csv"
+    problem = manual_error(tmp_path, "customer_id,segment,expires_on\nc1,vip," + "2" * 100_000 + "\n")
+    assert str(problem) == (
+        f"{path}, line 2, column 'expires_on': '{'2' * 54}… (99922 more characters) is not a date written "
+        "YYYY-MM-DD (leave it empty for no expiry)"
+    )
+    problem = manual_error(tmp_path, "customer_id,segment," + "n" * 100_000 + "\n")
+    assert str(problem) == (
+        f"{path}, line 1: unknown column '{'n' * 54}… (99922 more characters) (allowed: customer_id, segment, "
+        "expires_on, note)"
+    )
+
+
+def test_a_1_mb_line_is_not_echoed(tmp_path):
+    path = tmp_path / "manual.csv"
+    problem = manual_error(tmp_path, "customer_id,segment,note\nc1,vip," + "a note " * 150_000 + "\n")
+    assert str(problem) == f"{path}: not valid CSV: field larger than field limit (131072)"

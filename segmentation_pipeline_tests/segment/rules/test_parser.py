@@ -154,3 +154,50 @@ def test_rules_are_never_run_as_python(monkeypatch):
     )
     # code inside a string literal is just text to compare with
     assert members("primary_device == \"__import__('os').system('x')\" or monetary > 2000") == ["c6"]
+
+
+OUT_OF_RANGE = "number out of range (numbers in rules lie between -1.7e308 and 1.7e308)"
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1" + "0" * 309, "1" + "0" * 5000, "1" + "0" * 5000 + ".5"])
+def test_numbers_beyond_a_float_are_out_of_range(number):
+    rule = f"monetary >= {number}"
+    shown = rule if len(rule) <= 100 else rule[:100] + "…"
+    assert error(rule) == f"segment 's': syntax error at position 13: {OUT_OF_RANGE}\n    {shown}\n    {' ' * 12}^"
+
+
+def test_the_largest_numbers_of_a_float_are_accepted():
+    assert parse("monetary < 1e308").value == Literal(1e308)
+    assert parse("monetary < " + "9" * 308).value == Literal(int("9" * 308))
+    assert parse("monetary > 0." + "0" * 5000 + "1").value == Literal(0.0)
+
+
+def test_inf_and_nan_are_not_numbers_but_names():
+    assert error("monetary < inf") == (
+        "segment 's': syntax error at position 12: expected a value after '<', found 'inf'; write text in quotes "
+        '("inf"), columns cannot be compared with each other\n'
+        "    monetary < inf\n"
+        "               ^"
+    )
+    assert error("monetary != nan").startswith("segment 's': syntax error at position 13: expected a value")
+
+
+def test_a_long_rule_is_shown_only_around_the_caret():
+    before, after = "monetary >= 1 and " * 30000, "monetary >= 1 and " * 30000 + "is_b2b"
+    rule = before + "monetary = 3 and " + after
+    pos = len(before) + len("monetary ")
+    message = error(rule)
+    assert message == (
+        f"segment 's': syntax error at position {pos + 1}: '=' is not an operator; use '==' to compare\n"
+        f"    …{rule[pos - 50 : pos + 50]}…\n"
+        f"    {' ' * 51}^"
+    )
+    assert len(rule) > 1_000_000 and len(message) < 1100
+
+
+def test_the_end_of_a_long_rule_is_shown_up_to_its_last_character():
+    rule = "is_b2b and " * 20 + "monetary >="
+    assert error(rule) == (
+        f"segment 's': syntax error at position {len(rule) + 1}: expected a value after '>=', found the end of the "
+        f"rule\n    …{rule[-100:]}\n    {' ' * 101}^"
+    )

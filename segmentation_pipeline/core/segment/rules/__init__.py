@@ -11,9 +11,10 @@ Callers import from this package, never from its modules.
 """
 
 from segmentation_pipeline.core.segment.rules.evaluation import empty_memberships, evaluate
-from segmentation_pipeline.core.segment.rules.loader import load_rule_segments, parse_rule_segments
+from segmentation_pipeline.core.segment.rules.loader import load_rule_segments, parse_rule_segments, read_utf8_text
 from segmentation_pipeline.core.segment.rules.manual import ManualAssignments, load_manual_assignments
 from segmentation_pipeline.core.segment.rules.syntax import (
+    MAX_SEGMENT_NAME_CHARS,
     And,
     BoolColumn,
     Comparison,
@@ -30,6 +31,7 @@ from segmentation_pipeline.core.segment.rules.syntax import (
 from segmentation_pipeline.core.segment.rules.type_checks import schema_of
 
 __all__ = [
+    "MAX_SEGMENT_NAME_CHARS",
     "And",
     "BoolColumn",
     "Comparison",
@@ -48,5 +50,6 @@ __all__ = [
     "load_manual_assignments",
     "load_rule_segments",
     "parse_rule_segments",
+    "read_utf8_text",
     "schema_of",
 ]

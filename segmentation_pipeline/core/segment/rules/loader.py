@@ -18,16 +18,31 @@ from typing import Any
 
 import yaml
 
+from segmentation_pipeline.core.errors import bounded
 from segmentation_pipeline.core.segment.rules.parser import parse_rule
-from segmentation_pipeline.core.segment.rules.syntax import Expression, RuleError, RuleSegment
+from segmentation_pipeline.core.segment.rules.syntax import MAX_SEGMENT_NAME_CHARS, Expression, RuleError, RuleSegment
 from segmentation_pipeline.core.segment.rules.tokens import RuleSyntaxError
 from segmentation_pipeline.core.segment.rules.type_checks import KINDS, type_problems, with_caret
 
 _SEGMENT_KEYS = ("name", "description", "rule")
 
 
+class _AliasRefused(yaml.YAMLError):
+    """A YAML alias (``*name``) met while composing the document, before anything was expanded."""
+
+    def __init__(self, mark: yaml.Mark):
+        super().__init__("YAML aliases (*name) are not allowed in segment rules")
+        self.mark = mark
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key repeated in one mapping is an error instead of silently winning."""
+    """PyYAML's safe loader, except that a key repeated in one mapping is an error instead of silently winning, and
+    that aliases are refused: a few hundred bytes of nested aliases ("billion laughs") expand to gigabytes."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasRefused(self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -61,6 +76,8 @@ def load_rule_segments(path: Path, schema: dict[str, str]) -> list[RuleSegment]:
     text = read_utf8_text(path)
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except _AliasRefused as error:
+        raise RuleError(f"{path} line {error.mark.line + 1}: {error}", str(path)) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -102,7 +119,7 @@ class _SegmentListReader:
         if isinstance(data, dict):
             for key in data:
                 if key != "segments":
-                    self.problems.append(f"{origin}: unknown top-level key {key!r}; expected only 'segments'")
+                    self.problems.append(f"{origin}: unknown top-level key {_shown(key)}; expected only 'segments'")
             if "segments" not in data:
                 self.problems.append(f"{origin}: expected 'segments:' followed by a list of segments")
                 raise RuleError(self.problems, origin)
@@ -129,12 +146,13 @@ class _SegmentListReader:
             if key not in _SEGMENT_KEYS:
                 close = difflib.get_close_matches(str(key), _SEGMENT_KEYS, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-                self.problems.append(f"{prefix}: unknown key {str(key)!r} ({hint}allowed: name, description, rule)")
+                allowed = f"{hint}allowed: name, description, rule"
+                self.problems.append(f"{prefix}: unknown key {_shown(str(key))} ({allowed})")
         description = item.get("description")
         if description is None:
             description = ""
         elif not isinstance(description, str):
-            self.problems.append(f"{prefix}: the description must be text, found {description!r}")
+            self.problems.append(f"{prefix}: the description must be text, found {_shown(description)}")
             description = str(description)
         text = self.rule_text(item, prefix)
         if text is None:
@@ -153,9 +171,14 @@ class _SegmentListReader:
             self.problems.append(f"{prefix} has {'an empty' if 'name' in item else 'no'} name")
             return None, prefix
         if not isinstance(name, str):
-            self.problems.append(f"{prefix}: the name must be text, found {name!r}; put it in quotes")
+            self.problems.append(f"{prefix}: the name must be text, found {_shown(name)}; put it in quotes")
             return None, prefix
         name = name.strip()
+        if len(name) > MAX_SEGMENT_NAME_CHARS:
+            self.problems.append(
+                f"{prefix}: the name is {len(name):,} characters long; at most {MAX_SEGMENT_NAME_CHARS} are allowed"
+            )
+            return None, prefix
         prefix = f"segment '{name}'"
         folded = name.casefold()
         if folded in self.numbers_by_folded_name:
@@ -174,7 +197,7 @@ class _SegmentListReader:
             self.problems.append(f"{prefix}: {'empty' if 'rule' in item else 'missing'} 'rule'")
             return None
         if not isinstance(rule, str):
-            self.problems.append(f"{prefix}: 'rule' must be text, found {rule!r}; put the rule in quotes")
+            self.problems.append(f"{prefix}: 'rule' must be text, found {_shown(rule)}; put the rule in quotes")
             return None
         text = rule.strip()
         if not text:
@@ -210,5 +233,10 @@ def _yaml_kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        return f"the text {value!r}"
-    return f"{value!r}"
+        return f"the text {_shown(value)}"
+    return _shown(value)
+
+
+def _shown(value: Any) -> str:
+    """A value quoted in a message, cut so that the rest of the message still shows."""
+    return bounded(repr(value), 80)

@@ -10,17 +10,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Union
 
-from segmentation_pipeline.core.errors import PipelineError
+from segmentation_pipeline.core.errors import PipelineError, bounded
 
 MAX_LISTED_PROBLEMS = 25
+MAX_SEGMENT_NAME_CHARS = 100
+"""A segment name is published on every member's row: a 1 MB one would flood the tables."""
 
 
 class RuleError(PipelineError, ValueError):
-    """Invalid segment rules or manual assignments. `problems` lists every problem found, each a full message;
-    `origin` names the file (or table) they were found in."""
+    """Invalid marketer configuration: segment rules, manual assignments or segment names. `problems` lists every
+    problem found, each a full message capped at 1,000 characters (whatever the input); `origin` names the file (or
+    table) they were found in."""
 
     def __init__(self, problems: list[str] | str, origin: str | None = None):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.problems = [bounded(problem) for problem in ([problems] if isinstance(problems, str) else problems)]
         self.origin = origin
         if len(self.problems) == 1:
             message = self.problems[0]

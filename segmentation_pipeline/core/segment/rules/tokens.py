@@ -6,6 +6,7 @@ what to write instead, at the position where they occur.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 KEYWORDS = frozenset({"and", "or", "not", "in", "is", "null", "true", "false"})
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
 _NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+MAX_NUMBER = "1.7e308"  # about the largest float
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Checked in this order, before the real operators, so that '<>' is not read as '<' followed by '>'.
 _MISTAKES = {
@@ -87,8 +89,7 @@ def _operator_or_word(text: str, i: int) -> Token:
             bad = re.match(r"[\w.\-+]*", text[i:]).group()
             raise RuleSyntaxError(f"'{bad}' is not a number", i)
         literal = number.group()
-        is_int = not any(c in literal for c in ".eE")
-        return Token("number", int(literal) if is_int else float(literal), i, literal)
+        return Token("number", _number_value(literal, i), i, literal)
     name = _NAME_RE.match(text, i)
     if name:
         word = name.group()
@@ -96,6 +97,14 @@ def _operator_or_word(text: str, i: int) -> Token:
             return Token("keyword", word.lower(), i, word)
         return Token("name", word, i, word)
     raise RuleSyntaxError(f"unexpected character {char!r}", i)
+
+
+def _number_value(literal: str, pos: int) -> int | float:
+    """The value of a number literal; one beyond what a float column can hold (1e999, a 5,000-digit number) is an
+    error here rather than an overflow when the rule is evaluated."""
+    if not math.isfinite(float(literal)):  # float() of text has no digit limit, unlike int()
+        raise RuleSyntaxError(f"number out of range (numbers in rules lie between -{MAX_NUMBER} and {MAX_NUMBER})", pos)
+    return float(literal) if any(c in literal for c in ".eE") else int(literal)
 
 
 def _read_string(text: str, start: int) -> tuple[str, int]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from segmentation_pipeline.core.errors import MAX_PROBLEM_CHARS, bounded
 from segmentation_pipeline.core.segment.rules.syntax import (
     BoolColumn,
     Comparison,
@@ -36,6 +37,8 @@ NUMBER, STRING, BOOL, DATE = "number", "string", "bool", "date"
 KINDS = (NUMBER, STRING, BOOL, DATE)
 _KIND_LABEL = {NUMBER: "a number", STRING: "a text", BOOL: "a true/false", DATE: "a date"}
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+CARET_WINDOW = 100
+"""At most this many characters of a rule's line are shown above the caret, so a 1 MB rule is not echoed whole."""
 
 
 def schema_of(frame: pd.DataFrame) -> dict[str, str]:
@@ -200,8 +203,22 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def with_caret(prefix: str, message: str, text: str, pos: int) -> str:
-    """The message followed by the rule's line at `pos` with a caret under it, so the reader sees where."""
+    """The message followed by the rule's line at `pos` with a caret under it, so the reader sees where; a long
+    line is shown only around the caret and a long message is cut, so the problem stays within 1,000 characters."""
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
     line = text[start : end if end >= 0 else len(text)].replace("\t", " ")
-    return f"{prefix}: {message}\n    {line}\n    {' ' * (pos - start)}^"
+    shown, column = _window(line, pos - start)
+    caret = f"\n    {shown}\n    {' ' * column}^"
+    return bounded(f"{prefix}: {message}", MAX_PROBLEM_CHARS - len(caret)) + caret
+
+
+def _window(line: str, column: int) -> tuple[str, int]:
+    """At most CARET_WINDOW characters of `line` around `column`, '…' marking each cut end, and the caret's
+    column within what is shown."""
+    if len(line) <= CARET_WINDOW:
+        return line, column
+    first = min(max(column - CARET_WINDOW // 2, 0), len(line) - CARET_WINDOW)
+    last = first + CARET_WINDOW
+    before, after = ("…" if first > 0 else ""), ("…" if last < len(line) else "")
+    return before + line[first:last] + after, column - first + len(before)
