@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.errors import PipelineError, bounded, examples
+from segmentation_pipeline.core.errors import PipelineError, bounded, examples, quoted
 from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS, Column, Source
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet")
@@ -76,7 +76,7 @@ def landing_days(landing_dir: Path, source: Source) -> list[date]:
         else:
             days.append(day)
     if malformed:
-        names = ", ".join(bounded(repr(name), 80) for name in sorted(malformed))
+        names = ", ".join(quoted(name) for name in sorted(malformed))
         raise InputError(
             bounded(
                 f"{source.landing_path}: {len(malformed)} folder(s) not named date=YYYY-MM-DD with a real day "
@@ -237,7 +237,7 @@ def _fail_if_duplicate_columns(names: list[object], relative: str) -> None:
     counts = Counter(str(name).strip() for name in names)
     repeated = [name for name, count in counts.items() if count > 1 and name]
     if repeated:
-        listed = ", ".join(bounded(repr(name), 80) for name in repeated)
+        listed = ", ".join(quoted(name) for name in repeated)
         raise InputError(
             bounded(f"{relative}: column name(s) {listed} appear more than once in the header; keep one of each")
         )

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmentation_pipeline.core.errors import bounded
+from segmentation_pipeline.core.errors import bounded, quoted
 from segmentation_pipeline.core.segment.rules import MAX_SEGMENT_NAME_CHARS, RuleError, read_utf8_text
 
 _SEGMENT_ID_RE = re.compile(r"[0-9]{1,18}")
@@ -62,7 +62,7 @@ def _valid_names(pairs: _Pairs, origin: str, problems: list[str]) -> dict[int, s
     names: dict[int, str] = {}
     for key, name in pairs:
         if not _SEGMENT_ID_RE.fullmatch(key):
-            problems.append(f'{origin}: key {_shown(key)} is not a segment id (expected a whole number such as "3")')
+            problems.append(f'{origin}: key {quoted(key)} is not a segment id (expected a whole number such as "3")')
             continue
         segment_id = int(key)
         if segment_id in names:
@@ -88,7 +88,7 @@ def _shared_names(names: dict[int, str], origin: str) -> list[str]:
     for segment_id, name in sorted(names.items()):
         ids_by_name.setdefault(name.casefold(), []).append(segment_id)
     return [
-        f"{origin}: the name {_shown(names[ids[0]])} is used for segments {_listed(ids)}"
+        f"{origin}: the name {quoted(names[ids[0]])} is used for segments {_listed(ids)}"
         for ids in ids_by_name.values()
         if len(ids) > 1
     ]
@@ -113,18 +113,14 @@ def apply_name_overrides(
         if segment_id not in overrides and name.casefold() in taken:
             names[segment_id] = f"{name} ({segment_id})"
             warnings.append(
-                f"{origin}: segment {segment_id}'s generated name {_shown(name)} is the name given to another "
-                f"segment; segment {segment_id} is published as {_shown(names[segment_id])}"
+                f"{origin}: segment {segment_id}'s generated name {quoted(name)} is the name given to another "
+                f"segment; segment {segment_id} is published as {quoted(names[segment_id])}"
             )
     return names, warnings
 
 
 def _listed(ids: list[int]) -> str:
     return ", ".join(map(str, ids[:-1])) + f" and {ids[-1]}" if len(ids) > 1 else str(ids[0])
-
-
-def _shown(value: str) -> str:
-    return bounded(repr(value), 80)
 
 
 def _json_kind(value: object) -> str:
@@ -139,4 +135,4 @@ def _json_kind(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return str(value).lower()
-    return f"the text {_shown(value)}"
+    return f"the text {quoted(value)}"

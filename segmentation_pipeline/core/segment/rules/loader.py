@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from segmentation_pipeline.core.errors import bounded
+from segmentation_pipeline.core.errors import quoted
 from segmentation_pipeline.core.segment.rules.parser import parse_rule
 from segmentation_pipeline.core.segment.rules.syntax import MAX_SEGMENT_NAME_CHARS, Expression, RuleError, RuleSegment
 from segmentation_pipeline.core.segment.rules.tokens import RuleSyntaxError
@@ -119,7 +119,7 @@ class _SegmentListReader:
         if isinstance(data, dict):
             for key in data:
                 if key != "segments":
-                    self.problems.append(f"{origin}: unknown top-level key {_shown(key)}; expected only 'segments'")
+                    self.problems.append(f"{origin}: unknown top-level key {quoted(key)}; expected only 'segments'")
             if "segments" not in data:
                 self.problems.append(f"{origin}: expected 'segments:' followed by a list of segments")
                 raise RuleError(self.problems, origin)
@@ -147,12 +147,12 @@ class _SegmentListReader:
                 close = difflib.get_close_matches(str(key), _SEGMENT_KEYS, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 allowed = f"{hint}allowed: name, description, rule"
-                self.problems.append(f"{prefix}: unknown key {_shown(str(key))} ({allowed})")
+                self.problems.append(f"{prefix}: unknown key {quoted(str(key))} ({allowed})")
         description = item.get("description")
         if description is None:
             description = ""
         elif not isinstance(description, str):
-            self.problems.append(f"{prefix}: the description must be text, found {_shown(description)}")
+            self.problems.append(f"{prefix}: the description must be text, found {quoted(description)}")
             description = str(description)
         text = self.rule_text(item, prefix)
         if text is None:
@@ -171,7 +171,7 @@ class _SegmentListReader:
             self.problems.append(f"{prefix} has {'an empty' if 'name' in item else 'no'} name")
             return None, prefix
         if not isinstance(name, str):
-            self.problems.append(f"{prefix}: the name must be text, found {_shown(name)}; put it in quotes")
+            self.problems.append(f"{prefix}: the name must be text, found {quoted(name)}; put it in quotes")
             return None, prefix
         name = name.strip()
         if len(name) > MAX_SEGMENT_NAME_CHARS:
@@ -197,7 +197,7 @@ class _SegmentListReader:
             self.problems.append(f"{prefix}: {'empty' if 'rule' in item else 'missing'} 'rule'")
             return None
         if not isinstance(rule, str):
-            self.problems.append(f"{prefix}: 'rule' must be text, found {_shown(rule)}; put the rule in quotes")
+            self.problems.append(f"{prefix}: 'rule' must be text, found {quoted(rule)}; put the rule in quotes")
             return None
         text = rule.strip()
         if not text:
@@ -233,10 +233,5 @@ def _yaml_kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        return f"the text {_shown(value)}"
-    return _shown(value)
-
-
-def _shown(value: Any) -> str:
-    """A value quoted in a message, cut so that the rest of the message still shows."""
-    return bounded(repr(value), 80)
+        return f"the text {quoted(value)}"
+    return quoted(value)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.errors import bounded
+from segmentation_pipeline.core.errors import quoted
 from segmentation_pipeline.core.segment.rules.evaluation import (
     MANUAL_MEMBERSHIP,
     MEMBERSHIP_KIND_COLUMN,
@@ -111,10 +111,10 @@ def _read_header(reader: csv.reader, label: str) -> list[str]:
             close = difflib.get_close_matches(column, _ALLOWED_COLUMNS, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             allowed = f"{hint}allowed: {', '.join(_ALLOWED_COLUMNS)}"
-            problems.append(f"{where}: unknown column {bounded(repr(column), 80)} ({allowed})")
+            problems.append(f"{where}: unknown column {quoted(column)} ({allowed})")
     repeated = sorted({column for column in header if header.count(column) > 1})
     if repeated:
-        problems.append(f"{where}: column {', '.join(bounded(repr(column), 80) for column in repeated)} appears twice")
+        problems.append(f"{where}: column {', '.join(quoted(column) for column in repeated)} appears twice")
     if problems:
         raise RuleError(problems, label)
     return header
@@ -133,7 +133,7 @@ def _record(values: dict[str, str], where: str, problems: list[str]) -> tuple[st
         parsed = parse_date(expires_text)
         if parsed is None:
             problems.append(
-                f"{where}, column 'expires_on': {bounded(repr(expires_text), 80)} is not a date written "
+                f"{where}, column 'expires_on': {quoted(expires_text)} is not a date written "
                 f"YYYY-MM-DD (leave it empty for no expiry)"
             )
         else:
