@@ -24,5 +24,6 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
+# `dg dev` finds the project by [tool.dg] in pyproject.toml; it warns unless the project's .venv is the active one.
 ui: install
-	$(BIN)/dagster dev -w workspace.yaml
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev

@@ -23,6 +23,10 @@ from segmentation_pipeline.core.storage.tables import published_snapshots
 # The CLI prints its own progress and errors; the full event log of every run stays in the instance (`make ui`).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 DAILY_VALIDATED_ASSETS = [f"validated_{source.name}" for source in DAILY_SOURCES]
+PLANNED_EVENTS_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
+"""Dagster's switch to plan a multi-day run as one event per asset instead of one per asset and day: on the SQLite
+instance each event is a database write, and an initial load plans thousands (README: Performance). The price:
+the days of a failed multi-day run show as missing in the UI, not failed (the CLI prints the failure)."""
 INSTANCE_CONFIG = """\
 telemetry:
   enabled: false
@@ -106,6 +110,7 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     layout = DataLayout(Path(data_dir or os.environ.get(DATA_DIR_ENV) or REPO_DATA_DIR).resolve())
     os.environ[DATA_DIR_ENV] = str(layout.root)
     os.environ["DAGSTER_HOME"] = str(_prepare_dagster_home(Path(os.environ.get("DAGSTER_HOME") or layout.dagster_home)))
+    os.environ.setdefault(PLANNED_EVENTS_ENV, "1")
     with data_root_lock(layout.root):
         return _run_locked(layout, as_of)
 
@@ -117,7 +122,9 @@ def _run_locked(layout: DataLayout, as_of: date | None) -> Path:
     if repaired:
         print(f"repaired {repaired} interrupted write(s) left by an earlier run")
 
+    from segmentation_pipeline.cli_progress import ProgressDisplay
     from segmentation_pipeline.definitions import defs
+    from segmentation_pipeline.defs.progress import watching
 
     first_day, as_of = _landing_range(layout, as_of)
     _check_partitions_cover(layout, first_day, as_of)
@@ -125,27 +132,33 @@ def _run_locked(layout: DataLayout, as_of: date | None) -> Path:
     instance = dg.DagsterInstance.get()
     started = time.monotonic()
     print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
-    redone = _ingest_pending_days(definitions, instance, layout, first_day, as_of)
-    _fit_quarter_model(definitions, instance, first_day, as_of)
-    _republish_affected_snapshots(definitions, instance, layout, redone, as_of)
-    print(f"[3/3] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
-    _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=as_of.isoformat())
+    display = ProgressDisplay()
+    with display, watching(display):
+        redone = _ingest_pending_days(definitions, instance, layout, first_day, as_of)
+        _fit_quarter_model(definitions, instance, first_day, as_of)
+        _republish_affected_snapshots(definitions, instance, layout, redone, as_of)
+        print(f"[3/3] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
+        _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=as_of.isoformat())
     print(f"done in {time.monotonic() - started:.1f} s")
     return _print_summary(layout, as_of)
 
 
 def _check_partitions_cover(layout: DataLayout, first_day: date, as_of: date) -> None:
-    from segmentation_pipeline.defs.partitions import PARTITIONS_START_ENV, daily_partitions
+    """Every day of the run is a daily partition: the partitions start on the first landing day (earlier ones only
+    by an explicit start), and end with the latest complete UTC day."""
+    from datetime import UTC, datetime
 
-    partition_keys = daily_partitions.get_partition_keys()
-    if first_day.isoformat() < partition_keys[0]:
+    from segmentation_pipeline.core.ingest.first_day import PARTITIONS_START_ENV
+    from segmentation_pipeline.defs.partitions import PARTITIONS_START
+
+    if first_day < PARTITIONS_START:
         raise InputError(
-            f"{layout.landing}: landing data starts on {first_day}, "
-            f"before the first daily partition {partition_keys[0]}; "
-            f"set {PARTITIONS_START_ENV}={first_day} and run again"
+            f"{layout.landing}: landing data starts on {first_day}, before {PARTITIONS_START_ENV}={PARTITIONS_START}; "
+            f"unset it (the first landing day is the default) or set it to {first_day} or earlier"
         )
-    if as_of.isoformat() > partition_keys[-1]:
-        raise InputError(f"--as-of {as_of} is not a complete day yet; the latest complete day is {partition_keys[-1]}")
+    latest = datetime.now(UTC).date() - timedelta(days=1)
+    if as_of > latest:
+        raise InputError(f"--as-of {as_of} is not a complete day yet; the latest complete day is {latest}")
 
 
 def _ingest_pending_days(definitions, instance, layout: DataLayout, first_day: date, as_of: date) -> list[date]:
@@ -223,7 +236,9 @@ def _landing_range(layout: DataLayout, as_of: date | None) -> tuple[date, date]:
 
 
 def _prepare_dagster_home(path: Path) -> Path:
-    """A persistent local instance: runs stay visible in `dagster dev`; telemetry off, runs queued two at a time."""
+    """A persistent local instance: runs stay visible in `dg dev`; telemetry off (so Dagster prints no telemetry
+    banner into the run's output), runs queued two at a time. Absolute, as Dagster requires of DAGSTER_HOME."""
+    path = path.resolve()
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
     if not config.exists():
@@ -234,8 +249,10 @@ def _prepare_dagster_home(path: Path) -> Path:
 def _execute(job, instance, **kwargs) -> None:
     import dagster as dg
 
+    started = time.monotonic()
     try:
         job.execute_in_process(instance=instance, run_config=QUIET_RUN_CONFIG, **kwargs)
+        print(f"      {job.name} finished in {time.monotonic() - started:.1f} s")
     except dg.DagsterExecutionStepExecutionError as error:
         if isinstance(error.user_exception, PipelineError | OSError | sqlite3.Error):
             raise error.user_exception from None

@@ -1,17 +1,16 @@
-"""Daily UTC partitions shared by every dated asset (the first day is configurable for data older than the default),
-and which steps a backfill over them starts first."""
+"""Daily UTC partitions shared by every dated asset, from the data root's first landing day."""
 
-import os
 from datetime import date
 
 import dagster as dg
 
 from segmentation_pipeline.core.calendar import quarter_start
+from segmentation_pipeline.core.ingest.first_day import first_partition_day
+from segmentation_pipeline.defs.resources import DataRoot
 
-PARTITIONS_START_ENV = "SEGMENTATION_PARTITIONS_START"
-DEFAULT_PARTITIONS_START = "2024-01-01"
-
-PARTITIONS_START = date.fromisoformat(os.environ.get(PARTITIONS_START_ENV, DEFAULT_PARTITIONS_START))
+PARTITIONS_START = first_partition_day(DataRoot().layout)
+"""Of the default data root ($SEGMENTATION_DATA_DIR, else the repository's `data/`), once per process: the CLI sets
+that variable before it imports the definitions; a running UI sees an earlier landing day after a reload."""
 
 PER_DAY_ROWS_SHOWN = 10
 """A long backfill's per-day table shows this many first and last days."""
@@ -54,9 +53,3 @@ def per_day_metadata(counts_by_day: dict[date, dict[str, int]], row_count: str |
     if row_count:
         metadata["dagster/row_count"] = sum(counts[row_count] for counts in counts_by_day.values())
     return metadata
-
-
-def backfill_priority(source_name: str) -> dict[str, str]:
-    """Op tags that start the usage-event steps first in a multi-process backfill: they are by far the longest chain,
-    and started last they would leave one core idle while they finish."""
-    return {"dagster/priority": "1" if source_name == "usage_events" else "0"}

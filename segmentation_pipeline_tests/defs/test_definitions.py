@@ -24,29 +24,15 @@ def test_definitions_load_with_a_group_per_stage():
     graph = definitions.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert dg.AssetKey("segmentation_model") in graph.get_all_asset_keys()
-    assert groups == {"ingest", "validate", "features", "segment", "publish"}
+    assert groups == {"validate", "features", "segment", "publish"}
     assert dg.AssetKey(["published", "customer_segments"]) in graph.get_all_asset_keys()
     assert isinstance(definitions.resources["data_root"], DataRoot)
 
 
-def test_backfills_run_a_process_per_step_starting_with_usage_events_and_daily_jobs_run_in_process():
+def test_every_job_runs_in_process():
     definitions = defs()
     executors = {name: definitions.resolve_job_def(name).executor_def.name for name in JOBS}
-    assert executors == {
-        "ingest_job": "multiprocess",
-        "segmentation_job": "in_process",
-        "quarterly_refit_job": "in_process",
-    }
-    priorities = {
-        node.name: node.tags.get("dagster/priority")
-        for node in definitions.resolve_job_def("ingest_job").graph.node_defs
-    }
-    assert priorities == {
-        "raw_customers": None,
-        "validated_customers": None,
-        **{f"{stage}_{source}": "0" for stage in ("raw", "validated") for source in ("orders", "survey_responses")},
-        **{f"{stage}_usage_events": "1" for stage in ("raw", "validated")},
-    }
+    assert executors == dict.fromkeys(JOBS, "in_process")
 
 
 def test_workspace_file_loads_the_same_code_location(tmp_path):

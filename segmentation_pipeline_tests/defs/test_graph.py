@@ -89,7 +89,6 @@ def test_the_asset_graph_matches_its_reviewed_snapshot():
 def test_every_asset_is_in_a_stage_group_and_in_the_data_root_pool():
     description = graph_description()
     assert {asset["group"] for asset in description["assets"].values()} == {
-        "ingest",
         "validate",
         "features",
         "segment",

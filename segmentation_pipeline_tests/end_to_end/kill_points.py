@@ -176,12 +176,18 @@ def _file_state(path: Path) -> tuple[int, int] | None:
 
 
 def mid_backfill(root: Path, days: int) -> Observer:
-    """Some but not all of the backfill's `validated/usage_events` partitions exist."""
-    folder = root / "warehouse" / "validated" / "usage_events"
+    """The backfill has written some sources' validated partitions but not yet all usage events' (a source's days
+    are written a batch at a time, so the run is between or inside its steps)."""
+    validated = root / "warehouse" / "validated"
 
     def observe() -> str | None:
-        written = len(list(folder.glob("date=*/part-0.parquet")))
-        return f"{written} of {days} validated usage_events partitions written" if 0 < written < days else None
+        orders = len(list((validated / "orders").glob("date=*/part-0.parquet")))
+        usage = len(list((validated / "usage_events").glob("date=*/part-0.parquet")))
+        return (
+            f"{orders} orders and {usage} of {days} usage_events partitions written"
+            if orders and usage < days
+            else None
+        )
 
     return observe
 

@@ -93,7 +93,7 @@ def test_materializing_the_graph_reports_every_check_and_warns_on_stale_landing_
         assert evaluations[(f"validated_{source}", "warning_expectations")].passed
     for source in ("orders", "survey_responses", "usage_events"):
         assert evaluations[(f"validated_{source}", "referential_integrity")].passed
-        stale = evaluations[(f"raw_{source}", "landing_freshness")]
+        stale = evaluations[(f"validated_{source}", "landing_freshness")]
         assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
         assert stale.metadata["newest_landing_day"].value == END.isoformat()
     assert landing_zone.published_table("customer_segments", END).exists()

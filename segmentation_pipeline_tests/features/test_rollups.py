@@ -6,9 +6,10 @@ from datetime import date
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from segmentation_pipeline.core.features.customer_features import compute_features
-from segmentation_pipeline.core.features.rollups import refresh_rollups, rollups
+from segmentation_pipeline.core.features.rollups import refresh_rollups, rollups, rollups_by_day
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema
 from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
@@ -81,6 +82,55 @@ def test_one_days_order_rollup_is_a_daily_purchase_period_with_cancellations_and
         dict(customer_id="A", completed_orders=2, spend=30.30, cancelled_orders=1, refunded_orders=0),
         dict(customer_id="B", completed_orders=0, spend=0.0, cancelled_orders=0, refunded_orders=2),
     ]
+
+
+def clean_table(source, rows: list[dict]) -> pa.Table:
+    frame = pd.DataFrame(rows, columns=clean_schema(source).names)
+    column = source.timestamp_column
+    frame[column] = pd.to_datetime(frame[column], utc=True)
+    return pa.Table.from_pandas(frame, schema=clean_schema(source), preserve_index=False)
+
+
+def order(customer_id, ordered_at, amount, status="completed"):
+    return dict(customer_id=customer_id, ordered_at=ordered_at, amount=amount, status=status)
+
+
+@pytest.mark.parametrize(
+    ("source", "rows"),
+    [
+        (
+            USAGE_EVENTS,
+            [
+                [],  # a day without rows
+                EVENTS[:1],
+                EVENTS[1:],
+                [event("B", "2026-03-31T07:00:00Z", "s3", feature=None), event("A", "2026-03-31T12:00:00Z", "s9")],
+            ],
+        ),
+        (
+            ORDERS,
+            [
+                [order("B", "2026-03-28T10:00:00Z", 5.0), order("A", "2026-03-28T11:00:00Z", 10.10)],
+                [order("A", "2026-03-29T10:00:00Z", 20.20, "refunded")],
+                [],
+                [order("A", "2026-03-31T10:00:00Z", 99.0, "cancelled"), order("A", "2026-03-31T11:00:00Z", 1.0)],
+            ],
+        ),
+    ],
+)
+def test_the_rollups_of_a_batch_of_days_are_each_days_own_rollups(source, rows):
+    days = [date(2026, 3, 28 + offset) for offset in range(len(rows))]
+    tables = {day: clean_table(source, day_rows) for day, day_rows in zip(days, rows, strict=True)}
+
+    batch = rollups_by_day(source, tables)
+
+    assert list(batch) == days
+    for day, table in tables.items():
+        expected = rollups(source, table)
+        assert list(batch[day]) == list(expected)
+        for name, rollup in expected.items():
+            assert batch[day][name].equals(rollup), (day, name)
+    assert sum(batch[days[-1]][name].num_rows for name in batch[days[-1]]) > 0
 
 
 def test_a_session_across_midnight_counts_once_over_two_active_days(tmp_path):

@@ -34,6 +34,13 @@ def land(tmp_path: Path, source, header: str, rows: list[str], name: str = "part
     return read_landing(tmp_path, source, DAY if source.daily else None).frame
 
 
+def land_day(landing: Path, source, day: date, header: str, rows: list[str], name: str = "part-01.csv") -> None:
+    """Write one CSV landing file into the source's folder of `day`."""
+    folder = landing / source.landing_path / f"date={day.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
 def context(**overrides) -> CheckContext:
     values = {"partition_day": DAY, "now": NOW, "known_customers": KNOWN}
     values.update(overrides)

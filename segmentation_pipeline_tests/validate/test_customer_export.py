@@ -11,15 +11,15 @@ from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS
 from segmentation_pipeline.core.ingest.landing import InputError
 from segmentation_pipeline.core.ingest.raw import ingest_partition
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.validate.key_sets import KeySet, known_customer_ids
-from segmentation_pipeline.core.validate.partitions import NoValidCustomers, validate_partition
+from segmentation_pipeline.core.validate.key_sets import known_customer_ids
+from segmentation_pipeline.core.validate.partitions import NoValidCustomers, validate_days
+from segmentation_pipeline.core.validate.settings import ValidationSettings
 from segmentation_pipeline_tests.validate.builders import (
     CUSTOMERS_HEADER,
     DAY,
+    NOW,
     ORDERS_HEADER,
     RUN_ID,
-    context,
-    customer_context,
     customer_row,
     land,
     order_row,
@@ -29,7 +29,7 @@ from segmentation_pipeline_tests.validate.builders import (
 def validate_export(layout: DataLayout, header: str, rows: list[str]):
     land(layout.landing, CUSTOMERS, header, rows)
     ingest_partition(layout, CUSTOMERS, None)
-    return validate_partition(layout, CUSTOMERS, None, customer_context(), RUN_ID)
+    return next(validate_days(layout, CUSTOMERS, [None], ValidationSettings(), RUN_ID, NOW))[None]
 
 
 def test_orders_of_a_customer_whose_first_copy_is_invalid_are_clean(tmp_path):
@@ -40,8 +40,7 @@ def test_orders_of_a_customer_whose_first_copy_is_invalid_are_clean(tmp_path):
     land(layout.landing, ORDERS, ORDERS_HEADER, [order_row("o1", customer_id="C1"), order_row("o2", customer_id="C2")])
     ingest_partition(layout, ORDERS, DAY)
 
-    check_context = context(known_customers=KeySet(known_customer_ids(layout)))
-    orders = validate_partition(layout, ORDERS, DAY, check_context, RUN_ID)
+    (orders,) = next(validate_days(layout, ORDERS, [DAY], ValidationSettings(), RUN_ID, NOW)).values()
 
     assert known_customer_ids(layout).to_pylist() == ["C1"]
     assert orders.clean["order_id"].tolist() == ["o1"]

@@ -9,16 +9,20 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema
-from segmentation_pipeline.core.ingest.raw import ingest_partition
+from segmentation_pipeline.core.ingest.raw import ingest_days
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.validate.key_sets import EarlierKeys, HashedKeys, KeySet, ValidatedKeysBefore
-from segmentation_pipeline.core.validate.partitions import validate_partition, write_validated_partition
+from segmentation_pipeline.core.validate.key_sets import HashedKeys, KeySet, ValidatedKeysBefore
+from segmentation_pipeline.core.validate.partitions import validate_days, write_validated_partition
+from segmentation_pipeline.core.validate.settings import ValidationSettings
+from segmentation_pipeline_tests.helpers import write_validated
 from segmentation_pipeline_tests.validate.builders import (
     DAY,
+    KNOWN,
+    NOW,
     ORDERS_HEADER,
     RUN_ID,
     USAGE_WITH_IDS_HEADER,
-    context,
+    land_day,
     order_row,
     usage_event_row,
 )
@@ -58,6 +62,15 @@ def test_hashed_keys_find_every_key_added_through_merged_runs_and_nothing_else()
     assert [run.size for run in hashed._runs] == [100, 1]
     assert found.tolist() == [True, True, False, True, True, False, True]
     assert found.index.tolist() == [9, 8, 7, 6, 5, 4, 3]
+
+
+def test_hashed_keys_of_a_day_without_keys_are_no_run_of_their_own():
+    hashed = HashedKeys()
+    hashed.add(pd.Series([None], dtype="str"))  # a first day whose clean events have no ids
+    assert hashed.contains(pd.Series(["e1"], dtype="str")).tolist() == [False]
+    hashed.add(pd.Series(["e1"], dtype="str"))
+    hashed.add(pd.Series([], dtype="str"))
+    assert hashed.contains(pd.Series(["e1", "e2"], dtype="str")).tolist() == [True, False]
 
 
 def write_validated_events(layout: DataLayout, day: date, event_ids: list[str | None]) -> None:
@@ -100,21 +113,16 @@ def test_event_id_look_up_without_validated_days_or_ids_finds_nothing(tmp_path):
     ]
 
 
-def land_day(layout: DataLayout, source, day: date, header: str, rows: list[str]) -> None:
-    folder = layout.landing / source.landing_path / f"date={day.isoformat()}"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "part-01.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
-
-
-def validate_days(layout: DataLayout, source, days: list[date]) -> dict:
-    """The validated asset's loop: one `EarlierKeys` for the run, each day's clean keys added as it goes."""
-    earlier_keys, outcomes = EarlierKeys(layout, source, days[0]), {}
-    for day in days:
-        ingest_partition(layout, source, day)
-        check_context = context(partition_day=day, earlier_keys=earlier_keys)
-        outcomes[day] = validate_partition(layout, source, day, check_context, RUN_ID)
-        earlier_keys.add_validated(outcomes[day].clean)
-    return outcomes
+def validated_days(layout: DataLayout, source, days: list[date]) -> dict:
+    """Ingest and validate the days as one run, known customers c1 and c2."""
+    write_validated(layout, "customers", [{"customer_id": c, "created_at": "2025-01-01T00:00:00Z"} for c in KNOWN])
+    for _ in ingest_days(layout, source, days):
+        pass
+    return {
+        day: outcome
+        for batch in validate_days(layout, source, days, ValidationSettings(), RUN_ID, NOW)
+        for day, outcome in batch.items()
+    }
 
 
 def reasons(outcome) -> dict[int, str]:
@@ -137,10 +145,10 @@ def test_a_backfill_finds_event_ids_of_its_earlier_days_and_of_days_validated_be
         usage_event_row("e3", event_ts=at(DAY)),
         usage_event_row("e3", event_ts=at(DAY)),
     ]
-    land_day(layout, USAGE_EVENTS, DAY_BEFORE, USAGE_WITH_IDS_HEADER, first)
-    land_day(layout, USAGE_EVENTS, DAY, USAGE_WITH_IDS_HEADER, second)
+    land_day(layout.landing, USAGE_EVENTS, DAY_BEFORE, USAGE_WITH_IDS_HEADER, first)
+    land_day(layout.landing, USAGE_EVENTS, DAY, USAGE_WITH_IDS_HEADER, second)
 
-    outcomes = validate_days(layout, USAGE_EVENTS, [DAY_BEFORE, DAY])
+    outcomes = validated_days(layout, USAGE_EVENTS, [DAY_BEFORE, DAY])
 
     assert outcomes[DAY_BEFORE].clean["_source_row"].tolist() == [2]
     assert reasons(outcomes[DAY_BEFORE]) == {1: "unknown_device_type", 3: "duplicate_event_id", 4: "unknown_customer"}
@@ -152,20 +160,24 @@ def test_a_backfill_holds_order_keys_and_adds_each_days_clean_keys(tmp_path):
     layout = DataLayout(tmp_path)
     at = lambda day: f"{day.isoformat()}T08:00:00Z"  # noqa: E731
     land_day(
-        layout,
+        layout.landing,
         ORDERS,
         DAY_BEFORE,
         ORDERS_HEADER,
         [order_row("o1", ordered_at=at(DAY_BEFORE), amount="-1"), order_row("o2", ordered_at=at(DAY_BEFORE))],
     )
     land_day(
-        layout, ORDERS, DAY, ORDERS_HEADER, [order_row("o1", ordered_at=at(DAY)), order_row("o2", ordered_at=at(DAY))]
+        layout.landing,
+        ORDERS,
+        DAY,
+        ORDERS_HEADER,
+        [order_row("o1", ordered_at=at(DAY)), order_row("o2", ordered_at=at(DAY))],
     )
 
-    outcomes = validate_days(layout, ORDERS, [DAY_BEFORE, DAY])
+    outcomes = validated_days(layout, ORDERS, [DAY_BEFORE, DAY])
 
     assert reasons(outcomes[DAY_BEFORE]) == {1: "negative_amount"}
     assert outcomes[DAY].clean["order_id"].tolist() == ["o1"]  # its only earlier copy was invalid
     assert reasons(outcomes[DAY]) == {2: "duplicate_key"}
-    later = validate_days(layout, ORDERS, [DAY])  # a later run reads the keys validated before it
+    later = validated_days(layout, ORDERS, [DAY])  # a later run reads the keys validated before it
     assert reasons(later[DAY]) == {2: "duplicate_key"}

@@ -14,18 +14,20 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
 from segmentation_pipeline.core.features.sql import sql
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, Source, clean_schema
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 
-# Each query (sql/rollups/<name>.sql) reads one day's validated rows as `day_rows`. Calendar fields come from the UTC
-# wall-clock time as a plain TIMESTAMP, make_timestamp(epoch_us(ts)): the same values as on the TIMESTAMPTZ in a UTC
-# session, without a time-zone conversion per row.
+# Each query (sql/rollups/<name>.sql) reads validated rows of one or more days as `day_rows`, each with the index of its
+# day as `day_index`, and groups by it as well: a backfill runs one query set per batch of days, not one per day.
+# Calendar fields come from the UTC wall-clock time as a plain TIMESTAMP, make_timestamp(epoch_us(ts)): the same values
+# as on the TIMESTAMPTZ in a UTC session, without a time-zone conversion per row.
 ROLLUPS: dict[str, tuple[str, ...]] = {
     ORDERS.name: ("order_day_customers",),
     USAGE_EVENTS.name: ("usage_day_customers", "usage_day_sessions", "usage_day_features"),
@@ -49,13 +51,28 @@ ROLLUP_SCHEMAS = {
 
 def rollups(source: Source, rows: pa.Table) -> dict[str, pa.Table]:
     """The rollups of one day's validated rows of `source` (none for sources without rollups)."""
-    with duckdb.connect() as con:
-        con.execute("SET TimeZone = 'UTC'")
+    return rollups_by_day(source, {None: rows})[None]
+
+
+def rollups_by_day(source: Source, rows_by_day: dict[date | None, pa.Table]) -> dict[date | None, dict[str, pa.Table]]:
+    """The rollups of each day's validated rows, from one query set over all of them: the same tables as rolling up
+    each day on its own, since every query groups by the day too."""
+    names = ROLLUPS.get(source.name, ())
+    if not names:
+        return {day: {} for day in rows_by_day}
+    counts = [table.num_rows for table in rows_by_day.values()]
+    day_index = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    rows = pa.concat_tables(rows_by_day.values()).append_column("day_index", pa.array(day_index))
+    with duckdb_cursor() as con:
         con.register("day_rows", rows)
-        return {
-            name: con.sql(sql(f"rollups/{name}")).to_arrow_table().cast(ROLLUP_SCHEMAS[name])
-            for name in ROLLUPS.get(source.name, ())
-        }
+        tables = {name: con.sql(sql(f"rollups/{name}")).to_arrow_table() for name in names}
+    by_day = {day: {} for day in rows_by_day}
+    for name, table in tables.items():
+        bounds = np.searchsorted(table["day_index"].to_numpy(), np.arange(len(counts) + 1))
+        table = table.drop_columns("day_index").cast(ROLLUP_SCHEMAS[name])
+        for day, start, end in zip(by_day, bounds[:-1], bounds[1:], strict=True):
+            by_day[day][name] = table.slice(start, end - start)
+    return by_day
 
 
 def refresh_rollups(layout: DataLayout) -> dict[str, list[date]]:
@@ -72,12 +89,17 @@ def refresh_rollups(layout: DataLayout) -> dict[str, list[date]]:
         rebuilt[source.name] = sorted(day for day, path in day_files.items() if _stale(layout, source, day, path))
         for day in rebuilt[source.name]:
             rows = pq.read_table(day_files[day], schema=clean_schema(source))
-            write_parquet_files_atomically(rollup_files(layout, source, day, rows))
+            write_parquet_files_atomically(rollup_files(layout, source, {day: rows}))
     return rebuilt
 
 
-def rollup_files(layout: DataLayout, source: Source, day: date | None, rows: pa.Table) -> dict[Path, pa.Table]:
-    return {layout.rollup(name, day): table for name, table in rollups(source, rows).items()}
+def rollup_files(layout: DataLayout, source: Source, rows_by_day: dict[date, pa.Table]) -> dict[Path, pa.Table]:
+    """The rollup files of each day's validated rows."""
+    return {
+        layout.rollup(name, day): table
+        for day, tables in rollups_by_day(source, rows_by_day).items()
+        for name, table in tables.items()
+    }
 
 
 def _stale(layout: DataLayout, source: Source, day: date, rows: Path) -> bool:

@@ -7,8 +7,10 @@ import hashlib
 import io
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +156,47 @@ def _digest(path: Path) -> str:
 
 def read_landing(landing_dir: Path, source: Source, day: date | None = None) -> LandingRead:
     """Read and type every file of one partition. A missing folder or an empty day is zero rows, not an error."""
+    return next(read_landing_batches(landing_dir, source, [day], max_bytes=0))[day]
+
+
+def read_landing_batches(
+    landing_dir: Path, source: Source, days: Iterable[date | None], max_bytes: int
+) -> Iterator[dict[date | None, LandingRead]]:
+    """Read partitions in the order given, as batches of consecutive days holding up to `max_bytes` of landing files
+    (at least one day each), each batch a read per day. A batch's files are cast together: a cast's fixed cost dwarfs
+    the values of a small file, and the batch size bounds the memory held."""
+    batch: dict[date | None, _Partition] = {}
+    size = 0
+    for day in days:
+        partition = _partition(landing_dir, source, day)
+        if batch and size + partition.size > max_bytes:
+            yield _read_batch(batch, source)
+            batch, size = {}, 0
+        batch[day] = partition
+        size += partition.size
+    if batch:
+        yield _read_batch(batch, source)
+
+
+@dataclass(frozen=True)
+class _Partition:
+    """The files of one partition to read (relative name and path), and those left unread."""
+
+    files: dict[str, Path]
+    skipped: list[SkippedFile]
+    size: int  # bytes of the files to read
+
+
+@dataclass(frozen=True)
+class _RawFile:
+    """One file's contract columns as read; their values are cast with the other files of the batch."""
+
+    path: Path
+    relative: str
+    values: pd.DataFrame
+
+
+def _partition(landing_dir: Path, source: Source, day: date | None) -> _Partition:
     data_files, ignored = _partition_files(landing_dir, source, day)
     if not source.daily and not data_files:
         raise InputError(
@@ -168,21 +211,50 @@ def read_landing(landing_dir: Path, source: Source, day: date | None = None) -> 
     skipped = [SkippedFile(relative(path), _skip_reason(path.name)) for path in ignored]
     skipped += [SkippedFile(relative(copy), f"byte-identical copy of {original.name}") for copy, original in copies]
     skipped.sort(key=lambda entry: entry.file)
-    warnings = [bounded(f"skipped: {entry.file} ({entry.reason})") for entry in skipped]
-    frames = []
-    for path in files:
-        frame, file_warnings = _read_file(path, relative(path), source)
-        frames.append(frame)
-        warnings.extend(file_warnings)
-    frame = pd.concat(frames, ignore_index=True) if frames else _empty_frame(source)
-    return LandingRead(frame=frame, files=[relative(path) for path in files], warnings=warnings, skipped=skipped)
+    size = sum(path.stat().st_size for path in files)
+    return _Partition({relative(path): path for path in files}, skipped, size)
 
 
-def _read_file(path: Path, relative: str, source: Source) -> tuple[pd.DataFrame, list[str]]:
-    raw = _read_raw(path, relative)
+def _read_batch(batch: dict[date | None, _Partition], source: Source) -> dict[date | None, LandingRead]:
+    """Each file is read and its header checked on its own, in order; then all values are cast at once."""
+    raws: dict[date | None, list[_RawFile]] = {}
+    warnings: dict[date | None, list[str]] = {}
     try:
-        return _conform(raw, source, relative)
+        for day, partition in batch.items():
+            raws[day] = []
+            warnings[day] = [bounded(f"skipped: {entry.file} ({entry.reason})") for entry in partition.skipped]
+            for relative, path in partition.files.items():
+                values, file_warnings = _conform(_read_raw(path, relative), source, relative)
+                raws[day].append(_RawFile(path, relative, values))
+                warnings[day].extend(file_warnings)
+    except InputError:
+        _typed(_flat(raws), source)  # a bad value in an earlier file is reported first, as reading file by file did
+        raise
+    frame = _typed(_flat(raws), source)
+    reads, start = {}, 0
+    for day, day_raws in raws.items():
+        stop = start + sum(len(raw.values) for raw in day_raws)
+        files = [raw.relative for raw in day_raws]
+        day_frame = frame.iloc[start:stop].reset_index(drop=True)
+        reads[day] = LandingRead(frame=day_frame, files=files, warnings=warnings[day], skipped=batch[day].skipped)
+        start = stop
+    return reads
+
+
+def _flat(raws: dict[date | None, list[_RawFile]]) -> list[_RawFile]:
+    return [raw for day_raws in raws.values() for raw in day_raws]
+
+
+def _typed(raws: list[_RawFile], source: Source) -> pd.DataFrame:
+    """The files' rows, typed, with where each came from. If they cannot be cast together, they are cast one by one,
+    as each file on its own: the error names the first file holding a bad value, and its first such column; values
+    that fail only together (a timestamp column's unit is inferred from all its values) are read as before."""
+    try:
+        return _cast_files(raws, source)
     except _Uncastable as problem:
+        if len(raws) > 1:
+            return pd.concat([_typed([raw], source) for raw in raws], ignore_index=True)
+        path, relative = raws[0].path, raws[0].relative
         short_rows = _short_rows(path) if path.suffix.lower() == ".csv" else set()
         raise InputError(_uncastable_message(problem, relative, short_rows)) from None
 
@@ -244,7 +316,7 @@ def _fail_if_duplicate_columns(names: list[object], relative: str) -> None:
 
 
 def _conform(raw: pd.DataFrame, source: Source, relative: str) -> tuple[pd.DataFrame, list[str]]:
-    """Select the contract's columns and cast them; unknown columns are dropped with a warning."""
+    """The contract's columns of one file, by its header; unknown columns are dropped with a warning."""
     warnings = []
     if raw.shape == (0, 0):
         warnings.append(f"{relative}: empty file, read as zero rows")
@@ -261,15 +333,34 @@ def _conform(raw: pd.DataFrame, source: Source, relative: str) -> tuple[pd.DataF
     unknown = [name for name in raw.columns if name not in source.column_names]
     if unknown:
         warnings.append(bounded(f"{relative}: unknown column(s) ignored: {', '.join(unknown)}"))
-    typed = pd.DataFrame(
+    return raw.drop(columns=unknown) if unknown else raw, warnings
+
+
+def _cast_files(raws: list[_RawFile], source: Source) -> pd.DataFrame:
+    """All files' rows, typed, with where each came from. Consecutive files with the same columns and dtypes are
+    cast together; a Parquet file's typed values joined to a CSV file's text would become text, cast otherwise."""
+    with_rows = [raw.values for raw in raws if len(raw.values)]
+    runs = [pd.concat(list(run), ignore_index=True) for _, run in groupby(with_rows, key=_dtypes)]
+    typed = pd.concat([_cast_frame(values, source) for values in runs or [pd.DataFrame()]], ignore_index=True)
+    lengths = np.array([len(raw.values) for raw in raws], dtype="int64")
+    relatives = pd.Series([raw.relative for raw in raws], dtype="str")
+    typed["_source_file"] = relatives.repeat(lengths).reset_index(drop=True)
+    typed["_source_row"] = np.arange(1, lengths.sum() + 1) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return typed
+
+
+def _dtypes(values: pd.DataFrame) -> list[tuple[str, object]]:
+    return list(values.dtypes.items())
+
+
+def _cast_frame(values: pd.DataFrame, source: Source) -> pd.DataFrame:
+    """The contract's columns cast; a column the files lack is all missing."""
+    return pd.DataFrame(
         {
-            column.name: _cast(raw[column.name], column) if column.name in raw.columns else _nulls(column, len(raw))
+            column.name: _cast(values[column.name], column) if column.name in values else _nulls(column, len(values))
             for column in source.columns
         }
     )
-    typed["_source_file"] = pd.Series([relative] * len(raw), dtype="str")
-    typed["_source_row"] = np.arange(1, len(raw) + 1, dtype="int64")
-    return typed, warnings
 
 
 def _found_columns(names: list[str], source: Source) -> str:
@@ -382,8 +473,3 @@ def _has_fields(row: list[str]) -> bool:
 def _nulls(column: Column, length: int) -> pd.Series:
     empty = pd.Series([None] * length, dtype="object")
     return _cast(empty, column)
-
-
-def _empty_frame(source: Source) -> pd.DataFrame:
-    frame, _ = _conform(pd.DataFrame(columns=source.column_names), source, "")
-    return frame

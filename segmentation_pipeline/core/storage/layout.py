@@ -33,6 +33,11 @@ class DataLayout:
         return self.root / WAREHOUSE
 
     @property
+    def first_landing_day(self) -> Path:
+        """The first landing day ever seen here, the first daily partition (`core/ingest/first_day.py`)."""
+        return self.warehouse / "first_landing_day.txt"
+
+    @property
     def quarantine(self) -> Path:
         return self.root / "quarantine"
 

@@ -11,12 +11,17 @@ slow, and loading the definitions must not pay for it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas.core.groupby import SeriesGroupBy
 
 from segmentation_pipeline.core.validate.settings import ValidationSettings
 
@@ -44,9 +49,27 @@ def suite_parameters(settings: ValidationSettings, rows_in: int) -> dict[str, fl
     return parameters
 
 
+ROW_WISE, AGGREGATE, PER_PARTITION = "row-wise", "aggregate", "per-partition"
+PARTITION_COLUMN = "_partition"
+"""The column naming each row's partition in a suite run over many partitions."""
+
+_FIGURES: dict[str, Callable[[SeriesGroupBy], pd.Series]] = {
+    "expect_column_mean_to_be_between": lambda values: values.mean(),
+    "expect_column_median_to_be_between": lambda values: values.median(),
+    "expect_column_proportion_of_unique_values_to_be_between": lambda values: values.nunique() / values.count(),
+    "expect_column_values_to_not_be_null": lambda values: values.count() / values.size(),  # with `mostly`
+}
+"""Aggregate expectations as one figure per partition, computed as Great Expectations computes them (over the
+non-null values; the filled share over all rows), then judged by `expect_column_values_to_be_between`."""
+_ROW_COUNT = "expect_table_row_count_to_be_between"
+_COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt}
+
+
 @dataclass(frozen=True)
 class ExpectationOutcome:
-    partition: date | None
+    """One expectation's verdict over a run's partitions; a failure names the partitions it failed on."""
+
+    partitions: tuple[date | None, ...]
     name: str
     severity: str
     success: bool
@@ -56,8 +79,18 @@ class ExpectationOutcome:
 
 
 class SuiteRunner:
-    """Runs one source's suite on partition after partition, sequentially: a Great Expectations context must not
-    be shared between threads, so each runner owns its own ephemeral context."""
+    """Judges the partitions of one source with its suite in a few suite runs, however many partitions a run has: a
+    suite run has a large fixed cost, and an initial load has hundreds of partitions per source.
+
+    Every expectation keeps its per-partition meaning:
+    - row-wise expectations (the column set; values not null, in a set or in a range on every row) hold on each
+      partition exactly when they hold on all their rows together, so they run once over every row, and a failure
+      names the partitions of its first unexpected rows;
+    - aggregate expectations (row count, mean, median, share of unique values, a `mostly` share of filled values)
+      run over a table of one figure per partition, so a failure names each failing partition and its figure;
+    - any other expectation runs on each partition on its own.
+    A Great Expectations context must not be shared between threads, so each runner owns an ephemeral one.
+    """
 
     def __init__(self, source_name: str, settings: ValidationSettings):
         import great_expectations as gx
@@ -66,36 +99,209 @@ class SuiteRunner:
         _skip_batch_fingerprints()
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self._suite = partial(gx.ExpectationSuite, name=source_name)
         self._batch = (
             context.data_sources.add_pandas(source_name)
             .add_dataframe_asset(source_name)
             .add_batch_definition_whole_dataframe(source_name)
         )
-        suite = load_suite(source_name)
-        # Expectations on clean rows (a row condition) need some; those on all rows need at least one row. A day
-        # without rows is valid and only the table-level expectations (column set, row count) apply to it.
-        applicable = {
-            "all": suite["expectations"],
-            "no_clean_rows": [item for item in suite["expectations"] if "row_condition" not in item["kwargs"]],
-            "no_rows": [item for item in suite["expectations"] if item["type"].startswith("expect_table_")],
-        }
-        self._suites = {
-            tier: context.suites.add(gx.ExpectationSuite(name=f"{source_name}_{tier}", expectations=expectations))
-            for tier, expectations in applicable.items()
-        }
+        self._expectations = load_suite(source_name)["expectations"]
         self._settings = settings
 
-    def run(self, partition: date | None, clean: pd.DataFrame, quarantine: pd.DataFrame) -> list[ExpectationOutcome]:
-        rows = pd.concat(
-            [clean.assign(_quarantined=False), quarantine[clean.columns].assign(_quarantined=True)], ignore_index=True
-        )
-        tier = "all" if len(clean) else "no_clean_rows" if len(rows) else "no_rows"
+    def run(self, partitions: Mapping[date | None, tuple[pd.DataFrame, pd.DataFrame]]) -> list[ExpectationOutcome]:
+        """Judge each partition's (clean, quarantined) rows. Outcomes come in suite order, a failed aggregate once per
+        failing partition; an expectation that applies to no partition (a value expectation when no row is clean, an
+        aggregate of a column without values) has none."""
+        rows, labels = _suite_rows(partitions)
+        kinds: dict[str, list[tuple[int, dict]]] = {ROW_WISE: [], AGGREGATE: [], PER_PARTITION: []}
+        for index, expectation in enumerate(self._expectations):
+            kinds[_kind(expectation)].append((index, expectation))
+        outcomes = [
+            *self._row_wise(rows, labels, kinds[ROW_WISE]),
+            *self._aggregates(rows, labels, kinds[AGGREGATE]),
+            *self._per_partition(partitions, kinds[PER_PARTITION]),
+        ]
+        return [outcome for _, outcome in sorted(outcomes, key=lambda item: item[0])]
+
+    def _validate(self, rows: pd.DataFrame, expectations: list[dict], parameters: dict, result_format: str) -> list:
+        if not expectations:
+            return []
         result = self._batch.get_batch(batch_parameters={"dataframe": rows}).validate(
-            self._suites[tier],
-            expectation_parameters=suite_parameters(self._settings, len(rows)),
-            result_format={"result_format": "SUMMARY"},
+            self._suite(expectations=expectations),
+            expectation_parameters=parameters,
+            result_format={"result_format": result_format, "unexpected_index_column_names": [PARTITION_COLUMN]},
         )
-        return [_outcome(partition, item) for item in result.results]
+        return result.results
+
+    def _row_wise(self, rows: pd.DataFrame, labels: dict, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
+        applicable = _applicable(expectations, rows)
+        configs = [_with_partition_column(expectation) for _, expectation in applicable]
+        results = self._validate(rows, configs, suite_parameters(self._settings, len(rows)), "SUMMARY")
+        outcomes = []
+        for (index, expectation), item in zip(applicable, results, strict=True):
+            failed_in = [row[PARTITION_COLUMN] for row in item.result.get("partial_unexpected_index_list") or []]
+            observed = item.result.get("observed_value")
+            if isinstance(observed, list):
+                observed = [name for name in observed if name != PARTITION_COLUMN]
+            outcome = _outcome(expectation, item, tuple(labels[label] for label in dict.fromkeys(failed_in)), observed)
+            outcomes.append((index, outcome))
+        return outcomes
+
+    def _aggregates(self, rows: pd.DataFrame, labels: dict, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
+        figures = pd.DataFrame({PARTITION_COLUMN: list(labels)})
+        judged = []
+        for index, expectation in expectations:
+            figure = _figure(rows, expectation, list(labels))
+            if figure.notna().any():
+                figures[f"figure_{index}"] = figure.to_numpy(dtype="float64", na_value=np.nan)
+                judged.append((index, expectation))
+        rows_in = rows.groupby(PARTITION_COLUMN, sort=False).size().reindex(list(labels), fill_value=0)
+        # the parameters can differ between partitions (small ones are not judged on their quarantine rate)
+        parameter_sets = [tuple(suite_parameters(self._settings, count).items()) for count in rows_in]
+        configs = [_as_figure_check(index, expectation) for index, expectation in judged]
+        failures: dict[int, list[tuple[date | None, Any]]] = {index: [] for index, _ in judged}
+        for parameters in dict.fromkeys(parameter_sets):
+            group = figures[[candidate == parameters for candidate in parameter_sets]]
+            results = self._validate(group, configs, dict(parameters), "COMPLETE")
+            for (index, _), item in zip(judged, results, strict=True):
+                failures[index] += _failing_figures(item, f"figure_{index}", group, labels)
+        outcomes = []
+        for index, expectation in judged:
+            failed = sorted(failures[index], key=lambda failure: str(failure[0]))
+            outcomes += [(index, _judged(expectation, (day,), observed)) for day, observed in failed]
+            if not failed:
+                outcomes.append((index, _judged(expectation, (), None)))
+        return outcomes
+
+    def _per_partition(self, partitions: Mapping, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
+        verdicts: dict[int, list[ExpectationOutcome]] = {}
+        for day, frames in partitions.items():
+            rows, _ = _suite_rows({day: frames})
+            applicable = _applicable(expectations, rows)
+            results = self._validate(
+                rows, [item for _, item in applicable], suite_parameters(self._settings, len(rows)), "SUMMARY"
+            )
+            for (index, expectation), item in zip(applicable, results, strict=True):
+                verdicts.setdefault(index, []).append(_outcome(expectation, item, (day,), None))
+        outcomes = []
+        for index, results in verdicts.items():
+            failed = [outcome for outcome in results if not outcome.success]
+            outcomes += [(index, outcome) for outcome in failed] or [(index, replace(results[0], partitions=()))]
+        return outcomes
+
+
+def _kind(expectation: dict) -> str:
+    kind, kwargs = expectation["type"], expectation["kwargs"]
+    mostly = kwargs.get("mostly", 1.0)
+    if kind == "expect_table_columns_to_match_set":
+        return ROW_WISE
+    if kind.startswith(("expect_column_values_to_", "expect_column_value_")) and kind != (
+        "expect_column_values_to_be_unique"  # compares rows with each other
+    ):
+        if mostly == 1.0:
+            return ROW_WISE
+    if (kind in _FIGURES or kind == _ROW_COUNT) and _simple_condition(kwargs.get("row_condition")):
+        if kind != "expect_column_values_to_not_be_null" or isinstance(mostly, float):
+            return AGGREGATE
+    return PER_PARTITION
+
+
+def _simple_condition(condition: dict | None) -> bool:
+    """A condition the figures can apply themselves: none, or a column compared with a value."""
+    return condition is None or (condition.get("type") == "comparison" and condition.get("operator") in _COMPARISONS)
+
+
+def _suite_rows(partitions: Mapping) -> tuple[pd.DataFrame, dict[str, date | None]]:
+    """Every input row of the partitions, as the suite sees them: a `_quarantined` flag and the partition's label."""
+    labels = {(day.isoformat() if day else "-"): day for day in partitions}
+    frames = [
+        frame[clean.columns].assign(_quarantined=flag, **{PARTITION_COLUMN: label})
+        for label, (clean, quarantine) in zip(labels, partitions.values(), strict=True)
+        for frame, flag in ((clean, False), (quarantine, True))
+    ]
+    return pd.concat(frames, ignore_index=True), labels
+
+
+def _applicable(expectations: list[tuple[int, dict]], rows: pd.DataFrame) -> list[tuple[int, dict]]:
+    """Expectations on clean rows (a row condition) need some; those on all rows need at least one row. Without rows,
+    only the table-level expectations (column set, row count) apply."""
+    has_clean = bool(len(rows)) and not rows["_quarantined"].all()
+    return [
+        (index, expectation)
+        for index, expectation in expectations
+        if expectation["type"].startswith("expect_table_")
+        or (len(rows) and ("row_condition" not in expectation["kwargs"] or has_clean))
+    ]
+
+
+def _with_partition_column(expectation: dict) -> dict:
+    if expectation["type"] != "expect_table_columns_to_match_set":
+        return expectation
+    kwargs = {**expectation["kwargs"], "column_set": [*expectation["kwargs"]["column_set"], PARTITION_COLUMN]}
+    return {**expectation, "kwargs": kwargs}
+
+
+def _figure(rows: pd.DataFrame, expectation: dict, labels: list[str]) -> pd.Series:
+    kwargs, condition = expectation["kwargs"], expectation["kwargs"].get("row_condition")
+    if condition is not None:
+        rows = rows[_COMPARISONS[condition["operator"]](rows[condition["column"]["name"]], condition["parameter"])]
+    groups = rows.groupby(PARTITION_COLUMN, sort=False)
+    if expectation["type"] == _ROW_COUNT:
+        return groups.size().reindex(labels, fill_value=0)
+    return _FIGURES[expectation["type"]](groups[kwargs["column"]]).reindex(labels)
+
+
+def _as_figure_check(index: int, expectation: dict) -> dict:
+    """The aggregate expectation as a range check of its figure column (a `mostly` share: at least `mostly`)."""
+    kwargs = expectation["kwargs"]
+    if expectation["type"] == "expect_column_values_to_not_be_null":
+        bounds = {"min_value": kwargs["mostly"]}
+    else:
+        bounds = {
+            name: kwargs[name] for name in ("min_value", "max_value", "strict_min", "strict_max") if name in kwargs
+        }
+    return {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": f"figure_{index}", **bounds},
+        "meta": expectation.get("meta", {}),
+        "severity": expectation["severity"],
+    }
+
+
+def _failing_figures(item, column: str, group: pd.DataFrame, labels: dict) -> list[tuple[date | None, Any]]:
+    """(partition, figure) of each failing row of a figure check; every partition of the group, with the error, if
+    the check itself raised."""
+    raised = (item.exception_info or {}).get("raised_exception")
+    if raised:
+        error = (item.exception_info or {}).get("exception_message")
+        return [(labels[label], error) for label in group[PARTITION_COLUMN]]
+    return [(labels[row[PARTITION_COLUMN]], row[column]) for row in item.result.get("unexpected_index_list") or []]
+
+
+def _judged(expectation: dict, partitions: tuple, observed: Any) -> ExpectationOutcome:
+    return ExpectationOutcome(
+        partitions, _name(expectation), expectation["severity"], not partitions, observed, unexpected_count=None
+    )
+
+
+def _outcome(expectation: dict, item, failed_in: tuple, observed: Any) -> ExpectationOutcome:
+    raised = (item.exception_info or {}).get("raised_exception")
+    success = bool(item.success) and not raised
+    return ExpectationOutcome(
+        partitions=() if success else failed_in,
+        name=_name(expectation),
+        severity=expectation["severity"],
+        success=success,
+        observed=item.result.get("observed_value") if observed is None else observed,
+        unexpected_count=item.result.get("unexpected_count"),
+        error=(item.exception_info or {}).get("exception_message") if raised else None,
+    )
+
+
+def _name(expectation: dict) -> str:
+    return (
+        expectation.get("meta", {}).get("name") or f"{expectation['type']}({expectation['kwargs'].get('column', '')})"
+    )
 
 
 def _skip_batch_fingerprints() -> None:
@@ -111,20 +317,6 @@ def load_suite(source_name: str) -> dict:
     return json.loads((SUITES_DIR / f"{source_name}.json").read_text())
 
 
-def _outcome(partition: date | None, item) -> ExpectationOutcome:
-    config = item.expectation_config
-    raised = (item.exception_info or {}).get("raised_exception")
-    return ExpectationOutcome(
-        partition=partition,
-        name=config.meta.get("name") or f"{config.type}({config.kwargs.get('column', '')})",
-        severity=str(getattr(config.severity, "value", config.severity)).lower(),
-        success=bool(item.success) and not raised,
-        observed=item.result.get("observed_value"),
-        unexpected_count=item.result.get("unexpected_count"),
-        error=(item.exception_info or {}).get("exception_message") if raised else None,
-    )
-
-
 def failures_table(outcomes: list[ExpectationOutcome], limit: int = 20) -> str:
     """Markdown rows for the failed expectations: enough to act on, never the full result JSON."""
     failed = [outcome for outcome in outcomes if not outcome.success]
@@ -133,10 +325,16 @@ def failures_table(outcomes: list[ExpectationOutcome], limit: int = 20) -> str:
     lines = ["| partition | expectation | observed | unexpected rows |", "| --- | --- | --- | --- |"]
     for outcome in failed[:limit]:
         observed = outcome.error or _short(outcome.observed)
-        lines.append(f"| {outcome.partition or '-'} | {outcome.name} | {observed} | {outcome.unexpected_count or ''} |")
+        partitions = _partitions(outcome.partitions)
+        lines.append(f"| {partitions} | {outcome.name} | {observed} | {outcome.unexpected_count or ''} |")
     if len(failed) > limit:
         lines.append(f"| … | {len(failed) - limit} more failures | | |")
     return "\n".join(lines)
+
+
+def _partitions(days: tuple[date | None, ...], shown: int = 3) -> str:
+    named = ", ".join(str(day or "-") for day in days[:shown]) or "-"
+    return named + (f" and {len(days) - shown} more" if len(days) > shown else "")
 
 
 def _short(value: Any) -> str:

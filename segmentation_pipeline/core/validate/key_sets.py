@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
 from segmentation_pipeline.core.ingest.contract import SOURCES, USAGE_EVENTS, Source
 from segmentation_pipeline.core.storage.layout import DataLayout
 
@@ -87,7 +87,7 @@ def keys_before(layout: DataLayout, source: Source, day: date) -> pa.Array:
         f"SELECT {source.key} FROM read_parquet($pattern, hive_partitioning = true, hive_types = {{'date': DATE}}) "
         "WHERE date < $day"
     )
-    with duckdb.connect() as con:
+    with duckdb_cursor() as con:
         keys = con.sql(query, params={"pattern": pattern.as_posix(), "day": day}).to_arrow_table().column(0)
     return keys.combine_chunks().cast(pa.string())
 
@@ -110,7 +110,7 @@ class ValidatedKeysBefore:
             "hive_types = {'date': DATE}) WHERE date < $day AND "
             f"{column} IN (SELECT key FROM wanted)"
         )
-        with duckdb.connect() as con:
+        with duckdb_cursor() as con:
             con.register("wanted", pa.table({"key": as_string_array(wanted)}))
             pattern = self._layout.validated_glob(self._source.name).as_posix()
             seen = con.sql(query, params={"pattern": pattern, "day": self._day}).to_arrow_table().column(0)
@@ -129,7 +129,9 @@ class HashedKeys:
 
     def add(self, keys: pd.Series) -> None:
         run = np.sort(_hashes(keys.dropna()))
-        run = run[np.r_[True, run[1:] != run[:-1]]] if run.size else run
+        if not run.size:  # an empty run would break the look-up's search
+            return
+        run = run[np.r_[True, run[1:] != run[:-1]]]
         while self._runs and self._runs[-1].size <= 2 * run.size:
             run = _merged(self._runs.pop(), run)
         self._runs.append(run)
@@ -163,7 +165,7 @@ def _merged(older: np.ndarray, newer: np.ndarray) -> np.ndarray:
 def _hashes(keys: pd.Series) -> np.ndarray:
     if keys.empty:
         return np.zeros(0, dtype=np.uint64)
-    with duckdb.connect() as con:
+    with duckdb_cursor() as con:
         con.register("keys", pa.table({"key": as_string_array(keys)}))
         return con.sql("SELECT hash(key) AS h FROM keys").fetchnumpy()["h"].astype(np.uint64, copy=False)
 
@@ -191,5 +193,6 @@ class EarlierKeys:
         found = self._held.contains(values)
         return found | self._history.contains(values) if self._history is not None else found
 
-    def add_validated(self, clean: pd.DataFrame) -> None:
-        self._held.add(clean[self._column])
+    def add_validated(self, *cleans: pd.DataFrame) -> None:
+        """The clean rows of days just validated, added at once (a `HashedKeys` run per call, not per day)."""
+        self._held.add(pd.concat([clean[self._column] for clean in cleans], ignore_index=True))

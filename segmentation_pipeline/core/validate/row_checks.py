@@ -8,7 +8,7 @@ key wins, and an invalid first copy never costs the valid copy after it its plac
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -25,9 +25,10 @@ QUARANTINE_COLUMNS = ("reason", "partition_date", "run_id")
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check needs beyond the rows: the partition day, the run's clock and the other validated data."""
+    """What a check needs beyond the rows: the partition day, the run's clock and the other validated data. Rows of
+    several days (`validate_by_day`) carry each row's day instead, as a `datetime64[D]` array in row order."""
 
-    partition_day: date | None
+    partition_day: date | None | np.ndarray
     now: pd.Timestamp
     known_customers: KeySet | pa.Array | Collection[str] = ()
     earlier_keys: KeySet | EarlierKeys | ValidatedKeysBefore | pa.Array | Collection[str] = ()
@@ -92,8 +93,8 @@ def _unknown_customer(frame, source, context):
 
 def _timestamp_outside_partition(frame, source, context):
     timestamps = frame[source.timestamp_column]
-    start = pd.Timestamp(context.partition_day, tz="UTC")
-    return timestamps.notna() & ((timestamps < start) | (timestamps >= start + pd.Timedelta(days=1)))
+    utc_days = timestamps.to_numpy("datetime64[us]").astype("datetime64[D]")
+    return timestamps.notna() & (utc_days != np.asarray(context.partition_day, dtype="datetime64[D]"))
 
 
 def _timestamp_in_future(column: str) -> RowCheck:
@@ -167,22 +168,41 @@ ROW_CHECKS: dict[str, list[tuple[str, RowCheck | DuplicateCheck]]] = {
 
 
 def validate(frame: pd.DataFrame, source: Source, context: CheckContext, run_id: str) -> ValidationOutcome:
-    """Apply every check of the source to all rows at once and split the rows into clean and quarantined."""
+    """Apply every check of the source to all rows of one partition at once and split them into clean and
+    quarantined."""
+    return validate_by_day(frame, {context.partition_day: len(frame)}, source, context, run_id)[context.partition_day]
+
+
+def validate_by_day(
+    frame: pd.DataFrame, rows_per_day: dict[date | None, int], source: Source, context: CheckContext, run_id: str
+) -> dict[date | None, ValidationOutcome]:
+    """Check the rows of consecutive days at once and split them per day: `rows_per_day[day]` rows of each day, in
+    day order (by file, then line, within a day), each row checked against its own day. Each day's outcome is the one
+    validating the days one after another gives: a key is a duplicate when `context.earlier_keys` (the days before
+    these) holds it or an earlier row of these days that passes every other check has it."""
     frame = frame.reset_index(drop=True)
-    failures = _failures(frame, source, context)
-    failed = failures.any(axis=1)
-    clean = _normalise(frame[~failed], source).reset_index(drop=True)
+    counts = list(rows_per_day.values())
+    if sum(counts) != len(frame):
+        raise ValueError(f"{source.name}: {len(frame)} rows, but {sum(counts)} rows for the days")
+    row_days = np.repeat(np.array(list(rows_per_day), dtype="datetime64[D]"), counts)
+    failures = _failures(frame, source, replace(context, partition_day=row_days))
+    failed = failures.any(axis=1).to_numpy()
+    clean = _normalise(frame[~failed], source)
     quarantine = frame[failed].copy()
     quarantine["reason"] = _reasons(failures[failed]).astype("str")
-    quarantine["partition_date"] = pd.Series(context.partition_day, index=quarantine.index, dtype="object")
+    quarantine["partition_date"] = pd.Series(row_days[failed].astype(object), index=quarantine.index, dtype="object")
     quarantine["run_id"] = pd.Series(run_id, index=quarantine.index, dtype="str")
-    quarantine = quarantine.reset_index(drop=True)
-    outcome = ValidationOutcome(clean, quarantine, {name: int(failures[name].sum()) for name in failures.columns})
-    if outcome.rows_in != len(frame):
-        raise AssertionError(
-            f"{source.name}: {len(clean)} clean + {len(quarantine)} quarantined != {len(frame)} rows in"
+    bounds = np.cumsum([0, *counts])
+    clean_at = np.r_[0, np.cumsum(~failed)][bounds]
+    quarantined_at, flags = bounds - clean_at, failures.to_numpy()
+    return {
+        day: ValidationOutcome(
+            clean.iloc[clean_at[index] : clean_at[index + 1]].reset_index(drop=True),
+            quarantine.iloc[quarantined_at[index] : quarantined_at[index + 1]].reset_index(drop=True),
+            dict(zip(failures.columns, flags[bounds[index] : bounds[index + 1]].sum(axis=0).tolist(), strict=True)),
         )
-    return outcome
+        for index, day in enumerate(rows_per_day)
+    }
 
 
 def _failures(frame: pd.DataFrame, source: Source, context: CheckContext) -> pd.DataFrame:

@@ -1,15 +1,21 @@
-"""Validate: row-level checks split every raw partition into clean and quarantined rows; each source's expectation
-suite then judges every partition as blocking (critical) and warning checks."""
+"""Ingest and validate, one step per source: read the landing partitions with the input contract's types (keeping a
+typed raw copy of each), split their rows into clean and quarantined rows by the row-level checks, and judge every
+partition by the source's expectation suite as blocking (critical) and warning checks."""
+
+from dataclasses import replace
 
 import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, Source
+from segmentation_pipeline.core.ingest.raw import ingest_days
 from segmentation_pipeline.core.validate.expectations import SuiteRunner
-from segmentation_pipeline.core.validate.key_sets import EarlierKeys, KeySet, known_customer_ids
-from segmentation_pipeline.core.validate.partitions import validate_partition
-from segmentation_pipeline.core.validate.row_checks import CheckContext, OutcomeSummary
-from segmentation_pipeline.defs.partitions import backfill_priority, daily_partitions, partition_days, per_day_metadata
+from segmentation_pipeline.core.validate.partitions import validate_days
+from segmentation_pipeline.core.validate.row_checks import OutcomeSummary, ValidationOutcome
+from segmentation_pipeline.defs.ingest.reads import freshness_check_spec, freshness_result, read_metadata
+from segmentation_pipeline.defs.ingest.resources import IngestResource
+from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
+from segmentation_pipeline.defs.progress import DayProgress
 from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
 from segmentation_pipeline.defs.validate.checks import check_specs, referential_check_result, suite_check_results
 from segmentation_pipeline.defs.validate.resources import ValidationResource
@@ -39,26 +45,29 @@ def _outcome_metadata(summaries: list[OutcomeSummary]) -> dict:
 @dg.asset(
     pool=DATA_ROOT_POOL,
     group_name="validate",
-    kinds={"parquet"},
-    deps=["raw_customers"],
+    kinds={"csv", "parquet"},
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=check_specs("validated_customers", daily=False),
     description=(
-        "Valid CRM customers; bad rows go to `quarantine/customers/` with the rules they broke. An export without a "
-        "valid customer stops the run before anything is written."
+        "The CRM customer export, typed by the input contract; bad rows go to `quarantine/customers/` with the rules "
+        "they broke. An export without a valid customer stops the run before anything is validated."
     ),
 )
 def validated_customers(
     context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationResource
 ) -> dg.MaterializeResult:
-    settings = validation.settings()
-    check_context = CheckContext(partition_day=None, now=pd.Timestamp.now(tz="UTC"))
-    outcome = validate_partition(data_root.layout, CUSTOMERS, None, check_context, context.run.run_id)
+    layout, settings = data_root.layout, validation.settings()
+    read = next(ingest_days(layout, CUSTOMERS, [None]))[None]
+    outcomes = next(validate_days(layout, CUSTOMERS, [None], settings, context.run.run_id, pd.Timestamp.now(tz="UTC")))
     suite = SuiteRunner(CUSTOMERS.name, settings)
     return dg.MaterializeResult(
-        metadata=_outcome_metadata([outcome.summary()]),
-        check_results=suite_check_results(suite.run(None, outcome.clean, outcome.quarantine)),
+        metadata={**_outcome_metadata([outcomes[None].summary()]), **read_metadata(context, [read])},
+        check_results=suite_check_results(suite.run({None: _judged(outcomes[None])})),
     )
+
+
+def _judged(outcome: ValidationOutcome) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return outcome.clean, outcome.quarantine
 
 
 def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
@@ -68,39 +77,45 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
         pool=DATA_ROOT_POOL,
         name=asset_name,
         group_name="validate",
-        kinds={"parquet"},
-        deps=[f"raw_{source.name}", "validated_customers"],
+        kinds={"csv", "parquet"},
+        deps=["validated_customers"],
         partitions_def=daily_partitions,
-        op_tags=backfill_priority(source.name),
         backfill_policy=dg.BackfillPolicy.single_run(),
-        check_specs=check_specs(asset_name, daily=True),
-        description=f"Valid {source.name.replace('_', ' ')} per day; bad rows go to `quarantine/{source.name}/`.",
+        check_specs=[*check_specs(asset_name, daily=True), freshness_check_spec(asset_name)],
+        description=(
+            f"Landing `{source.landing_path}/date=YYYY-MM-DD/` files typed by the input contract, valid rows per day; "
+            f"bad rows go to `quarantine/{source.name}/`."
+        ),
     )
     def validated_daily(
-        context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationResource
+        context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationResource, ingest: IngestResource
     ) -> dg.MaterializeResult:
-        layout, settings = data_root.layout, validation.settings()
-        days = partition_days(context)
-        customers = KeySet(known_customer_ids(layout))
-        earlier_keys = EarlierKeys(layout, source, days[0])
-        suite = SuiteRunner(source.name, settings)
+        layout, settings, days = data_root.layout, validation.settings(), partition_days(context)
+        reads, progress = [], DayProgress(context, len(days), "read")
+        for batch in ingest_days(layout, source, days):
+            reads += [replace(read, frame=pd.DataFrame()) for read in batch.values()]  # counts only, not the rows
+            progress.advance(len(batch), sum(len(read.frame) for read in batch.values()))
+        suite, progress = SuiteRunner(source.name, settings), DayProgress(context, len(days), "check")
         outcomes, expectations = {}, []
-        for day in days:
-            now = pd.Timestamp.now(tz="UTC")
-            check_context = CheckContext(day, now, customers, earlier_keys, settings.max_amount)
-            outcome = validate_partition(layout, source, day, check_context, context.run.run_id)
-            earlier_keys.add_validated(outcome.clean)
-            outcomes[day] = outcome.summary()
-            expectations += suite.run(day, outcome.clean, outcome.quarantine)
+        now = pd.Timestamp.now(tz="UTC")
+        for batch in validate_days(layout, source, days, settings, context.run.run_id, now):
+            expectations += suite.run({day: _judged(outcome) for day, outcome in batch.items()})
+            outcomes |= {day: outcome.summary() for day, outcome in batch.items()}
+            progress.advance(len(batch), sum(outcome.rows_in for outcome in batch.values()))
         check_results = [
             *suite_check_results(expectations),
             referential_check_result(list(outcomes.values()), settings.max_unknown_customer_rate),
+            freshness_result(layout, source, ingest.settings().max_landing_lag_days),
         ]
         per_day = {
             day: {"rows_clean": outcome.rows_clean, "rows_quarantined": outcome.rows_quarantined}
             for day, outcome in outcomes.items()
         }
-        metadata = {**_outcome_metadata(list(outcomes.values())), **per_day_metadata(per_day, row_count="rows_clean")}
+        metadata = {
+            **_outcome_metadata(list(outcomes.values())),
+            **per_day_metadata(per_day, row_count="rows_clean"),
+            **read_metadata(context, reads),
+        }
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
     return validated_daily

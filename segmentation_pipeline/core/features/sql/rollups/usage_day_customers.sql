@@ -1,5 +1,5 @@
--- usage_events: one validated day (`day_rows`) rolled up.
-SELECT customer_id,
+-- usage_events: validated rows (`day_rows`) rolled up per partition day (`day_index`).
+SELECT day_index, customer_id,
     count(*) AS events,
     sum(CAST(coalesce(duration_s, 0) AS DECIMAL(18, 3))) AS duration_s,
     count(*) FILTER (WHERE device_type = 'mobile') AS mobile,
@@ -10,4 +10,4 @@ SELECT customer_id,
     count(*) FILTER (WHERE hour >= 12 AND hour < 18) AS afternoon,
     count(*) FILTER (WHERE hour >= 18) AS evening
 FROM (SELECT *, hour(make_timestamp(epoch_us(event_ts))) AS hour FROM day_rows)
-GROUP BY customer_id ORDER BY customer_id
+GROUP BY day_index, customer_id ORDER BY day_index, customer_id

@@ -1,2 +1,2 @@
--- usage_events: one validated day (`day_rows`) rolled up.
-SELECT DISTINCT customer_id, session_id FROM day_rows ORDER BY customer_id, session_id
+-- usage_events: validated rows (`day_rows`) rolled up per partition day (`day_index`).
+SELECT DISTINCT day_index, customer_id, session_id FROM day_rows ORDER BY day_index, customer_id, session_id
