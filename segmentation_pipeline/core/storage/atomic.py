@@ -18,7 +18,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.storage.durable import StorageError, fsync, make_folders, shown, storage_error
+from segmentation_pipeline.core.storage.durable import (
+    StorageError,
+    create_folders,
+    flush,
+    fsync,
+    fsync_parents,
+    make_folders,
+    shown,
+    storage_error,
+)
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.storage.staging import commit, staging_area, write_folder
 
@@ -52,8 +61,10 @@ def staged_file(path: Path, *, layout: DataLayout | None = None) -> Iterator[Pat
     with _write([path], layout) as (folder, root):
         staged = folder / path.name
         with _failing_as(path, root):
+            make_folders(path.parent)
+            _check_folder(path, folder.parent)
             yield staged
-            _ready(staged, path, folder.parent)
+            fsync(staged)
         commit(folder, root, [(staged, path)], frozenset())
 
 
@@ -70,10 +81,18 @@ def write_files_atomically(
     targets = sorted(writers, key=lambda target: target in markers)  # stable: the markers last
     with _write(targets, layout) as (folder, root):
         renames = [(folder / f"{index}-{target.name}", target) for index, target in enumerate(targets)]
+        created = []
+        for target in targets:
+            with _failing_as(target, root):
+                created += create_folders(target.parent)
+                _check_folder(target, folder.parent)
+        with _failing_as(targets[0], root):
+            fsync_parents(created)
         for staged, target in renames:
             with _failing_as(target, root):
                 writers[target](staged)
-                _ready(staged, target, folder.parent)
+        with _failing_as(targets[0], root):
+            flush([staged for staged, _ in renames])
         commit(folder, root, renames, markers & set(targets))
 
 
@@ -90,11 +109,9 @@ def _write(targets: list[Path], layout: DataLayout | None) -> Iterator[tuple[Pat
         yield folder, root
 
 
-def _ready(staged: Path, target: Path, area: Path) -> None:
-    """Flush the staged file and prepare the target's folder, so that a write fails before it commits, not after:
-    the folder exists, is writable, and is on the staging area's filesystem (a rename cannot cross filesystems)."""
-    fsync(staged)
-    make_folders(target.parent)
+def _check_folder(target: Path, area: Path) -> None:
+    """Fail before the commit, not after: the target's folder is writable and on the staging area's filesystem (a
+    rename cannot cross filesystems)."""
     if os.stat(target.parent).st_dev != os.stat(area).st_dev:
         raise OSError(errno.EXDEV, f"not on the filesystem of {area}")
     if not os.access(target.parent, os.W_OK | os.X_OK):

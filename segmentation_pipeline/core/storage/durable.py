@@ -3,7 +3,10 @@ and the folder entries are on disk, so files are fsynced before they are renamed
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from segmentation_pipeline.core.errors import PipelineError
@@ -42,12 +45,43 @@ def fsync(path: Path) -> None:
         os.close(descriptor)
 
 
+def flush(paths: Sequence[Path]) -> None:
+    """`fsync` every path. Several paths of one filesystem (a write's staged files, its targets' folders: they share
+    the staging area's filesystem) are flushed by one `syncfs` where Linux offers it: an fsync per file was a third
+    of a backfill's write time."""
+    if len(paths) > 1 and _SYNCFS is not None:
+        descriptor = os.open(paths[0], os.O_RDONLY)
+        try:
+            if _SYNCFS(descriptor) != 0:
+                number = ctypes.get_errno()
+                raise OSError(number, os.strerror(number))
+        finally:
+            os.close(descriptor)
+        return
+    for path in paths:
+        fsync(path)
+
+
+_SYNCFS = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None) if sys.platform == "linux" else None
+
+
 def make_folders(folder: Path) -> None:
     """`mkdir -p` that also fsyncs the parent of every folder it creates, so a renamed file's folder survives too."""
+    fsync_parents(create_folders(folder))
+
+
+def create_folders(folder: Path) -> list[Path]:
+    """`mkdir -p`, returning the folders it created (outermost first) for `fsync_parents`."""
     missing = []
     while not folder.is_dir():
         missing.append(folder)
         folder = folder.parent
     for new in reversed(missing):
         new.mkdir(exist_ok=True)
-        fsync(new.parent)
+    return missing[::-1]
+
+
+def fsync_parents(created: list[Path]) -> None:
+    """Fsync the parent of each created folder, each parent once: a backfill creates hundreds of day folders in one
+    table folder."""
+    flush(list(dict.fromkeys(folder.parent for folder in created)))

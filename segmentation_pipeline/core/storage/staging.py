@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmentation_pipeline.core.storage.durable import StorageError, fsync, make_folders, shown, storage_error
+from segmentation_pipeline.core.storage.durable import StorageError, flush, fsync, make_folders, shown, storage_error
 from segmentation_pipeline.core.storage.layout import STAGING, DataLayout
 
 JOURNAL = "journal.json"
@@ -220,11 +220,18 @@ def _write_journal(journal: Journal, folder: Path, root: Path, first_target: Pat
 def _apply(journal: Journal, folder: Path, root: Path, action: str) -> None:
     for index, (staged, target) in enumerate(journal.renames):
         if target in journal.withdrawn and staged.exists() and target.exists():
-            _rename(target, folder / f"withdrawn-{index}", target, root, action, target.parent)
+            _rename(target, folder / f"withdrawn-{index}", target, root, action, folder, target.parent)
+    renamed = []
     for staged, target in journal.renames:
         if staged.exists():
             make_folders(target.parent)
             _rename(staged, target, target, root, action)
+            renamed.append(target)
+    if renamed:
+        try:
+            flush(list(dict.fromkeys(target.parent for target in renamed)))
+        except OSError as error:
+            raise storage_error(action, shown(renamed[0], root), error) from error
 
 
 def _retract(journal: Journal, folder: Path) -> None:
@@ -239,10 +246,10 @@ def _retract(journal: Journal, folder: Path) -> None:
 
 
 def _rename(source: Path, destination: Path, target: Path, root: Path, action: str, *synced: Path) -> None:
-    """Rename, then fsync the folder it renamed into (and `synced`), so the rename survives a power loss."""
+    """Rename, then fsync `synced` (the folders a rename must be on disk in before the next one)."""
     try:
         os.replace(source, destination)
-        for folder in (destination.parent, *synced):
+        for folder in synced:
             fsync(folder)
     except OSError as error:
         raise storage_error(action, shown(target, root), error) from error

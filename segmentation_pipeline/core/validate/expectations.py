@@ -174,6 +174,8 @@ class SuiteRunner:
         return outcomes
 
     def _per_partition(self, partitions: Mapping, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
+        if not expectations:
+            return []
         verdicts: dict[int, list[ExpectationOutcome]] = {}
         for day, frames in partitions.items():
             rows, _ = _suite_rows({day: frames})
@@ -212,14 +214,17 @@ def _simple_condition(condition: dict | None) -> bool:
 
 
 def _suite_rows(partitions: Mapping) -> tuple[pd.DataFrame, dict[str, date | None]]:
-    """Every input row of the partitions, as the suite sees them: a `_quarantined` flag and the partition's label."""
+    """Every input row of the partitions, as the suite sees them: a `_quarantined` flag and the partition's label.
+    Clean rows come first, each kind stacked once: building a frame per partition cost more than judging it."""
     labels = {(day.isoformat() if day else "-"): day for day in partitions}
-    frames = [
-        frame[clean.columns].assign(_quarantined=flag, **{PARTITION_COLUMN: label})
-        for label, (clean, quarantine) in zip(labels, partitions.values(), strict=True)
-        for frame, flag in ((clean, False), (quarantine, True))
+    columns = next(iter(partitions.values()))[0].columns
+    stacks = [
+        pd.concat(frames, ignore_index=True)[columns].assign(
+            _quarantined=flag, **{PARTITION_COLUMN: np.repeat(list(labels), [len(frame) for frame in frames])}
+        )
+        for frames, flag in zip(zip(*partitions.values(), strict=True), (False, True), strict=True)
     ]
-    return pd.concat(frames, ignore_index=True), labels
+    return pd.concat(stacks, ignore_index=True), labels
 
 
 def _applicable(expectations: list[tuple[int, dict]], rows: pd.DataFrame) -> list[tuple[int, dict]]:

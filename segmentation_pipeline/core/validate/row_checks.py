@@ -238,4 +238,4 @@ def _normalise(clean: pd.DataFrame, source: Source) -> pd.DataFrame:
 def quarantine_examples(quarantine: pd.DataFrame, limit: int = 5) -> pd.DataFrame:
     """The first quarantined rows without personal data, for run metadata."""
     columns = [name for name in quarantine.columns if name not in PERSONAL_DATA_COLUMNS and name != "run_id"]
-    return quarantine[columns].head(limit)
+    return quarantine.head(limit)[columns]
