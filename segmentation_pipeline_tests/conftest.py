@@ -12,3 +12,4 @@ import os
 from segmentation_pipeline.core.ingest.first_day import PARTITIONS_START_ENV
 
 os.environ[PARTITIONS_START_ENV] = "2024-01-01"
+pytest_plugins = ["segmentation_pipeline_tests.postgres_server"]

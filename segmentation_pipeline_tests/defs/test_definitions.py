@@ -88,7 +88,7 @@ def test_a_landing_day_delivered_again_recomputes_it_and_every_later_published_s
         landing = layout.landing / ORDERS.landing_path / f"date={day}" / "orders.csv"
         landing.parent.mkdir(parents=True)
         landing.write_text("order_id\n")
-        write_parquet_atomically(pa.table({"order_id": ["o1"]}), layout.raw("orders", date.fromisoformat(day)))
+        write_parquet_atomically(pa.table({"order_id": ["o1"]}), layout.validated("orders", date.fromisoformat(day)))
     for day in ("2026-06-11", "2026-06-12"):
         write_parquet_atomically(
             pa.table({"snapshot_date": [day]}), layout.published_table("runs", date.fromisoformat(day))

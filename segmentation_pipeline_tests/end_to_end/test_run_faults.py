@@ -79,7 +79,7 @@ def test_changed_and_damaged_days_are_done_again_and_the_snapshots_after_them_re
     orders = pd.read_csv(orders_file, dtype=str)
     extra = orders.iloc[[0]].assign(order_id="REDELIVERED-1", amount="123.45")
     pd.concat([orders, extra]).to_csv(orders_file, index=False)
-    later = landing_zone.raw("orders", redelivered).stat().st_mtime + 10
+    later = landing_zone.validated("orders", redelivered).stat().st_mtime + 10
     os.utime(orders_file, (later, later))
     landing_zone.validated("usage_events", damaged).write_bytes(b"PAR1 truncated")
     landing_zone.validated("survey_responses", damaged).unlink()

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.cli import main
+from segmentation_pipeline.core.ingest.contract import ORDERS
+from segmentation_pipeline.core.ingest.landing import read_landing
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.definitions import defs
 from segmentation_pipeline.defs.resources import DataRoot
@@ -61,7 +63,7 @@ def test_a_day_with_too_many_bad_rows_stops_before_publishing_and_keeps_the_prev
     quarantined = pd.read_parquet(landing_zone.quarantined("orders", END))
     assert (quarantined["reason"] == "negative_amount").sum() >= 150
     clean = pd.read_parquet(landing_zone.validated("orders", END))
-    assert len(clean) + len(quarantined) == len(pd.read_parquet(landing_zone.raw("orders", END)))
+    assert len(clean) + len(quarantined) == len(read_landing(landing_zone.landing, ORDERS, END).frame)
 
 
 def test_survey_and_usage_sources_may_be_missing_entirely(landing_zone):

@@ -1,24 +1,17 @@
-"""Tests of reading and ingesting several landing days at once: a batch reads, types and fails like the same days
-read one by one, and its raw copies are written all or none."""
+"""Tests of reading several landing days at once: a batch reads, types and fails like the same days read one by
+one."""
 
 from __future__ import annotations
 
-import errno
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core.ingest import raw
-from segmentation_pipeline.core.ingest.contract import ORDERS, SURVEY_RESPONSES, clean_schema
+from segmentation_pipeline.core.ingest.contract import ORDERS, SURVEY_RESPONSES
 from segmentation_pipeline.core.ingest.landing import InputError, read_landing, read_landing_batches
-from segmentation_pipeline.core.ingest.raw import ingest_days
-from segmentation_pipeline.core.storage import atomic as storage
-from segmentation_pipeline.core.storage.durable import StorageError
-from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline_tests.ingest.builders import (
     DAY,
     ORDERS_HEADER,
@@ -153,43 +146,3 @@ def test_a_bad_value_is_reported_before_an_unreadable_file_of_a_later_day(tmp_pa
         _batches(tmp_path, ALL)
 
     assert str(caught.value).startswith(f"{_folder(DAYS[0])}/o.csv: column 'amount'")
-
-
-def test_ingest_days_stores_each_day_as_its_raw_copy(tmp_path, monkeypatch):
-    _write_varied_days(tmp_path / "landing")
-    layout = DataLayout(tmp_path)
-    monkeypatch.setattr(raw, "BATCH_BYTES", 0)  # one day per batch
-
-    batches = list(ingest_days(layout, ORDERS, DAYS))
-
-    assert [list(batch) for batch in batches] == [[day] for day in DAYS]
-    for day in DAYS:
-        stored = pq.read_table(layout.raw(ORDERS.name, day))
-        assert stored.schema.remove_metadata() == clean_schema(ORDERS)
-        pd.testing.assert_frame_equal(stored.to_pandas(), read_landing(layout.landing, ORDERS, day).frame)
-
-
-def test_a_failed_write_leaves_every_raw_copy_of_the_batch_as_it_was(tmp_path, monkeypatch):
-    layout = DataLayout(tmp_path)
-    for day in DAYS[:3]:
-        write(layout.landing, f"{_folder(day)}/o.csv", ORDERS_HEADER + f"o-{day},c1,{day},1\n")
-    list(ingest_days(layout, ORDERS, DAYS[:2]))
-    before = {day: layout.raw(ORDERS.name, day).read_bytes() for day in DAYS[:2]}
-    for day in DAYS[:3]:
-        write(layout.landing, f"{_folder(day)}/o.csv", ORDERS_HEADER + f"o-{day},c1,{day},2\n")
-
-    real_write = pq.write_table
-    written = []
-
-    def disk_full_on_third_file(table, where, **options):
-        if len(written) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        written.append(where)
-        real_write(table, where, **options)
-
-    monkeypatch.setattr(storage.pq, "write_table", disk_full_on_third_file)
-    with pytest.raises(StorageError, match="no space left on device"):
-        list(ingest_days(layout, ORDERS, DAYS[:3]))
-
-    assert {day: layout.raw(ORDERS.name, day).read_bytes() for day in DAYS[:2]} == before
-    assert not layout.raw(ORDERS.name, DAYS[2]).exists()

@@ -9,7 +9,6 @@ import pytest
 from segmentation_pipeline.core.errors import PipelineError
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS
 from segmentation_pipeline.core.ingest.landing import InputError
-from segmentation_pipeline.core.ingest.raw import ingest_partition
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.key_sets import known_customer_ids
 from segmentation_pipeline.core.validate.partitions import NoValidCustomers, validate_days
@@ -28,8 +27,7 @@ from segmentation_pipeline_tests.validate.builders import (
 
 def validate_export(layout: DataLayout, header: str, rows: list[str]):
     land(layout.landing, CUSTOMERS, header, rows)
-    ingest_partition(layout, CUSTOMERS, None)
-    return next(validate_days(layout, CUSTOMERS, [None], ValidationSettings(), RUN_ID, NOW))[None]
+    return next(validate_days(layout, CUSTOMERS, [None], ValidationSettings(), RUN_ID, NOW))[1][None]
 
 
 def test_orders_of_a_customer_whose_first_copy_is_invalid_are_clean(tmp_path):
@@ -38,9 +36,8 @@ def test_orders_of_a_customer_whose_first_copy_is_invalid_are_clean(tmp_path):
     customers = validate_export(layout, "customer_id,created_at,email", rows)
     assert customers.clean["customer_id"].tolist() == ["C1"]
     land(layout.landing, ORDERS, ORDERS_HEADER, [order_row("o1", customer_id="C1"), order_row("o2", customer_id="C2")])
-    ingest_partition(layout, ORDERS, DAY)
 
-    (orders,) = next(validate_days(layout, ORDERS, [DAY], ValidationSettings(), RUN_ID, NOW)).values()
+    (orders,) = next(validate_days(layout, ORDERS, [DAY], ValidationSettings(), RUN_ID, NOW))[1].values()
 
     assert known_customer_ids(layout).to_pylist() == ["C1"]
     assert orders.clean["order_id"].tolist() == ["o1"]

@@ -9,7 +9,6 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema
-from segmentation_pipeline.core.ingest.raw import ingest_days
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.key_sets import HashedKeys, KeySet, ValidatedKeysBefore
 from segmentation_pipeline.core.validate.partitions import validate_days, write_validated_partition
@@ -114,13 +113,11 @@ def test_event_id_look_up_without_validated_days_or_ids_finds_nothing(tmp_path):
 
 
 def validated_days(layout: DataLayout, source, days: list[date]) -> dict:
-    """Ingest and validate the days as one run, known customers c1 and c2."""
+    """Read and validate the days as one run, known customers c1 and c2."""
     write_validated(layout, "customers", [{"customer_id": c, "created_at": "2025-01-01T00:00:00Z"} for c in KNOWN])
-    for _ in ingest_days(layout, source, days):
-        pass
     return {
         day: outcome
-        for batch in validate_days(layout, source, days, ValidationSettings(), RUN_ID, NOW)
+        for _, batch in validate_days(layout, source, days, ValidationSettings(), RUN_ID, NOW)
         for day, outcome in batch.items()
     }
 

@@ -13,7 +13,7 @@ import pytest
 
 from segmentation_pipeline.core.features.rollups import rollups
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema, quarantine_schema
-from segmentation_pipeline.core.ingest.raw import ingest_days
+from segmentation_pipeline.core.ingest.landing import read_landing
 from segmentation_pipeline.core.storage import atomic, staging
 from segmentation_pipeline.core.storage.durable import StorageError
 from segmentation_pipeline.core.storage.layout import DataLayout
@@ -155,18 +155,16 @@ def warehouse(tmp_path, source, land) -> DataLayout:
     layout = DataLayout(tmp_path)
     write_validated(layout, "customers", [{"customer_id": c, "created_at": "2025-01-01T00:00:00Z"} for c in KNOWN])
     land(layout)
-    for _ in ingest_days(layout, source, DAYS):
-        pass
     return layout
 
 
 def one_day_after_another(layout: DataLayout, source) -> dict:
-    """The reference: each day's raw rows checked on their own, its clean keys added before the next day."""
+    """The reference: each day's landing rows checked on their own, its clean keys added before the next day."""
     customers, earlier_keys = KeySet(known_customer_ids(layout)), EarlierKeys(layout, source, DAYS[0])
     outcomes = {}
     for day in DAYS:
-        raw = pq.read_table(layout.raw(source.name, day)).to_pandas()
-        outcomes[day] = validate(raw, source, CheckContext(day, NOW, customers, earlier_keys), RUN_ID)
+        rows = read_landing(layout.landing, source, day).frame
+        outcomes[day] = validate(rows, source, CheckContext(day, NOW, customers, earlier_keys), RUN_ID)
         earlier_keys.add_validated(outcomes[day].clean)
     return outcomes
 
@@ -189,16 +187,16 @@ def assert_same_as_one_day_after_another(layout: DataLayout, source, batches: li
 
 
 @pytest.mark.parametrize(("source", "land"), [(ORDERS, land_orders), (USAGE_EVENTS, land_events)])
-# raw rows per day: orders 7, 6, 0, 5 and events 6, 4, 0, 3; at 6 rows a batch, a day of more is a batch alone
-@pytest.mark.parametrize(("batch_rows", "batch_sizes"), [(partitions.BATCH_ROWS, [4]), (6, [1, 2, 1])])
+# landing rows per day: orders 7, 6, 0, 5 and events 6, 4, 0, 3; at 0 bytes a batch, each day is a batch alone
+@pytest.mark.parametrize(("batch_bytes", "batch_sizes"), [(partitions.BATCH_BYTES, [4]), (0, [1, 1, 1, 1])])
 def test_days_batched_any_way_give_the_outcomes_and_files_of_one_day_after_another(
-    tmp_path, monkeypatch, source, land, batch_rows, batch_sizes
+    tmp_path, monkeypatch, source, land, batch_bytes, batch_sizes
 ):
     layout = warehouse(tmp_path, source, land)
     expected = one_day_after_another(layout, source)
-    monkeypatch.setattr(partitions, "BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(partitions, "BATCH_BYTES", batch_bytes)
 
-    batches = list(validate_days(layout, source, DAYS, ValidationSettings(), RUN_ID, NOW))
+    batches = [outcomes for _, outcomes in validate_days(layout, source, DAYS, ValidationSettings(), RUN_ID, NOW)]
 
     assert_same_as_one_day_after_another(layout, source, batches, expected)
     assert [len(batch) for batch in batches] == batch_sizes
@@ -207,7 +205,7 @@ def test_days_batched_any_way_give_the_outcomes_and_files_of_one_day_after_anoth
 def test_the_batch_outcomes_are_the_hand_worked_ones(tmp_path):
     layout = warehouse(tmp_path, ORDERS, land_orders)
 
-    (outcomes,) = validate_days(layout, ORDERS, DAYS, ValidationSettings(), RUN_ID, NOW)
+    ((_, outcomes),) = validate_days(layout, ORDERS, DAYS, ValidationSettings(), RUN_ID, NOW)
 
     first, second, third, last = (outcomes[day] for day in DAYS)
     assert first.clean["order_id"].tolist() == ["o1", "o2"]
@@ -249,7 +247,7 @@ def test_a_batch_that_fails_to_write_leaves_every_days_previous_files(tmp_path, 
     layout = warehouse(tmp_path, ORDERS, land_orders)
     for day in DAYS:
         write_validated(layout, "orders", [order_record("o-prev", day)], day)
-    files = sorted(path for path in tmp_path.rglob("*.parquet") if "raw" not in path.parts)
+    files = sorted(tmp_path.rglob("*.parquet"))
     before = {path: path.read_bytes() for path in files}
     real_write, staged = atomic.pq.write_table, []
 
@@ -263,7 +261,7 @@ def test_a_batch_that_fails_to_write_leaves_every_days_previous_files(tmp_path, 
     with pytest.raises(StorageError, match="^cannot write warehouse/rollups/order_day_customers/date=2026-03-01"):
         next(validate_days(layout, ORDERS, DAYS, ValidationSettings(), RUN_ID, NOW))
 
-    assert sorted(path for path in tmp_path.rglob("*.parquet") if "raw" not in path.parts) == files
+    assert sorted(tmp_path.rglob("*.parquet")) == files
     assert {path: path.read_bytes() for path in files} == before
 
 

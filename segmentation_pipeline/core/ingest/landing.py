@@ -59,6 +59,25 @@ class LandingRead:
     warnings: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
 
+    def report(self) -> ReadReport:
+        return ReadReport(self.files, self.warnings, self.skipped)
+
+
+@dataclass(frozen=True)
+class ReadReport:
+    """What reading a partition found, without its rows: what run metadata needs over a long backfill."""
+
+    files: list[str]
+    warnings: list[str]
+    skipped: list[SkippedFile]
+
+
+BATCH_BYTES = 8 * 2**20
+"""Landing bytes read, typed and checked at once. Days of a few kilobytes (the bundled sample) share a batch's fixed
+costs; a day of a megabyte or more costs far more than those anyway, while memory grows with the batch: a batch of
+usage events holds about 15 times its Parquet bytes, and at the reference scale (4 to 6 MB a day) 8 MB is one or two
+days."""
+
 
 def landing_days(landing_dir: Path, source: Source) -> list[date]:
     """The days for which a daily source has a `date=YYYY-MM-DD` folder, sorted.
@@ -341,7 +360,7 @@ def _cast_files(raws: list[_RawFile], source: Source) -> pd.DataFrame:
     cast together; a Parquet file's typed values joined to a CSV file's text would become text, cast otherwise."""
     with_rows = [raw.values for raw in raws if len(raw.values)]
     runs = [pd.concat(list(run), ignore_index=True) for _, run in groupby(with_rows, key=_dtypes)]
-    typed = pd.concat([_cast_frame(values, source) for values in runs or [pd.DataFrame()]], ignore_index=True)
+    typed = pd.concat([cast_frame(values, source) for values in runs or [pd.DataFrame()]], ignore_index=True)
     lengths = np.array([len(raw.values) for raw in raws], dtype="int64")
     relatives = pd.Series([raw.relative for raw in raws], dtype="str")
     typed["_source_file"] = relatives.repeat(lengths).reset_index(drop=True)
@@ -353,7 +372,7 @@ def _dtypes(values: pd.DataFrame) -> list[tuple[str, object]]:
     return list(values.dtypes.items())
 
 
-def _cast_frame(values: pd.DataFrame, source: Source) -> pd.DataFrame:
+def cast_frame(values: pd.DataFrame, source: Source) -> pd.DataFrame:
     """The contract's columns cast; a column the files lack is all missing."""
     return pd.DataFrame(
         {
@@ -473,3 +492,9 @@ def _has_fields(row: list[str]) -> bool:
 def _nulls(column: Column, length: int) -> pd.Series:
     empty = pd.Series([None] * length, dtype="object")
     return _cast(empty, column)
+
+
+def landing_lag(landing_dir: Path, source: Source, today: date) -> tuple[date | None, int | None]:
+    """The newest landing day of a daily source and its age in days; (None, None) without landing data."""
+    days = landing_days(landing_dir, source)
+    return (days[-1], (today - days[-1]).days) if days else (None, None)

@@ -15,21 +15,21 @@ from segmentation_pipeline.core.storage.layout import DataLayout
 
 
 def redelivered_days(layout: DataLayout) -> dict[date, str]:
-    """Landing days delivered again after they were ingested (a landing file newer than the day's raw partition),
-    each with a key that changes with every new delivery."""
+    """Landing days delivered again after they were ingested (a landing file newer than the day's validated
+    partition), each with a key that changes with every new delivery."""
     late = {}
     for source in DAILY_SOURCES:
         for day in landing_days(layout.landing, source):
-            raw = layout.raw(source.name, day)
+            validated = layout.validated(source.name, day)
             delivered = max((path.stat().st_mtime_ns for path in landing_files(layout.landing, source, day)), default=0)
-            if raw.exists() and delivered > raw.stat().st_mtime_ns:
+            if validated.exists() and delivered > validated.stat().st_mtime_ns:
                 late[day] = f"{late.get(day, '')}{source.name}@{delivered};"
     return dict(sorted(late.items()))
 
 
 def days_to_redo(layout: DataLayout, ingested_days: list[date]) -> dict[date, list[str]]:
     """Days already ingested that must be ingested and validated again, with why: landing files delivered again
-    after the day's raw copy, or a validated partition that is missing or unreadable (deleted or corrupted by hand
+    after the day was validated, or a validated partition that is missing or unreadable (deleted or corrupted by hand
     or by a failing disk)."""
     redo: dict[date, list[str]] = {}
     redelivered = redelivered_days(layout)

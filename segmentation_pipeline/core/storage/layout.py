@@ -75,9 +75,6 @@ class DataLayout:
     def config_file(self, name: str) -> Path:
         return self.config / name
 
-    def raw(self, source: str, day: date | None) -> Path:
-        return _partition_file(self.warehouse / "raw" / source, "date", day)
-
     def validated(self, source: str, day: date | None) -> Path:
         return _partition_file(self.warehouse / "validated" / source, "date", day)
 

@@ -1,4 +1,5 @@
-"""Validating partitions: their typed raw rows in, clean rows (with each day's rollups) and quarantined rows out."""
+"""Validating partitions: their landing rows in, typed by the contract; clean rows (with each day's rollups) and
+quarantined rows out."""
 
 from __future__ import annotations
 
@@ -8,21 +9,22 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.errors import bounded
 from segmentation_pipeline.core.features.rollups import rollup_files
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, Source, clean_schema, quarantine_schema
-from segmentation_pipeline.core.ingest.landing import InputError, landing_files
+from segmentation_pipeline.core.ingest.landing import (
+    BATCH_BYTES,
+    InputError,
+    ReadReport,
+    landing_files,
+    read_landing_batches,
+)
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.key_sets import EarlierKeys, KeySet, known_customer_ids
 from segmentation_pipeline.core.validate.row_checks import CheckContext, ValidationOutcome, validate_by_day
 from segmentation_pipeline.core.validate.settings import ValidationSettings
-
-BATCH_ROWS = 2_000_000
-"""The raw rows validated at once (a larger day alone): hundreds of the sample's small days share one batch's fixed
-costs, while a batch of the reference scale's usage events (about 275,000 a day) holds a week of them."""
 
 
 def validate_days(
@@ -32,49 +34,31 @@ def validate_days(
     settings: ValidationSettings,
     run_id: str,
     now: pd.Timestamp,
-) -> Iterator[dict[date | None, ValidationOutcome]]:
-    """Check the raw partitions of `days` (in day order; `[None]` for the CRM export) and write each day's clean
-    rows, rollups and quarantined rows; yields each batch's outcomes by day once the batch is written. A batch of
-    consecutive days is checked at once and written in one all-or-nothing write, so a backfill pays the fixed costs
-    of a day (pandas on tiny frames, a DuckDB query set, a journaled write) once per batch. Each batch is checked for
+) -> Iterator[tuple[dict[date | None, ReadReport], dict[date | None, ValidationOutcome]]]:
+    """Read the landing partitions of `days` (in day order; `[None]` for the CRM export) with the contract's types,
+    check their rows and write each day's clean rows, rollups and quarantined rows; yields each batch's read reports
+    and outcomes by day once the batch is written. A batch of consecutive days (up to `BATCH_BYTES` of landing
+    files) is read, checked and written at once, in one all-or-nothing write, so a backfill pays the fixed costs of
+    a day (pandas on tiny frames, a DuckDB query set, a journaled write) once per batch. Each batch is checked for
     duplicates against the keys validated before it, those of the batches before it included."""
     if source.daily:
         customers, earlier_keys = KeySet(known_customer_ids(layout)), EarlierKeys(layout, source, days[0])
     else:
         customers, earlier_keys = (), ()  # the CRM export replaces the previous one: no history to check against
     context = CheckContext(None, now, customers, earlier_keys, settings.max_amount)
-    for batch in _batches(layout, source, days):
-        outcomes = validate_by_day(*_read_raw(layout, source, batch), source, context, run_id)
+    for reads in read_landing_batches(layout.landing, source, days, BATCH_BYTES):
+        rows = pd.concat([read.frame for read in reads.values()], ignore_index=True)
+        outcomes = validate_by_day(rows, {day: len(read.frame) for day, read in reads.items()}, source, context, run_id)
         if source == CUSTOMERS:
             require_valid_customers(layout, outcomes[None])
         clean = _tables([outcome.clean for outcome in outcomes.values()], clean_schema(source))
         quarantine = _tables([outcome.quarantine for outcome in outcomes.values()], quarantine_schema(source))
         write_validated_days(
-            layout, source, dict(zip(batch, clean, strict=True)), dict(zip(batch, quarantine, strict=True))
+            layout, source, dict(zip(reads, clean, strict=True)), dict(zip(reads, quarantine, strict=True))
         )
         if source.daily:
             earlier_keys.add_validated(*(outcome.clean for outcome in outcomes.values()))
-        yield outcomes
-
-
-def _batches(layout: DataLayout, source: Source, days: list[date | None]) -> Iterator[list[date | None]]:
-    """Consecutive days of at most `BATCH_ROWS` raw rows together, counted from the files' metadata."""
-    batch, rows = [], 0
-    for day in days:
-        day_rows = pq.ParquetFile(layout.raw(source.name, day)).metadata.num_rows
-        if batch and rows + day_rows > BATCH_ROWS:
-            yield batch
-            batch, rows = [], 0
-        batch.append(day)
-        rows += day_rows
-    if batch:
-        yield batch
-
-
-def _read_raw(layout: DataLayout, source: Source, days: list[date | None]) -> tuple[pd.DataFrame, dict]:
-    """The raw rows of the days as one frame, in day order, and how many rows each day has."""
-    tables = [pq.ParquetFile(layout.raw(source.name, day)).read() for day in days]
-    return pa.concat_tables(tables).to_pandas(), {day: table.num_rows for day, table in zip(days, tables, strict=True)}
+        yield {day: read.report() for day, read in reads.items()}, outcomes
 
 
 def _tables(frames: list[pd.DataFrame], schema: pa.Schema) -> list[pa.Table]:

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from segmentation_pipeline.core.ingest.contract import Source
-from segmentation_pipeline.core.ingest.landing import LandingRead
-from segmentation_pipeline.core.ingest.raw import landing_lag
+from segmentation_pipeline.core.ingest.landing import ReadReport, landing_lag
 from segmentation_pipeline.core.storage.layout import DataLayout
 
 FRESHNESS_CHECK = "landing_freshness"
 
 
-def read_metadata(context: dg.AssetExecutionContext, reads: list[LandingRead]) -> dict:
+def read_metadata(context: dg.AssetExecutionContext, reads: list[ReadReport]) -> dict:
     """Files read and skipped over the run's partitions; every warning is logged and kept on the materialization."""
     warnings = [warning for read in reads for warning in read.warnings]
     for warning in warnings:
@@ -34,7 +33,7 @@ def freshness_check_spec(asset_name: str) -> dg.AssetCheckSpec:
 
 def freshness_result(layout: DataLayout, source: Source, max_lag_days: int) -> dg.AssetCheckResult:
     """Warn when the newest landing day is older than expected: an upstream export may have stopped."""
-    newest, lag = landing_lag(layout, source, datetime.now(UTC).date())
+    newest, lag = landing_lag(layout.landing, source, datetime.now(UTC).date())
     if newest is None:
         metadata = {"newest_landing_day": "none: the source has no landing data"}
     else:

@@ -1,14 +1,11 @@
-"""Ingest and validate, one step per source: read the landing partitions with the input contract's types (keeping a
-typed raw copy of each), split their rows into clean and quarantined rows by the row-level checks, and judge every
-partition by the source's expectation suite as blocking (critical) and warning checks."""
-
-from dataclasses import replace
+"""Ingest and validate, one step per source: read the landing partitions with the input contract's types, split their
+rows into clean and quarantined rows by the row-level checks, and judge every partition by the source's expectation
+suite as blocking (critical) and warning checks."""
 
 import dagster as dg
 import pandas as pd
 
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, Source
-from segmentation_pipeline.core.ingest.raw import ingest_days
 from segmentation_pipeline.core.validate.expectations import SuiteRunner
 from segmentation_pipeline.core.validate.partitions import validate_days
 from segmentation_pipeline.core.validate.row_checks import OutcomeSummary, ValidationOutcome
@@ -57,11 +54,11 @@ def validated_customers(
     context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationResource
 ) -> dg.MaterializeResult:
     layout, settings = data_root.layout, validation.settings()
-    read = next(ingest_days(layout, CUSTOMERS, [None]))[None]
-    outcomes = next(validate_days(layout, CUSTOMERS, [None], settings, context.run.run_id, pd.Timestamp.now(tz="UTC")))
+    now = pd.Timestamp.now(tz="UTC")
+    reads, outcomes = next(validate_days(layout, CUSTOMERS, [None], settings, context.run.run_id, now))
     suite = SuiteRunner(CUSTOMERS.name, settings)
     return dg.MaterializeResult(
-        metadata={**_outcome_metadata([outcomes[None].summary()]), **read_metadata(context, [read])},
+        metadata={**_outcome_metadata([outcomes[None].summary()]), **read_metadata(context, [reads[None]])},
         check_results=suite_check_results(suite.run({None: _judged(outcomes[None])})),
     )
 
@@ -91,15 +88,12 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationResource, ingest: IngestResource
     ) -> dg.MaterializeResult:
         layout, settings, days = data_root.layout, validation.settings(), partition_days(context)
-        reads, progress = [], DayProgress(context, len(days), "read")
-        for batch in ingest_days(layout, source, days):
-            reads += [replace(read, frame=pd.DataFrame()) for read in batch.values()]  # counts only, not the rows
-            progress.advance(len(batch), sum(len(read.frame) for read in batch.values()))
         suite, progress = SuiteRunner(source.name, settings), DayProgress(context, len(days), "check")
-        outcomes, expectations = {}, []
+        reads, outcomes, expectations = [], {}, []
         now = pd.Timestamp.now(tz="UTC")
-        for batch in validate_days(layout, source, days, settings, context.run.run_id, now):
+        for batch_reads, batch in validate_days(layout, source, days, settings, context.run.run_id, now):
             expectations += suite.run({day: _judged(outcome) for day, outcome in batch.items()})
+            reads += batch_reads.values()
             outcomes |= {day: outcome.summary() for day, outcome in batch.items()}
             progress.advance(len(batch), sum(outcome.rows_in for outcome in batch.values()))
         check_results = [
