@@ -134,17 +134,21 @@ class SuiteRunner:
         return result.results
 
     def _row_wise(self, rows: pd.DataFrame, labels: dict, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
-        applicable = _applicable(expectations, rows)
-        configs = [_with_partition_column(expectation) for _, expectation in applicable]
-        results = self._validate(rows, configs, suite_parameters(self._settings, len(rows)), "SUMMARY")
+        """One suite run per row condition, over the rows it selects: Great Expectations filters a copy of every
+        column for each conditioned expectation, which cost more than the checks themselves."""
+        parameters = suite_parameters(self._settings, len(rows))
         outcomes = []
-        for (index, expectation), item in zip(applicable, results, strict=True):
-            failed_in = [row[PARTITION_COLUMN] for row in item.result.get("partial_unexpected_index_list") or []]
-            observed = item.result.get("observed_value")
-            if isinstance(observed, list):
-                observed = [name for name in observed if name != PARTITION_COLUMN]
-            outcome = _outcome(expectation, item, tuple(labels[label] for label in dict.fromkeys(failed_in)), observed)
-            outcomes.append((index, outcome))
+        for condition, group in _by_row_condition(_applicable(expectations, rows)).items():
+            selected = rows if condition is None else rows[_matches(rows, json.loads(condition))]
+            configs = [_with_partition_column(_unconditioned(expectation)) for _, expectation in group]
+            results = self._validate(selected, configs, parameters, "SUMMARY")
+            for (index, expectation), item in zip(group, results, strict=True):
+                failed_in = [row[PARTITION_COLUMN] for row in item.result.get("partial_unexpected_index_list") or []]
+                observed = item.result.get("observed_value")
+                if isinstance(observed, list):
+                    observed = [name for name in observed if name != PARTITION_COLUMN]
+                failed = tuple(labels[label] for label in dict.fromkeys(failed_in))
+                outcomes.append((index, _outcome(expectation, item, failed, observed)))
         return outcomes
 
     def _aggregates(self, rows: pd.DataFrame, labels: dict, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
@@ -213,6 +217,29 @@ def _simple_condition(condition: dict | None) -> bool:
     return condition is None or (condition.get("type") == "comparison" and condition.get("operator") in _COMPARISONS)
 
 
+def _by_row_condition(expectations: list[tuple[int, dict]]) -> dict[str | None, list[tuple[int, dict]]]:
+    """The expectations by the simple row condition that we apply for them (as JSON); None: the whole table, any
+    other condition left to Great Expectations."""
+    groups: dict[str | None, list[tuple[int, dict]]] = {}
+    for index, expectation in expectations:
+        condition = expectation["kwargs"].get("row_condition")
+        key = json.dumps(condition, sort_keys=True) if condition and _simple_condition(condition) else None
+        groups.setdefault(key, []).append((index, expectation))
+    return groups
+
+
+def _matches(rows: pd.DataFrame, condition: dict) -> pd.Series:
+    return _COMPARISONS[condition["operator"]](rows[condition["column"]["name"]], condition["parameter"])
+
+
+def _unconditioned(expectation: dict) -> dict:
+    """The expectation without a simple row condition, for rows that condition already selected."""
+    condition = expectation["kwargs"].get("row_condition")
+    if not condition or not _simple_condition(condition):
+        return expectation
+    return {**expectation, "kwargs": {k: v for k, v in expectation["kwargs"].items() if k != "row_condition"}}
+
+
 def _suite_rows(partitions: Mapping) -> tuple[pd.DataFrame, dict[str, date | None]]:
     """Every input row of the partitions, as the suite sees them: a `_quarantined` flag and the partition's label.
     Clean rows come first, each kind stacked once: building a frame per partition cost more than judging it."""
@@ -249,7 +276,7 @@ def _with_partition_column(expectation: dict) -> dict:
 def _figure(rows: pd.DataFrame, expectation: dict, labels: list[str]) -> pd.Series:
     kwargs, condition = expectation["kwargs"], expectation["kwargs"].get("row_condition")
     if condition is not None:
-        rows = rows[_COMPARISONS[condition["operator"]](rows[condition["column"]["name"]], condition["parameter"])]
+        rows = rows[_matches(rows, condition)]
     groups = rows.groupby(PARTITION_COLUMN, sort=False)
     if expectation["type"] == _ROW_COUNT:
         return groups.size().reindex(labels, fill_value=0)
