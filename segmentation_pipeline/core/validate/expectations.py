@@ -247,11 +247,16 @@ def _suite_rows(partitions: Mapping) -> tuple[pd.DataFrame, dict[str, date | Non
     columns = next(iter(partitions.values()))[0].columns
     stacks = [
         pd.concat(frames, ignore_index=True)[columns].assign(
-            _quarantined=flag, **{PARTITION_COLUMN: np.repeat(list(labels), [len(frame) for frame in frames])}
+            _quarantined=flag, **{PARTITION_COLUMN: _labels(list(labels), [len(frame) for frame in frames])}
         )
         for frames, flag in zip(zip(*partitions.values(), strict=True), (False, True), strict=True)
     ]
     return pd.concat(stacks, ignore_index=True), labels
+
+
+def _labels(labels: list[str], lengths: list[int]) -> pd.Categorical:
+    """Each row's partition label, categorical: the figures group by it once per aggregate expectation."""
+    return pd.Categorical.from_codes(np.repeat(np.arange(len(labels)), lengths), categories=labels)
 
 
 def _applicable(expectations: list[tuple[int, dict]], rows: pd.DataFrame) -> list[tuple[int, dict]]:
