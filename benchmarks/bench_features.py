@@ -13,9 +13,9 @@ stages of one repetition run side by side, in this order:
 * `features_rfm` -- the pipeline's stage: `refresh_rollups(layout)` and `compute_features(layout, snapshot)`, then
   `score_customers(features)`, each timed on its own (wall, CPU of all threads, peak RSS while it ran: `VmHWM`,
   reset in between through `/proc/self/clear_refs`); the stage's peak is the child's max RSS.
-* `rfm_duckdb` -- the RFM part of the feature SQL alone: its order CTE group (`sql/features/orders.sql`) (recency,
-  frequency, monetary and the lifetimes-compatible repeat purchases, recency, T and mean repeat spend per
-  customer), read from the daily order rollups in Parquet and returned as a pandas DataFrame.
+* `rfm_duckdb` -- the RFM part of the feature SQL alone: its order CTE groups (`sql/features/purchase_periods.sql`
+  and `orders.sql`: recency, frequency, monetary and the lifetimes-compatible repeat purchases, recency, T and mean
+  repeat spend per customer), read from the daily order rollups in Parquet and returned as a pandas DataFrame.
 * `lifetimes` -- the completed orders up to the snapshot loaded into pandas (timed and reported separately), then
   `lifetimes.utils.summary_data_from_transaction_data(orders, "customer_id", "ordered_at",
   monetary_value_col="amount", observation_period_end=snapshot, freq="D")` (the figure compared).

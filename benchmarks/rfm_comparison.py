@@ -20,11 +20,13 @@ LIFETIMES_TO_OURS = {
 
 
 def rfm_sql() -> str:
-    """The RFM part of the feature SQL: its order CTE group, selecting the per-customer values."""
+    """The RFM part of the feature SQL: its purchase-period and order CTE groups, selecting the per-customer values."""
     from segmentation_pipeline.core.features.sql import sql
 
     return (
         "WITH\n"
+        + sql("features/purchase_periods")
+        + ",\n"
         + sql("features/orders")
         + """
 SELECT customer_id,

@@ -54,9 +54,13 @@ def demo_inputs(customers: int = 4000, seed: int = 7):
     monetary = np.where(bought, rng.lognormal(4 + segment / 4, 0.8), 0.0)
     rfm = np.where(bought, np.array(["Champions", "Loyal", "At risk", "Hibernating", "Need attention"])[
         np.asarray(r_score.fillna(1), dtype=int) % 5], "no purchases")  # fmt: skip
+    p_alive = np.where(bought, rng.beta(2 + segment % 3, 1.5), np.nan)
+    churn_risk = pd.Series(np.where(p_alive < 0.3, "high", np.where(p_alive < 0.7, "medium", "low")), dtype="str")
+    churn_risk[~bought] = None
     table = pd.DataFrame({"customer_id": [f"c{i}" for i in range(customers)], "r_score": r_score, "f_score": f_score,
                           "rfm_segment": rfm, "segment_id": segment, "segment_name": np.array(names)[segment],
-                          "monetary": monetary})  # fmt: skip
+                          "monetary": monetary, "p_alive": p_alive, "churn_risk": churn_risk,
+                          "predicted_clv": np.where(bought, p_alive * monetary * 0.8, np.nan)})  # fmt: skip
     grouped = table.groupby("segment_id")
     profiles = pd.DataFrame({"segment_id": range(len(names)), "segment_name": names,
                              "description": [f"What sets {n} apart, in a sentence." for n in names],
@@ -71,6 +75,9 @@ def demo_inputs(customers: int = 4000, seed: int = 7):
         dominant_device="mobile", dominant_time_of_day="evening", top_country="DE", top_acquisition_channel="search",
         promoter_share=[0.5, 0.3, None, 0.1, 0.4, 0.2, 0.05], passive_share=0.3, detractor_share=0.2,
         model_version="2026-09-30-abc123", snapshot_date=date(2026, 11, 22),
+        mean_predicted_clv=grouped["predicted_clv"].mean().to_numpy(),
+        mean_p_alive=grouped["p_alive"].mean().to_numpy(),
+        high_churn_risk_share=grouped["churn_risk"].agg(lambda risk: (risk.dropna() == "high").mean()).to_numpy(),
     )  # fmt: skip
     centres = rng.normal(0, 4, (len(names), 2))
     sample = table.sample(1500, random_state=seed)
@@ -82,7 +89,24 @@ def demo_inputs(customers: int = 4000, seed: int = 7):
     previous.loc[moved, "segment_name"] = rng.choice(names, moved.sum())
     previous.loc[moved, "rfm_segment"] = rng.choice(sorted(set(rfm)), moved.sum())
     transitions = segment_transitions(previous, table, date(2026, 11, 22), date(2026, 11, 21))
-    return ReportInputs(date(2026, 11, 22), profiles, table, projection, transitions, date(2026, 11, 21))
+    by_frequency = [
+        {"repeat_purchases": f"{x}+" if x == 7 else str(x), "customers": int(900 / (x + 1)),
+         "predicted_mean": 0.4 + 0.9 * x, "actual_mean": 0.35 + 0.85 * x + rng.normal(0, 0.2)}
+        for x in range(8)
+    ]  # fmt: skip
+    value_card = {
+        "fitted": True, "fitted_on": "2026-09-30", "customers": int(bought.sum()),
+        "repeat_buyers": int(bought.sum() / 2),
+        "settings": {"horizon_days": 365, "annual_discount_rate": 0.1, "churn_high_below": 0.3,
+                     "churn_medium_below": 0.7},
+        "holdout": {"cutoff": "2026-04-03", "end": "2026-09-30", "predicted_purchases": 4210.0,
+                    "actual_purchases": 4000, "relative_error": 0.0525, "error_threshold": 0.2,
+                    "exceeds_threshold": False, "by_frequency": by_frequency},
+    }  # fmt: skip
+    return ReportInputs(
+        snapshot_date=date(2026, 11, 22), profiles=profiles, customers=table, projection=projection,
+        value_card=value_card, transitions=transitions, previous_snapshot_date=date(2026, 11, 21),
+    )  # fmt: skip
 
 
 def main() -> None:

@@ -1,8 +1,11 @@
-"""Builders for tiny validated warehouses, so tests can state inputs row by row and expect hand-computed outputs."""
+"""Builders for tiny validated warehouses, so tests can state inputs row by row and expect hand-computed outputs, and
+what the end-to-end tests read back from Dagster."""
 
+import logging
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
@@ -50,3 +53,10 @@ def validate_landing_zone(root: Path) -> DataLayout:
 def write_clean(layout: DataLayout, source: Source, clean: pd.DataFrame, day: date | None) -> None:
     table = pa.Table.from_pandas(clean, schema=clean_schema(source), preserve_index=False)
     write_validated_partition(layout, source, day, table)
+
+
+def warnings_of_latest_run() -> list[str]:
+    """The warning lines of the latest run of the current Dagster instance."""
+    instance = dg.DagsterInstance.get()
+    run = instance.get_runs(limit=1)[0]
+    return [record.user_message for record in instance.all_logs(run.run_id) if record.level == logging.WARNING]

@@ -7,12 +7,13 @@ import pytest
 
 from segmentation_pipeline.core.features.settings import FeatureSettings, RfmSettings
 from segmentation_pipeline.core.segment.settings import ClusterSettings
+from segmentation_pipeline.core.value.settings import ValueSettings
 from segmentation_pipeline.definitions import defs
 from segmentation_pipeline.defs.features.resources import FeaturesResource, RfmResource
 from segmentation_pipeline.defs.ingest.resources import IngestResource
 from segmentation_pipeline.defs.publish.resources import PublishingResource
 from segmentation_pipeline.defs.resources import SettingsResource
-from segmentation_pipeline.defs.segment.resources import SegmentationResource
+from segmentation_pipeline.defs.segment.resources import SegmentationResource, ValueResource
 from segmentation_pipeline.defs.validate.resources import ValidationResource
 
 RESOURCES = {
@@ -21,6 +22,7 @@ RESOURCES = {
     "features": FeaturesResource,
     "rfm": RfmResource,
     "segmentation": SegmentationResource,
+    "value": ValueResource,
     "publishing": PublishingResource,
 }
 
@@ -48,3 +50,5 @@ def test_configured_values_reach_the_core_settings():
     assert RfmResource(freeze_cut_points_from="2026-01-31").settings() == RfmSettings("", "2026-01-31")
     settings = SegmentationResource(categorical_features=["nps_group"], fixed_k=5).settings()
     assert settings == ClusterSettings(categorical_features=("nps_group",), fixed_k=5)
+    value = ValueResource(horizon_days=180, churn_high_below=0.2).settings()
+    assert value == ValueSettings(horizon_days=180, churn_high_below=0.2)

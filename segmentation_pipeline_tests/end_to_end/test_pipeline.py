@@ -16,9 +16,16 @@ from segmentation_pipeline.cli import main, run_pipeline
 from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMA_VERSION, PUBLISHED_SCHEMAS
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.value.model import SCORE_DTYPES
+from segmentation_pipeline.core.value.summaries import SUMMARY_COLUMNS
+from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.segment.assets import segmentation_model
+from segmentation_pipeline.defs.segment.resources import SegmentationResource, ValueResource
 from segmentation_pipeline.sample_data import generate_landing_zone
+from segmentation_pipeline_tests.helpers import warnings_of_latest_run
 
 END = date(2026, 6, 30)
+VALUE_COLUMNS, LIFETIMES_COLUMNS = SCORE_DTYPES, SUMMARY_COLUMNS
 EXAMPLES = Path(__file__).resolve().parents[2] / "segmentation_pipeline" / "core" / "segment" / "rules" / "examples"
 
 
@@ -139,6 +146,24 @@ def test_the_quarter_model_is_saved_with_its_card_and_scores_the_snapshot(pipeli
     assert sorted(table["segment_id"].unique()) == [segment["segment_id"] for segment in card["segments"]]
 
 
+def test_with_too_little_data_no_value_model_is_fitted_and_the_value_columns_are_null(pipeline_run):
+    layout, _, published, _ = pipeline_run
+    card = json.loads((layout.model_folder(date(2026, 4, 1)) / "card.json").read_text())["value_model"]
+    assert card["fitted"] is False
+    assert card["reason"].startswith("too little data: ") and card["reason"].endswith(", at least 500 needed")
+    table = pd.read_parquet(published)
+    assert table[list(VALUE_COLUMNS)].isna().all().all()
+    buyers = table["rfm_segment"] != "no purchases"
+    assert table.loc[buyers, list(LIFETIMES_COLUMNS)].notna().all().all()  # published whether or not a model fits
+    assert table.loc[~buyers, list(LIFETIMES_COLUMNS)].isna().all().all()
+    expected = f"quarter starting 2026-04-01: no value model: {card['reason']}; the value columns are null"
+    assert expected in warnings_of_latest_run()
+    kpis = pd.read_parquet(layout.published_table("segment_kpis", END))
+    assert kpis[["mean_predicted_clv", "mean_p_alive", "high_churn_risk_share"]].isna().all().all()
+    page = layout.report(END).read_text()
+    assert f"No value model scored this snapshot ({card['reason']}), so it has no predictions." in page
+
+
 def test_rule_and_manual_segments_are_published_as_a_list_and_a_long_table(pipeline_run):
     layout, _, published, _ = pipeline_run
     table = pd.read_parquet(published).set_index("customer_id")
@@ -199,10 +224,34 @@ def test_each_snapshot_gets_a_self_contained_html_report_with_its_charts_in_the_
     page = (layout.published / "reports" / f"snapshot_date={END.isoformat()}" / "segments.html").read_text()
     profiles = pd.read_parquet(layout.published_table("segment_profiles", END))
     assert all(html.escape(name) in page for name in profiles["segment_name"])
-    # six charts, migration included: the test above published the day before
+    # six charts, migration included (the test above published the day before); no value charts without a model
     assert "://" not in page and page.count('<img src="data:image/png;base64,') == 6
     materialization = dg.DagsterInstance.get().get_latest_materialization_event(
         dg.AssetKey(["published", "segment_report"])
     )
     charts = materialization.asset_materialization.metadata["charts"].value
     assert charts.count("](data:image/png;base64,") == 2
+
+
+def test_the_value_resource_configures_the_refit_and_its_check_says_why_there_is_no_value_model(pipeline_run):
+    layout = pipeline_run[0]
+    quarter = "2026-07-01"  # fitted on its eve, END
+    result = dg.materialize(
+        [segmentation_model],
+        partition_key=quarter,
+        instance=dg.DagsterInstance.get(),
+        resources={
+            "data_root": DataRoot(data_dir=str(layout.root)),
+            "segmentation": SegmentationResource(),
+            "value": ValueResource(min_buyers=10_000),
+        },
+    )
+    reason = "too little data: 202 customers with a purchase, at least 10,000 needed"
+    card = json.loads((layout.model_folder(date.fromisoformat(quarter)) / "card.json").read_text())
+    assert card["value_model"] == {"fitted": False, "reason": reason}
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.check_name == "value_model_holdout" and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert not evaluation.passed
+    problem = f"no value model: {reason}; the value columns are null"
+    assert evaluation.metadata["problem"].value == problem
+    assert f"quarter starting {quarter}: {problem}" in warnings_of_latest_run()

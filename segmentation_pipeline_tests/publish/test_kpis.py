@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 
-from segmentation_pipeline.core.publish.kpis import KPI_COLUMNS, VALUE_TIERS, segment_kpis, value_tiers
+from segmentation_pipeline.core.publish.kpis import (
+    KPI_COLUMNS,
+    VALUE_TIERS,
+    segment_kpis,
+    segment_value_figures,
+    value_tiers,
+)
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
 
 SNAPSHOT = date(2026, 11, 22)
@@ -57,44 +63,69 @@ def test_tiers_do_not_depend_on_row_order():
 def customers() -> pd.DataFrame:
     # buyers by spend: 500 (c1), 300 (c2, c8), 100 (c3), 50 (c7): H = 500 (1st of 5), M = 300 (3rd) -> c1 high
     rows = [
-        # id, rfm_segment, segment_id, segment_name, channel, lifecycle_stage, frequency, monetary, lifetime, nps
-        ("c1", "champions", 1, "Night owls", "social", "active", 5, 500.0, 12, 9),
-        ("c2", "champions", 1, "Night owls", "social", "new", 2, 300.0, 2, None),
-        ("c3", "champions", 2, "Weekend desktop", None, "at risk", 1, 100.0, 1, 7),
-        ("c4", "hibernating", 1, "Night owls", "email", "lapsed", 0, 0.0, 3, 2),
-        ("c5", "hibernating", 2, "Weekend desktop", "social", "churned", 0, 0.0, 1, None),
-        ("c6", "no purchases", 2, "Weekend desktop", "email", "never purchased", 0, 0.0, 0, None),
-        ("c7", "hibernating", 2, "Weekend desktop", None, "at risk", 1, 50.0, 1, 10),
-        ("c8", "champions", 1, "Night owls", "email", "active", 3, 300.0, 5, 6),
+        # id, rfm_segment, segment_id, segment_name, channel, lifecycle_stage, frequency, monetary, lifetime, nps,
+        # p_alive, churn_risk, predicted_clv (c6 never bought: no prediction)
+        ("c1", "champions", 1, "Night owls", "social", "active", 5, 500.0, 12, 9, 0.5, "medium", 200.0),
+        ("c2", "champions", 1, "Night owls", "social", "new", 2, 300.0, 2, None, 1.0, "low", 100.0),
+        ("c3", "champions", 2, "Weekend desktop", None, "at risk", 1, 100.0, 1, 7, 0.25, "high", 50.0),
+        ("c4", "hibernating", 1, "Night owls", "email", "lapsed", 0, 0.0, 3, 2, 0.25, "high", 10.0),
+        ("c5", "hibernating", 2, "Weekend desktop", "social", "churned", 0, 0.0, 1, None, 0.75, "low", 6.0),
+        ("c6", "no purchases", 2, "Weekend desktop", "email", "never purchased", 0, 0.0, 0, None, None, None, None),
+        ("c7", "hibernating", 2, "Weekend desktop", None, "at risk", 1, 50.0, 1, 10, 0.5, "medium", 20.0),
+        ("c8", "champions", 1, "Night owls", "email", "active", 3, 300.0, 5, 6, 0.75, "low", 300.0),
     ]
     columns = ["customer_id", "rfm_segment", "segment_id", "segment_name", "acquisition_channel"]
-    columns += ["lifecycle_stage", "frequency", "monetary", "lifetime_orders", "nps"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.astype({"segment_id": "int64", "nps": "Int64"}).assign(snapshot_date=SNAPSHOT)
+    columns += ["lifecycle_stage", "frequency", "monetary", "lifetime_orders", "nps", "p_alive", "churn_risk"]
+    frame = pd.DataFrame(rows, columns=[*columns, "predicted_clv"])
+    types = {
+        "segment_id": "int64",
+        "nps": "Int64",
+        "p_alive": "float64",
+        "churn_risk": "str",
+        "predicted_clv": "float64",
+    }
+    return frame.astype(types).assign(snapshot_date=SNAPSHOT)
 
 
 def test_segment_kpis_per_segment_and_channel():
     b, r, na, all_, unknown = "behavioural", "rfm", pd.NA, "(all channels)", "(unknown)"
     owls, desktop = "Night owls", "Weekend desktop"
     rows = [
-        # segment_type, segment, id, channel, customers, active, orders, revenue, aov, repeat, nps, high
-        (b, owls, 1, all_, 4, 3 / 4, 10, 1100.0, 110.0, 1.0, 17 / 3, 1 / 4),  # c1 c2 c4 c8
-        (b, owls, 1, "email", 2, 1 / 2, 3, 300.0, 100.0, 1.0, 4.0, 0.0),  # c4 c8
-        (b, owls, 1, "social", 2, 1.0, 7, 800.0, 800 / 7, 1.0, 9.0, 1 / 2),  # c1 c2
-        (b, desktop, 2, all_, 4, 0.0, 2, 150.0, 75.0, 0.0, 8.5, 0.0),  # c3 c5 c6 c7; c6 never bought
-        (b, desktop, 2, unknown, 2, 0.0, 2, 150.0, 75.0, 0.0, 8.5, 0.0),  # c3 c7
-        (b, desktop, 2, "email", 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0),  # c6: no orders, no buyers, no nps
-        (b, desktop, 2, "social", 1, 0.0, 0, 0.0, NAN, 0.0, NAN, 0.0),  # c5: one lifetime order
-        (r, "champions", na, all_, 4, 3 / 4, 11, 1200.0, 1200 / 11, 3 / 4, 22 / 3, 1 / 4),  # c1 c2 c3 c8
-        (r, "champions", na, unknown, 1, 0.0, 1, 100.0, 100.0, 0.0, 7.0, 0.0),  # c3
-        (r, "champions", na, "email", 1, 1.0, 3, 300.0, 100.0, 1.0, 6.0, 0.0),  # c8
-        (r, "champions", na, "social", 2, 1.0, 7, 800.0, 800 / 7, 1.0, 9.0, 1 / 2),  # c1 c2
-        (r, "hibernating", na, all_, 3, 0.0, 1, 50.0, 50.0, 1 / 3, 6.0, 0.0),  # c4 c5 c7
-        (r, "hibernating", na, unknown, 1, 0.0, 1, 50.0, 50.0, 0.0, 10.0, 0.0),  # c7
-        (r, "hibernating", na, "email", 1, 0.0, 0, 0.0, NAN, 1.0, 2.0, 0.0),  # c4
-        (r, "hibernating", na, "social", 1, 0.0, 0, 0.0, NAN, 0.0, NAN, 0.0),  # c5
-        (r, "no purchases", na, all_, 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0),  # c6
-        (r, "no purchases", na, "email", 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0),  # c6
+        # segment_type, segment, id, channel, customers, active, orders, revenue, aov, repeat, nps, high,
+        # mean predicted CLV, mean p_alive, high churn risk share (of the customers with a prediction)
+        (b, owls, 1, all_, 4, 3 / 4, 10, 1100.0, 110.0, 1.0, 17 / 3, 1 / 4, 152.5, 0.625, 1 / 4),  # c1 c2 c4 c8
+        (b, owls, 1, "email", 2, 1 / 2, 3, 300.0, 100.0, 1.0, 4.0, 0.0, 155.0, 0.5, 1 / 2),  # c4 c8
+        (b, owls, 1, "social", 2, 1.0, 7, 800.0, 800 / 7, 1.0, 9.0, 1 / 2, 150.0, 0.75, 0.0),  # c1 c2
+        (
+            b,
+            desktop,
+            2,
+            all_,
+            4,
+            0.0,
+            2,
+            150.0,
+            75.0,
+            0.0,
+            8.5,
+            0.0,
+            76 / 3,
+            0.5,
+            1 / 3,
+        ),  # c3 c5 c6 c7; c6 never bought
+        (b, desktop, 2, unknown, 2, 0.0, 2, 150.0, 75.0, 0.0, 8.5, 0.0, 35.0, 0.375, 1 / 2),  # c3 c7
+        (b, desktop, 2, "email", 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0, NAN, NAN, NAN),  # c6: no orders, nothing predicted
+        (b, desktop, 2, "social", 1, 0.0, 0, 0.0, NAN, 0.0, NAN, 0.0, 6.0, 0.75, 0.0),  # c5: one lifetime order
+        (r, "champions", na, all_, 4, 3 / 4, 11, 1200.0, 1200 / 11, 3 / 4, 22 / 3, 1 / 4, 162.5, 0.625, 1 / 4),
+        (r, "champions", na, unknown, 1, 0.0, 1, 100.0, 100.0, 0.0, 7.0, 0.0, 50.0, 0.25, 1.0),  # c3
+        (r, "champions", na, "email", 1, 1.0, 3, 300.0, 100.0, 1.0, 6.0, 0.0, 300.0, 0.75, 0.0),  # c8
+        (r, "champions", na, "social", 2, 1.0, 7, 800.0, 800 / 7, 1.0, 9.0, 1 / 2, 150.0, 0.75, 0.0),  # c1 c2
+        (r, "hibernating", na, all_, 3, 0.0, 1, 50.0, 50.0, 1 / 3, 6.0, 0.0, 12.0, 0.5, 1 / 3),  # c4 c5 c7
+        (r, "hibernating", na, unknown, 1, 0.0, 1, 50.0, 50.0, 0.0, 10.0, 0.0, 20.0, 0.5, 0.0),  # c7
+        (r, "hibernating", na, "email", 1, 0.0, 0, 0.0, NAN, 1.0, 2.0, 0.0, 10.0, 0.25, 1.0),  # c4
+        (r, "hibernating", na, "social", 1, 0.0, 0, 0.0, NAN, 0.0, NAN, 0.0, 6.0, 0.75, 0.0),  # c5
+        (r, "no purchases", na, all_, 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0, NAN, NAN, NAN),  # c6
+        (r, "no purchases", na, "email", 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0, NAN, NAN, NAN),  # c6
     ]
     expected = pd.DataFrame([(SNAPSHOT, *row) for row in rows], columns=list(KPI_COLUMNS)).astype(KPI_COLUMNS)
 
@@ -113,3 +144,11 @@ def test_segment_kpis_of_an_empty_snapshot_is_an_empty_table_with_the_columns():
     result = segment_kpis(customers().iloc[0:0], SNAPSHOT)
     assert list(result.columns) == PUBLISHED_SCHEMAS["segment_kpis"].names
     assert result.empty
+
+
+def test_segment_value_figures_are_the_behavioural_rows_of_the_kpis():
+    figures = segment_value_figures(customers()).sort_values("segment_id", ignore_index=True)
+    assert figures["segment_id"].tolist() == [1, 2]
+    assert figures["mean_predicted_clv"].tolist() == [152.5, 76 / 3]
+    assert figures["mean_p_alive"].tolist() == [0.625, 0.5]
+    assert figures["high_churn_risk_share"].tolist() == [1 / 4, 1 / 3]

@@ -14,6 +14,7 @@ from segmentation_pipeline.core.segment.registry import save_model
 from segmentation_pipeline.core.segment.snapshot import assign_segments, quarter_model
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
+from segmentation_pipeline.core.value.model import NoValueModel
 
 ID_HINT = 'is not a segment id (expected a whole number such as "3")'
 
@@ -128,7 +129,8 @@ def published_names(layout: DataLayout, day: date) -> tuple[dict[str, str], dict
 def test_names_file_edits_apply_at_the_next_scoring_without_a_refit(tmp_path, three_groups, fast_settings):
     layout, day = DataLayout(tmp_path), date(2026, 5, 10)
     write_snapshot_table(layout, "customer_features", day, three_groups)
-    save_model(fit_model(three_groups, "2026-03-31", fast_settings), layout.model_folder(date(2026, 4, 1)))
+    fitted = fit_model(three_groups, "2026-03-31", fast_settings)
+    save_model(fitted, layout.model_folder(date(2026, 4, 1)), NoValueModel("not needed here"))
     model = quarter_model(layout, day)
     version, generated, card = model.version, dict(model.names), model.card()
     files = MarketerFiles()

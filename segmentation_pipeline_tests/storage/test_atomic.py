@@ -199,7 +199,9 @@ def test_a_crash_between_renames_is_completed_by_the_next_write(tmp_path, monkey
     assert versions(layout) == {"customer_segments": 2, "segment_profiles": 1, "segment_kpis": 1, "runs": None}
 
     monkeypatch.setattr(staging.os, "replace", real_replace)
-    write_parquet_atomically(pa.table({"x": [1]}), layout.validated("orders", DAY))  # any later write completes it first
+    write_parquet_atomically(
+        pa.table({"x": [1]}), layout.validated("orders", DAY)
+    )  # any later write completes it first
     assert versions(layout) == dict.fromkeys(TABLES, 2)
     assert staging_leftovers(layout) == []
 

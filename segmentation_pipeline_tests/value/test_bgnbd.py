@@ -92,3 +92,23 @@ def test_expected_wait_is_the_posterior_mean_of_one_over_the_rate():
     wait = bgnbd.expected_wait_if_alive(params, np.array([0.0, 1.0, 9.0]), np.array([100.0, 100.0, 100.0]))
     assert wait[0] == np.inf  # r + x = 0.5: 1 / lambda has no finite mean
     assert wait[1:].tolist() == pytest.approx([120 / 0.5, 120 / 8.5])
+
+
+@pytest.mark.parametrize("a, b", [(0.8, 2.5), (0.5, 0.7), (0.04, 0.47), (0.3, 0.5)])
+def test_expected_purchases_of_a_live_customer_match_direct_integration(a, b):
+    # a + b < 1 (the bundled sample's holdout fit: a = 0.04, b = 0.47) makes the series negative for x = 0, where a
+    # log of it gave NaN. Without a repeat purchase p ~ Beta(a, b), lambda ~ Gamma(r, alpha + T), and the expected
+    # purchases in t days are E[(1 - ((alpha + T) / (alpha + T + p t))^r) / p]
+    from scipy import integrate
+    from scipy.special import beta
+
+    params, T, t = BgNbdParams(r=0.68, alpha=34.5, a=a, b=b), 100.0, 180.0
+
+    def purchases(p: float) -> float:
+        if p == 0:
+            return params.r * t / (params.alpha + T)  # the limit: a customer who never drops out
+        return (1 - ((params.alpha + T) / (params.alpha + T + p * t)) ** params.r) / p
+
+    integral, _ = integrate.quad(purchases, 0, 1, weight="alg", wvar=(a - 1, b - 1))
+    ours = bgnbd.purchases_if_alive(params, t, np.array([0.0]), np.array([T]))
+    np.testing.assert_allclose(ours, integral / beta(a, b), rtol=1e-9)

@@ -50,6 +50,11 @@ def test_predicting_purchases_where_none_were_made_exceeds_any_threshold():
     assert check.relative_error is None and check.exceeds_threshold
 
 
+def test_a_prediction_that_is_not_a_number_exceeds_any_threshold():
+    check = holdout.compare(np.array([0, 2]), np.array([np.nan, 0.1]), np.array([1, 0]), CUTOFF, END, 7, 0.2)
+    assert check.exceeds_threshold
+
+
 def test_a_model_of_the_true_process_predicts_its_holdout_period():
     # 60,000 simulated customers (about 45,000 bought by the cut-off): the aggregate within 3%, and each calibration
     # frequency group (over a thousand customers each) within 10%

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segmentation_pipeline.core.tiers import rank_tiers
 from segmentation_pipeline.core.value import bgnbd, fitting, gamma_gamma, labels
 from segmentation_pipeline.core.value.fitting import maximise
 from segmentation_pipeline.core.value.model import SCORE_DTYPES, NoValueModel, ValueModel, fit_value_model
@@ -98,12 +99,12 @@ def test_churn_cut_points_belong_to_the_safer_side():
 
 
 def test_value_tiers_give_ties_the_same_better_tier():
-    assert labels.value_tiers(np.arange(10.0, 0, -1)).tolist() == ["high"] * 2 + ["medium"] * 3 + ["low"] * 5
+    assert rank_tiers(np.arange(10.0, 0, -1)).tolist() == ["high"] * 2 + ["medium"] * 3 + ["low"] * 5
     # the 2nd and 5th highest are both 8: every 8 is high, so no buyer is medium
     tied = np.array([9.0, 8, 8, 8, 8, 3, 3, 2, 1, 1])
-    assert labels.value_tiers(tied).tolist() == ["high"] * 5 + ["low"] * 5
-    assert labels.value_tiers(np.full(4, 7.0)).tolist() == ["high"] * 4
-    assert labels.value_tiers(np.array([])).tolist() == []
+    assert rank_tiers(tied).tolist() == ["high"] * 5 + ["low"] * 5
+    assert rank_tiers(np.full(4, 7.0)).tolist() == ["high"] * 4
+    assert rank_tiers(np.array([])).tolist() == []
 
 
 def test_too_few_buyers_give_no_model_with_one_line_why():

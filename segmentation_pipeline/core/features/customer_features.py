@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.features.rollups import ROLLUP_SCHEMAS, ROLLUPS, refresh_rollups
 from segmentation_pipeline.core.features.settings import FeatureSettings
-from segmentation_pipeline.core.features.sql import features_sql
+from segmentation_pipeline.core.features.sql import features_sql, purchase_days_sql
 from segmentation_pipeline.core.ingest.contract import (
     CUSTOMERS,
     ORDERS,
@@ -39,6 +39,14 @@ def compute_features(
     its daily rollups (bring those up to date first with `rollups.refresh_rollups`)."""
     with open_history(layout) as con:
         return to_pandas(con.sql(features_sql(), params=query_parameters(snapshot_date, settings)).to_arrow_table())
+
+
+def purchase_days(layout: DataLayout, until: date) -> pd.DataFrame:
+    """One row per customer and day with a completed order up to `until` (`customer_id`, `day`, `spend`), sorted, from
+    the daily order rollups (up to date after `rollups.refresh_rollups`): what the value model is fitted on."""
+    with open_history(layout, (ORDERS,)) as con:
+        query = f"{purchase_days_sql()} ORDER BY customer_id, day"
+        return to_pandas(con.sql(query, params={"snapshot": until}).to_arrow_table())
 
 
 def snapshot_features(layout: DataLayout, snapshot_date: date) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-FEATURE_CTE_GROUPS = ("customers", "orders", "usage", "survey")
+FEATURE_CTE_GROUPS = ("customers", "purchase_periods", "orders", "usage", "survey")
 """The CTE groups of the feature query, in dependency order; `features/select.sql` is its final SELECT."""
 
 
@@ -24,3 +24,10 @@ def features_sql() -> str:
     """The feature query: the CTE groups of `sql/features/`, then its SELECT."""
     ctes = ",\n".join(sql(f"features/{group}") for group in FEATURE_CTE_GROUPS)
     return f"WITH\n{ctes}\n{sql('features/select')}"
+
+
+def purchase_days_sql() -> str:
+    """Every customer's purchase days up to `$snapshot` (`customer_id`, `day`, `spend`): the feature query's purchase
+    periods, which the value model is fitted and checked on."""
+    select = "SELECT customer_id, day, CAST(spend AS DOUBLE) AS spend FROM purchase_periods"
+    return f"WITH\n{sql('features/purchase_periods')}\n{select}"

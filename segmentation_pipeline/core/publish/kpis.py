@@ -11,11 +11,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-VALUE_TIERS = ("high", "medium", "low", "none")
-HIGH_PERCENT = 20
-"""The top 20% of buyers by spend are "high"."""
-HIGH_OR_MEDIUM_PERCENT = 50
-"""The top 50% are "high" or "medium": the next 30% after the high tier are "medium", the rest "low"."""
+from segmentation_pipeline.core.tiers import TIERS, rank_tiers
+
+VALUE_TIERS = (*TIERS, "none")
 
 ALL_CHANNELS = "(all channels)"
 UNKNOWN_CHANNEL = "(unknown)"
@@ -35,6 +33,9 @@ KPI_COLUMNS = {
     "repeat_rate": "float64",
     "mean_nps": "float64",
     "high_value_share": "float64",
+    "mean_predicted_clv": "float64",
+    "mean_p_alive": "float64",
+    "high_churn_risk_share": "float64",
 }
 """Output columns of `segment_kpis`, in order, with their pandas dtypes (snapshot_date holds `datetime.date`)."""
 
@@ -42,49 +43,20 @@ SEGMENT_KEYS = {"rfm": "rfm_segment", "behavioural": "segment_name"}
 
 
 def value_tiers(monetary: pd.Series, has_orders: pd.Series) -> pd.Series:
-    """The value tier of each customer: "high", "medium", "low" or "none" (aligned with `monetary`).
-
-    Buyers are customers with orders and monetary > 0; everyone else is "none". Among the n buyers, let H be the
-    monetary of the ceil(20% x n)-th highest buyer and M that of the ceil(50% x n)-th highest (nearest rank, exact
-    integer arithmetic). A buyer is "high" if monetary >= H, else "medium" if monetary >= M, else "low". Only values
-    decide, never row order: tied customers always share a tier, and a tie across a boundary takes the better tier
-    (so with ties a tier can hold more than its nominal share).
-    """
+    """The value tier of each customer (aligned with `monetary`): the rank tier (`core/tiers.py`: top 20% "high",
+    next 30% "medium", the rest "low", ties sharing the better tier) of buyers by spend; "none" for everyone else.
+    Buyers are customers with orders and monetary > 0."""
     spend = pd.to_numeric(monetary).astype("float64")
-    buyer = (spend > 0) & has_orders.fillna(False).astype(bool)
+    buyer = ((spend > 0) & has_orders.fillna(False).astype(bool)).to_numpy()
     tiers = np.full(len(spend), "none", dtype=object)
-    ranked = np.sort(spend[buyer].to_numpy())[::-1]
-    if len(ranked):
-        high = ranked[_nearest_rank(len(ranked), HIGH_PERCENT) - 1]
-        medium = ranked[_nearest_rank(len(ranked), HIGH_OR_MEDIUM_PERCENT) - 1]
-        is_buyer = buyer.to_numpy()
-        tiers = np.select(
-            [~is_buyer, spend.to_numpy() >= high, spend.to_numpy() >= medium], ["none", "high", "medium"], "low"
-        )
+    tiers[buyer] = rank_tiers(spend.to_numpy()[buyer])
     return pd.Series(tiers, index=monetary.index, name="value_tier", dtype="str")
-
-
-def _nearest_rank(n: int, percent: int) -> int:
-    """ceil(percent% of n) without floating point (0.2 * 15 is 3.0000000000000004 in floats)."""
-    return -(-n * percent // 100)
 
 
 def segment_kpis(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
     """KPIs per segment and acquisition channel (columns `KPI_COLUMNS`), each segment led by its "(all channels)"
     total row; a null channel is reported as "(unknown)" so no customer drops out of the channel rows."""
-    work = pd.DataFrame(
-        {
-            "segment_id": customers["segment_id"].astype("Int64"),
-            "acquisition_channel": customers["acquisition_channel"].fillna(UNKNOWN_CHANNEL).astype("str"),
-            "active": customers["lifecycle_stage"].isin(ACTIVE_STAGES),
-            "orders": customers["frequency"].astype("int64"),
-            "revenue": customers["monetary"].astype("float64"),
-            "buyer": customers["lifetime_orders"] >= 1,
-            "repeater": customers["lifetime_orders"] >= 2,
-            "nps": pd.to_numeric(customers["nps"]).astype("float64"),
-            "high": value_tiers(customers["monetary"], customers["frequency"] > 0) == "high",
-        }
-    )
+    work = _per_customer(customers)
     pieces = []
     for segment_type, column in SEGMENT_KEYS.items():
         keys = ["segment"] if segment_type == "rfm" else ["segment", "segment_id"]
@@ -102,8 +74,36 @@ def segment_kpis(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
         repeat_rate=table["repeaters"] / table["buyers"].where(table["buyers"] > 0),
         mean_nps=table["nps_sum"] / table["nps_count"].where(table["nps_count"] > 0),
         high_value_share=table["high"] / table["customers"],
+        **_value_figures(table),
     )
     return table[list(KPI_COLUMNS)].astype(KPI_COLUMNS)
+
+
+def segment_value_figures(customers: pd.DataFrame) -> pd.DataFrame:
+    """Per behavioural `segment_id`, the predicted-value figures of `segment_kpis`: for `segment_profiles`."""
+    totals = _totals(_per_customer(customers), ["segment_id"])
+    return totals[["segment_id"]].assign(**_value_figures(totals))
+
+
+def _per_customer(customers: pd.DataFrame) -> pd.DataFrame:
+    """What the KPIs add up, one row per customer."""
+    return pd.DataFrame(
+        {
+            "segment_id": customers["segment_id"].astype("Int64"),
+            "acquisition_channel": customers["acquisition_channel"].fillna(UNKNOWN_CHANNEL).astype("str"),
+            "active": customers["lifecycle_stage"].isin(ACTIVE_STAGES),
+            "orders": customers["frequency"].astype("int64"),
+            "revenue": customers["monetary"].astype("float64"),
+            "buyer": customers["lifetime_orders"] >= 1,
+            "repeater": customers["lifetime_orders"] >= 2,
+            "nps": pd.to_numeric(customers["nps"]).astype("float64"),
+            "high": value_tiers(customers["monetary"], customers["frequency"] > 0) == "high",
+            "clv": customers["predicted_clv"].astype("float64"),
+            "p_alive": customers["p_alive"].astype("float64"),
+            "scored": customers["churn_risk"].notna(),
+            "high_churn": (customers["churn_risk"] == "high").fillna(False).astype(bool),
+        }
+    )
 
 
 def _totals(work: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -120,6 +120,22 @@ def _totals(work: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             nps_sum=("nps", "sum"),
             nps_count=("nps", "count"),
             high=("high", "sum"),
+            clv_sum=("clv", "sum"),
+            clv_count=("clv", "count"),
+            p_alive_sum=("p_alive", "sum"),
+            p_alive_count=("p_alive", "count"),
+            scored=("scored", "sum"),
+            high_churn=("high_churn", "sum"),
         )
         .reset_index()
     )
+
+
+def _value_figures(totals: pd.DataFrame) -> dict[str, pd.Series]:
+    """Means over the customers with a prediction (buyers, under a value model) and the share of them at high churn
+    risk; null where no customer of the group has one, never a made-up zero."""
+    return {
+        "mean_predicted_clv": totals["clv_sum"] / totals["clv_count"].where(totals["clv_count"] > 0),
+        "mean_p_alive": totals["p_alive_sum"] / totals["p_alive_count"].where(totals["p_alive_count"] > 0),
+        "high_churn_risk_share": totals["high_churn"] / totals["scored"].where(totals["scored"] > 0),
+    }

@@ -8,7 +8,7 @@ import pyarrow as pa
 from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS
 from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
 
-PUBLISHED_SCHEMA_VERSION = 2
+PUBLISHED_SCHEMA_VERSION = 3
 """The version of the BI contract below. Any change to a published column or type needs a new version, recorded in
 `published_schema.json` next to this module (a test compares the two)."""
 
@@ -23,6 +23,10 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("purchase_days", pa.int64()),
             ("avg_order_value", pa.float64()),
             ("lifetime_spend", pa.float64()),
+            ("repeat_purchases", pa.int64()),
+            ("age_at_last_purchase_days", pa.int64()),
+            ("customer_age_days", pa.int64()),
+            ("mean_repeat_spend", pa.float64()),
             ("r_score", pa.int64()),
             ("f_score", pa.int64()),
             ("m_score", pa.int64()),
@@ -32,6 +36,13 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("rule_segments", SEGMENT_LIST_TYPE),
             ("lifecycle_stage", pa.string()),
             ("value_tier", pa.string()),
+            ("predicted_value_tier", pa.string()),
+            ("p_alive", pa.float64()),
+            ("churn_risk", pa.string()),
+            ("expected_orders_90d", pa.float64()),
+            ("expected_orders_365d", pa.float64()),
+            ("predicted_clv", pa.float64()),
+            ("expected_next_order_date", pa.date32()),
             ("primary_device", pa.string()),
             ("preferred_time_of_day", pa.string()),
             ("country", pa.string()),
@@ -65,6 +76,9 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("promoter_share", pa.float64()),
             ("passive_share", pa.float64()),
             ("detractor_share", pa.float64()),
+            ("mean_predicted_clv", pa.float64()),
+            ("mean_p_alive", pa.float64()),
+            ("high_churn_risk_share", pa.float64()),
             ("model_version", pa.string()),
             ("snapshot_date", pa.date32()),
         ]
@@ -84,6 +98,9 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("repeat_rate", pa.float64()),
             ("mean_nps", pa.float64()),
             ("high_value_share", pa.float64()),
+            ("mean_predicted_clv", pa.float64()),
+            ("mean_p_alive", pa.float64()),
+            ("high_churn_risk_share", pa.float64()),
         ]
     ),
     "segment_transitions": pa.schema(

@@ -39,6 +39,7 @@ def publish_snapshot(layout: DataLayout, day: date, settings: PublishSettings) -
         ),
         cut_points=read_snapshot_table(layout, "rfm_cut_points", day),
         memberships=read_snapshot_table(layout, "rule_segment_members", day),
+        value=read_snapshot_table(layout, "customer_value", day),
     )
     previous = tables.previous_snapshot(layout, day)
     published = tables.snapshot_tables(day, inputs, previous, settings.customer_id_salt)

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES
-from segmentation_pipeline.core.publish.kpis import segment_kpis, value_tiers
+from segmentation_pipeline.core.publish.kpis import segment_kpis, segment_value_figures, value_tiers
 from segmentation_pipeline.core.publish.memberships import membership_lists
 from segmentation_pipeline.core.publish.schemas import (
     PUBLISHED_SCHEMA_VERSION,
@@ -24,13 +24,17 @@ from segmentation_pipeline.core.storage.tables import published_snapshots, read_
 
 
 def customer_segments(
-    features: pd.DataFrame, rfm_scores: pd.DataFrame, assignments: pd.DataFrame, memberships: pd.DataFrame
+    features: pd.DataFrame,
+    rfm_scores: pd.DataFrame,
+    assignments: pd.DataFrame,
+    memberships: pd.DataFrame,
+    value: pd.DataFrame,
 ) -> pd.DataFrame:
-    """One row per customer of the snapshot: raw RFM values, scores, the RFM segment, the behavioural segment and
-    the rule or manual segments the customer belongs to (a list)."""
-    table = features.merge(rfm_scores, on="customer_id", how="left", validate="one_to_one").merge(
-        assignments, on="customer_id", how="left", validate="one_to_one"
-    )
+    """One row per customer of the snapshot: raw RFM values, scores, the RFM segment, the behavioural segment, the
+    rule or manual segments the customer belongs to (a list), and the predicted value."""
+    table = features
+    for scores in (rfm_scores, assignments, value):
+        table = table.merge(scores, on="customer_id", how="left", validate="one_to_one")
     table["rule_segments"] = membership_lists(memberships, table["customer_id"])
     table["value_tier"] = value_tiers(table["monetary"], table["has_orders"])
     missing = len(features) - table["segment_id"].notna().sum()
@@ -40,9 +44,12 @@ def customer_segments(
     return without_personal_data(table[columns].sort_values("customer_id", ignore_index=True))
 
 
-def segment_profiles(profiles: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+def segment_profiles(profiles: pd.DataFrame, customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+    """The segment stage's profiles with the predicted-value figures of each segment's customers."""
+    table = profiles.merge(segment_value_figures(customers), on="segment_id", how="left", validate="one_to_one")
+    columns = PUBLISHED_SCHEMAS["segment_profiles"].names
     return without_personal_data(
-        profiles.assign(snapshot_date=snapshot_date).sort_values("segment_id", ignore_index=True)
+        table.assign(snapshot_date=snapshot_date)[columns].sort_values("segment_id", ignore_index=True)
     )
 
 
@@ -56,6 +63,7 @@ class SnapshotInputs:
     profiles: pd.DataFrame
     cut_points: pd.DataFrame
     memberships: pd.DataFrame
+    value: pd.DataFrame
 
 
 def snapshot_tables(
@@ -63,7 +71,9 @@ def snapshot_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every published table of a snapshot except `runs`. `previous` is the last published snapshot before `day`
     (its date and customer_segments), for the transitions; ids are hashed before comparing, so both sides match."""
-    customers = customer_segments(inputs.features, inputs.rfm_scores, inputs.assignments, inputs.memberships)
+    customers = customer_segments(
+        inputs.features, inputs.rfm_scores, inputs.assignments, inputs.memberships, inputs.value
+    )
     kpi_inputs = customers.merge(
         inputs.features[["customer_id", "nps", "lifetime_orders", "sessions"]], on="customer_id", validate="1:1"
     )
@@ -75,7 +85,7 @@ def snapshot_tables(
     previous_day, previous_customers = previous if previous else (None, None)
     return {
         "customer_segments": customers,
-        "segment_profiles": segment_profiles(inputs.profiles, day),
+        "segment_profiles": segment_profiles(inputs.profiles, kpi_inputs, day),
         "segment_kpis": segment_kpis(kpi_inputs, day),
         "segment_transitions": segment_transitions(previous_customers, customers, day, previous_day),
         "rfm_cut_points": inputs.cut_points,

@@ -1,20 +1,27 @@
-"""The segment stage for one snapshot: the quarter's model (fitted on its eve, or as a fallback on the snapshot),
-each customer's behavioural segment and profile, and the rule and manual segment memberships."""
+"""The segment stage for one snapshot: the quarter's models (fitted on its eve, or as a fallback on the snapshot),
+each customer's behavioural segment and profile and predicted value, and the rule and manual segment memberships."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import pandas as pd
 
 from segmentation_pipeline.core.calendar import quarter_start
-from segmentation_pipeline.core.features.customer_features import snapshot_features
+from segmentation_pipeline.core.features.customer_features import purchase_days, snapshot_features
 from segmentation_pipeline.core.segment.marketer_files import MarketerFiles
 from segmentation_pipeline.core.segment.model import SegmentModel, fit_model
 from segmentation_pipeline.core.segment.name_overrides import apply_name_overrides
 from segmentation_pipeline.core.segment.profiles import segment_profiles
-from segmentation_pipeline.core.segment.registry import has_model, latest_model_before, load_model, save_model
+from segmentation_pipeline.core.segment.registry import (
+    has_model,
+    latest_model_before,
+    load_model,
+    load_value_model,
+    save_model,
+)
 from segmentation_pipeline.core.segment.rules import (
     empty_memberships,
     evaluate,
@@ -25,25 +32,45 @@ from segmentation_pipeline.core.segment.rules import (
 from segmentation_pipeline.core.segment.settings import ClusterSettings
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
+from segmentation_pipeline.core.value.model import NoValueModel, ValueModel, fit_value_model
+from segmentation_pipeline.core.value.settings import ValueSettings
 
 
-def fit_quarter_model(layout: DataLayout, quarter: date, training_day: date, settings: ClusterSettings) -> SegmentModel:
-    """Fit the quarter's model on `training_day`, keeping the ids of the newest earlier model, and save it. Its
-    names are the generated ones: the marketers' names are applied when a snapshot is scored."""
-    model = fit_model(
-        snapshot_features(layout, training_day),
-        training_day.isoformat(),
-        settings,
-        previous=latest_model_before(layout, quarter),
-    )
-    save_model(model, layout.model_folder(quarter))
-    return model
+class QuarterModels(NamedTuple):
+    segments: SegmentModel
+    value: ValueModel | NoValueModel
+
+
+def fit_quarter_model(
+    layout: DataLayout, quarter: date, training_day: date, settings: ClusterSettings, value_settings: ValueSettings
+) -> QuarterModels:
+    """Fit the quarter's models on `training_day` and save them together: the segmentation model, keeping the ids of
+    the newest earlier model (its names are the generated ones: the marketers' names are applied when a snapshot is
+    scored), and the value model, on the same features and every purchase day up to `training_day`."""
+    features = snapshot_features(layout, training_day)
+    model = fit_model(features, training_day.isoformat(), settings, previous=latest_model_before(layout, quarter))
+    value_model = fit_value_model(features, purchase_days(layout, training_day), training_day, value_settings)
+    save_model(model, layout.model_folder(quarter), value_model)
+    return QuarterModels(model, value_model)
 
 
 def quarter_model(layout: DataLayout, day: date) -> SegmentModel | None:
     """The saved model of `day`'s quarter, if it was fitted."""
     quarter = quarter_start(day)
     return load_model(layout.model_folder(quarter)) if has_model(layout, quarter) else None
+
+
+def quarter_value_model(layout: DataLayout, day: date) -> ValueModel | NoValueModel:
+    """The value model saved with the segmentation model of `day`'s quarter, or why there is none."""
+    return load_value_model(layout.model_folder(quarter_start(day)))
+
+
+def score_value(layout: DataLayout, day: date, value_model: ValueModel | NoValueModel) -> pd.DataFrame:
+    """Every customer's predicted value on `day` from the quarter's value model and the snapshot's own features (no
+    refit; nulls without a model or a purchase); writes and returns `customer_value`."""
+    scores = value_model.score(snapshot_features(layout, day), day)
+    write_snapshot_table(layout, "customer_value", day, scores)
+    return scores
 
 
 def assign_segments(
@@ -72,10 +99,10 @@ class Memberships:
 
 
 def rule_memberships(layout: DataLayout, day: date, files: MarketerFiles) -> Memberships:
-    """Evaluate the marketers' rule segments on the snapshot's customers (features, RFM scores and behavioural
-    segments) and add the manual assignments in force on `day`; writes `rule_segment_members`."""
+    """Evaluate the marketers' rule segments on the snapshot's customers (features, RFM scores, behavioural segments
+    and predicted value) and add the manual assignments in force on `day`; writes `rule_segment_members`."""
     customers = snapshot_features(layout, day)
-    for table in ("rfm_scores", "segment_assignments"):
+    for table in ("rfm_scores", "segment_assignments", "customer_value"):
         snapshot = read_snapshot_table(layout, table, day)
         customers = customers.merge(snapshot.drop(columns="model_version", errors="ignore"), on="customer_id")
     members = [empty_memberships()]

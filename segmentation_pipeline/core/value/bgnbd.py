@@ -94,11 +94,17 @@ def purchases_if_alive(params: BgNbdParams, t: float, x: np.ndarray, T: np.ndarr
     """E[purchases in (T, T + t] | alive at T, x, T]: equation (10) of the paper without its P(alive) factor.
 
     Uses Euler's transformation 2F1(r+x, b+x; c; z) = (1-z)^(a-1-r-x) 2F1(a+b-1-r, a-1; c; z), c = a+b+x-1,
-    so the hypergeometric series has bounded parameters and stays finite for heavy buyers and long histories."""
+    so the hypergeometric series has bounded parameters and stays finite for heavy buyers and long histories. With
+    a + b < 1, c is negative for x = 0 and so can be the series (the formula still holds, by analytic continuation):
+    1 - (1-z)^(a-1) 2F1 is then computed as it stands, the log form (exact near 1) only where the series is positive."""
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)
     hypergeometric = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    return (a + b + x - 1) / (a - 1) * -np.expm1((a - 1) * np.log1p(-z) + np.log(hypergeometric))
+    log_power = (a - 1) * np.log1p(-z)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        near_one = -np.expm1(log_power + np.log(hypergeometric))
+    complement = np.where(hypergeometric > 0, near_one, 1 - np.exp(log_power) * hypergeometric)
+    return (a + b + x - 1) / (a - 1) * complement
 
 
 def expected_purchases(params: BgNbdParams, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:

@@ -38,9 +38,9 @@ class HoldoutCheck:
     @property
     def exceeds_threshold(self) -> bool:
         """Whether the aggregate prediction misses by more than the threshold (or predicts purchases where none were
-        made)."""
+        made, or is not a number)."""
         error = self.relative_error
-        return abs(error) > self.error_threshold if error is not None else self.predicted_purchases > 0
+        return not abs(error) <= self.error_threshold if error is not None else not self.predicted_purchases <= 0
 
     def summary(self) -> str:
         """One line for a log or an asset check."""

@@ -27,6 +27,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.tiers import rank_tiers
 from segmentation_pipeline.core.value import bgnbd, gamma_gamma, holdout, labels
 from segmentation_pipeline.core.value.fitting import Fit
 from segmentation_pipeline.core.value.holdout import HoldoutCheck
@@ -136,7 +137,7 @@ class ValueModel:
             "predicted_clv": clv,
             "churn_risk": labels.churn_risk(alive, settings),
             "expected_next_order_date": np.where(dated, next_order, np.datetime64("NaT")),
-            "predicted_value_tier": labels.value_tiers(clv),
+            "predicted_value_tier": rank_tiers(clv),
         }
         return _score_frame(customers["customer_id"], bought, scores)
 
@@ -166,6 +167,18 @@ def fit_value_model(
         spend_customers=int(with_spend.sum()),
         holdout=check_holdout(order_days, fitted_on, settings),
     )
+
+
+def validation_problem(model: ValueModel | NoValueModel) -> str | None:
+    """In one line, why the model's predictions are not backed by a holdout check within its threshold (no model, no
+    check, or a check that missed); None when they are."""
+    if isinstance(model, NoValueModel):
+        return f"no value model: {model.reason}; the value columns are null"
+    if isinstance(model.holdout, str):
+        return f"the value model was not checked on a holdout period: {model.holdout}"
+    if model.holdout.exceeds_threshold:
+        return f"the value model missed its holdout period: {model.holdout.summary()}"
+    return None
 
 
 def check_holdout(order_days: pd.DataFrame, end: date, settings: ValueSettings) -> HoldoutCheck | str:

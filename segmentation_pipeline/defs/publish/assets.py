@@ -7,7 +7,7 @@ import dagster as dg
 from segmentation_pipeline.core.calendar import quarter_start
 from segmentation_pipeline.core.publish.latest_views import write_latest_views
 from segmentation_pipeline.core.publish.snapshot import publish_snapshot
-from segmentation_pipeline.core.segment.registry import load_model
+from segmentation_pipeline.core.segment.registry import load_model, load_value_model
 from segmentation_pipeline.core.storage.atomic import write_text_atomically
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
 from segmentation_pipeline.defs.publish.checks import drift_check_results, drift_check_specs
@@ -16,12 +16,14 @@ from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
 
 PUBLISHED_TABLES = {
     "customer_segments": (
-        "One row per customer: RFM values, scores and segment, behavioural segment, lifecycle, value tier; "
-        "no personal data."
+        "One row per customer: RFM values, scores and segment, behavioural segment, lifecycle, value tier, predicted "
+        "value (p_alive, expected orders, CLV, churn risk, next order date); no personal data."
     ),
-    "segment_profiles": "One row per behavioural segment: name, description, size, share, revenue share, key metrics.",
+    "segment_profiles": "One row per behavioural segment: name, description, size, share, revenue share, key metrics, "
+    "mean predicted CLV and p_alive, share at high churn risk.",
     "segment_kpis": "Per segment (RFM and behavioural) and per acquisition channel within it: customers, orders, "
-    "revenue, repeat rate, NPS, share of high-value customers.",
+    "revenue, repeat rate, NPS, share of high-value customers, mean predicted CLV and p_alive, share at high churn "
+    "risk.",
     "segment_transitions": "Customers moving from each segment of the previous snapshot to each segment of this one.",
     "rfm_cut_points": "The value range behind every R, F and M score of the snapshot, to reproduce any score.",
     "rule_segment_members": "One row per customer and rule or manual segment the customer belongs to.",
@@ -36,7 +38,7 @@ PUBLISHED_TABLES = {
             ["published", table],
             group_name="publish",
             kinds={"parquet"},
-            deps=["customer_features", "rfm_scores", "behavioural_segments", "rule_segments"],
+            deps=["customer_features", "rfm_scores", "behavioural_segments", "customer_value", "rule_segments"],
             description=description,
         )
         for table, description in PUBLISHED_TABLES.items()
@@ -73,7 +75,8 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, pub
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="A self-contained HTML report per snapshot (`published/reports/snapshot_date=YYYY-MM-DD/"
-    "segments.html`): segment sizes and revenue, RFM grid, profiles, a 2-D map of customers, migration.",
+    "segments.html`): segment sizes and revenue, RFM grid, profiles, predicted value and its holdout check, a 2-D "
+    "map of customers, migration.",
 )
 def segment_report(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
     from segmentation_pipeline.core.publish import report  # matplotlib: imported when a report is drawn, not at load
@@ -81,8 +84,8 @@ def segment_report(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg
     layout = data_root.layout
     pages = {}
     for day in partition_days(context):
-        model = load_model(layout.model_folder(quarter_start(day)))
-        inputs = report.snapshot_report_inputs(layout, day, model)
+        folder = layout.model_folder(quarter_start(day))
+        inputs = report.snapshot_report_inputs(layout, day, load_model(folder), load_value_model(folder).card())
         write_text_atomically(report.render_report(inputs), layout.report(day))
         pages[day] = {"segments": len(inputs.profiles)}
     return dg.MaterializeResult(

@@ -1,5 +1,5 @@
-"""Segment: a k-means model refitted quarterly (ids kept stable across refits) that scores every nightly snapshot,
-and the marketers' rule and manual segments."""
+"""Segment: a k-means model and a value model (BG/NBD + Gamma-Gamma) refitted quarterly (segment ids kept stable
+across refits) that score every nightly snapshot without refitting, and the marketers' rule and manual segments."""
 
 from datetime import date, timedelta
 
@@ -10,11 +10,16 @@ from segmentation_pipeline.core.calendar import quarter_start
 from segmentation_pipeline.core.errors import examples
 from segmentation_pipeline.core.segment.model import SegmentModel
 from segmentation_pipeline.core.segment.snapshot import (
+    QuarterModels,
     assign_segments,
     fit_quarter_model,
     quarter_model,
+    quarter_value_model,
     rule_memberships,
+    score_value,
 )
+from segmentation_pipeline.core.value.labels import CHURN_RISKS
+from segmentation_pipeline.core.value.model import NoValueModel, validation_problem
 from segmentation_pipeline.defs.partitions import (
     daily_partitions,
     partition_days,
@@ -22,7 +27,8 @@ from segmentation_pipeline.defs.partitions import (
     quarterly_partitions,
 )
 from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
-from segmentation_pipeline.defs.segment.resources import SegmentationResource
+from segmentation_pipeline.defs.segment.checks import value_check_result, value_check_spec
+from segmentation_pipeline.defs.segment.resources import SegmentationResource, ValueResource
 
 
 def _model_metadata(model: SegmentModel) -> dict:
@@ -44,63 +50,114 @@ def _model_metadata(model: SegmentModel) -> dict:
 @dg.asset(
     pool=DATA_ROOT_POOL,
     group_name="segment",
-    kinds={"scikitlearn", "joblib"},
+    kinds={"scikitlearn", "scipy", "joblib"},
     partitions_def=quarterly_partitions,
     deps=[
         dg.AssetDep(
             "customer_features", partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
         )
     ],
-    description="The quarter's segmentation model, fitted on the snapshot of the quarter's eve; "
-    "`models/segmentation/quarter=YYYY-MM-DD/` holds `model.joblib` and its `card.json`.",
+    check_specs=[value_check_spec],
+    description="The quarter's segmentation and value models, fitted on the snapshot of the quarter's eve; "
+    "`models/segmentation/quarter=YYYY-MM-DD/` holds `model.joblib`, `value_model.joblib` and their `card.json`.",
 )
 def segmentation_model(
-    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationResource
+    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationResource, value: ValueResource
 ) -> dg.MaterializeResult:
     quarter = date.fromisoformat(context.partition_key)
-    model = fit_quarter_model(data_root.layout, quarter, quarter - timedelta(days=1), segmentation.settings())
-    return dg.MaterializeResult(metadata=_model_metadata(model))
+    models = fit_quarter_model(
+        data_root.layout, quarter, quarter - timedelta(days=1), segmentation.settings(), value.settings()
+    )
+    _log_value_problem(context, models, quarter)
+    return dg.MaterializeResult(
+        metadata={**_model_metadata(models.segments), "value_model": dg.MetadataValue.json(models.value.card())},
+        check_results=[value_check_result(models.value)],
+    )
 
 
-@dg.asset(
+def _log_value_problem(context: dg.AssetExecutionContext, models: QuarterModels, quarter: date) -> None:
+    problem = validation_problem(models.value)
+    if problem:
+        context.log.warning(f"quarter starting {quarter}: {problem}")
+
+
+@dg.multi_asset(
     pool=DATA_ROOT_POOL,
     group_name="segment",
-    kinds={"scikitlearn", "parquet"},
-    deps=["customer_features", "segmentation_model"],
+    specs=[
+        dg.AssetSpec(
+            "behavioural_segments",
+            kinds={"scikitlearn", "parquet"},
+            deps=["customer_features", "segmentation_model"],
+            description="Each customer's behavioural segment from the quarter's model (no refit), and a profile per "
+            "segment.",
+        ),
+        dg.AssetSpec(
+            "customer_value",
+            kinds={"scipy", "parquet"},
+            deps=["customer_features", "segmentation_model"],
+            description="Each customer's predicted value from the quarter's value model and the snapshot's own "
+            "features (no refit): p_alive, expected orders, predicted CLV, churn risk, next order date; null without "
+            "a purchase or a value model.",
+        ),
+    ],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    description="Each customer's behavioural segment from the quarter's model (no refit), and a profile per segment.",
 )
-def behavioural_segments(
-    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationResource
-) -> dg.MaterializeResult:
+def scored_snapshot(
+    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationResource, value: ValueResource
+):
+    """One step for both: a quarter without models gets them fitted on its first scored snapshot, once."""
     layout = data_root.layout
-    counts = {}
+    counts, value_counts, warned = {}, {}, set()
     for day in partition_days(context):
+        quarter = quarter_start(day)
         model = quarter_model(layout, day)
         if model is None:
-            quarter = quarter_start(day)
             context.log.warning(f"no segmentation model for the quarter of {quarter}: fitting one on snapshot {day}")
-            model = fit_quarter_model(layout, quarter, day, segmentation.settings())
-        profiles, name_warnings = assign_segments(layout, day, model, segmentation.marketer_files())
+            models = fit_quarter_model(layout, quarter, day, segmentation.settings(), value.settings())
+        else:
+            models = QuarterModels(model, quarter_value_model(layout, day))
+        if quarter not in warned:
+            _log_value_problem(context, models, quarter)
+            warned.add(quarter)
+        profiles, name_warnings = assign_segments(layout, day, models.segments, segmentation.marketer_files())
         for warning in name_warnings:
             context.log.warning(warning)
+        scores = score_value(layout, day, models.value)
         counts[day] = {"customers": int(profiles["customers"].sum()), "segments": len(profiles)}
+        value_counts[day] = {"customers": len(scores), "scored": int(scores["p_alive"].notna().sum())}
     columns = ["segment_id", "segment_name", "customers", "share", "revenue_share", "description"]
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key="behavioural_segments",
         metadata={
             **per_day_metadata(counts, row_count="customers"),
-            "model_version": model.version,
+            "model_version": models.segments.version,
             "segments": dg.MetadataValue.md(profiles[columns].to_markdown(index=False)),
-        }
+        },
     )
+    yield dg.MaterializeResult(asset_key="customer_value", metadata=_value_metadata(models, scores, value_counts))
+
+
+def _value_metadata(models: QuarterModels, scores: pd.DataFrame, counts: dict) -> dict:
+    """The run's figures per day and, under a value model, the last day's churn-risk mix and total predicted CLV."""
+    value_model, figures = models.value, per_day_metadata(counts, row_count="customers")
+    if isinstance(value_model, NoValueModel):
+        return {**figures, "value_model": f"none: {value_model.reason}"}
+    risk = scores["churn_risk"].value_counts().reindex(CHURN_RISKS, fill_value=0)
+    return {
+        **figures,
+        "value_model": f"fitted on {value_model.fitted_on}",
+        "churn_risk": dg.MetadataValue.md(risk.rename_axis("churn_risk").to_frame("customers").to_markdown()),
+        "predicted_clv_total": float(scores["predicted_clv"].sum()),
+    }
 
 
 @dg.asset(
     pool=DATA_ROOT_POOL,
     group_name="segment",
     kinds={"pandas", "parquet"},
-    deps=["customer_features", "rfm_scores", "behavioural_segments"],
+    deps=["customer_features", "rfm_scores", "behavioural_segments", "customer_value"],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="Members of the marketer-defined rule segments and of the manual assignments, one row per membership.",

@@ -1,9 +1,11 @@
-"""The `segmentation` resource: how behavioural segments are fitted, and where the marketers' files are."""
+"""The `segmentation` and `value` resources: how behavioural segments and the value model are fitted and scored, and
+where the marketers' files are."""
 
 import dagster as dg
 
 from segmentation_pipeline.core.segment.marketer_files import MarketerFiles
 from segmentation_pipeline.core.segment.settings import ClusterSettings
+from segmentation_pipeline.core.value.settings import ValueSettings
 from segmentation_pipeline.defs.resources import SettingsResource
 
 
@@ -47,6 +49,36 @@ class SegmentationResource(SettingsResource):
         return MarketerFiles(self.segment_names_file, self.rule_segments_file, self.manual_assignments_file)
 
 
+class ValueResource(SettingsResource):
+    """How the value model (BG/NBD purchases, Gamma-Gamma spend) is fitted with each quarter's segmentation model,
+    checked on a holdout period, and turned into CLV, churn risk and next-order dates every night."""
+
+    core_settings = ValueSettings
+
+    horizon_days: int = ValueSettings.horizon_days
+    """Predicted CLV is the expected spend over this many days after the snapshot."""
+    annual_discount_rate: float = ValueSettings.annual_discount_rate
+    """Future spend is discounted at this yearly rate (0.10: spend one year ahead counts 1 / 1.1)."""
+    churn_high_below: float = ValueSettings.churn_high_below
+    """Churn risk is "high" when p_alive is below this ..."""
+    churn_medium_below: float = ValueSettings.churn_medium_below
+    """... "medium" when below this, otherwise "low"."""
+    next_order_min_p_alive: float = ValueSettings.next_order_min_p_alive
+    """No expected next order date for customers less likely than this to be still active ..."""
+    next_order_max_days: int = ValueSettings.next_order_max_days
+    """... nor when the expected wait is longer than this many days."""
+    holdout_days: int = ValueSettings.holdout_days
+    """The holdout check fits on the history up to the fit day minus this many days and predicts the rest."""
+    holdout_error_threshold: float = ValueSettings.holdout_error_threshold
+    """The holdout check warns when predicted holdout purchases miss the actual ones by more than this share."""
+    holdout_frequency_cap: int = ValueSettings.holdout_frequency_cap
+    """The holdout comparison groups customers by calibration repeat purchases 0, 1, ..., cap - 1 and "cap+"."""
+    min_buyers: int = ValueSettings.min_buyers
+    """No value model is fitted on fewer customers with a purchase ..."""
+    min_repeat_buyers: int = ValueSettings.min_repeat_buyers
+    """... or fewer customers with a repeat purchase (and spend) than this."""
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"segmentation": SegmentationResource()})
+    return dg.Definitions(resources={"segmentation": SegmentationResource(), "value": ValueResource()})

@@ -2,12 +2,15 @@
 report tests can expect exact counts, and the PNG check the page and Markdown tests share."""
 
 import base64
+from dataclasses import asdict
 from datetime import date
 
 import pandas as pd
 
 from segmentation_pipeline.core.publish.report import ReportInputs
 from segmentation_pipeline.core.publish.transitions import GONE, NEW
+from segmentation_pipeline.core.value.model import NoValueModel
+from segmentation_pipeline.core.value.settings import ValueSettings
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DATA_URI = "data:image/png;base64,"
@@ -39,6 +42,9 @@ def profiles() -> pd.DataFrame:
             "promoter_share": [0.5, 0.0, None],
             "passive_share": [0.5, 0.0, None],
             "detractor_share": [0.0, 1.0, None],
+            "mean_predicted_clv": [250.0, 25.0, None],
+            "mean_p_alive": [0.8, 0.4, None],
+            "high_churn_risk_share": [0.0, 0.5, None],
             "model_version": "2026-09-30-abc",
             "snapshot_date": date(2026, 11, 22),
         }
@@ -48,6 +54,7 @@ def profiles() -> pd.DataFrame:
 def customers() -> pd.DataFrame:
     scores = [(5, 5), (5, 5), (5, 1), (4, 2), (1, 1), (3, 4), (None, None), (None, None)]
     segment_ids = [0, 0, 0, 0, 1, 1, 1, 3]
+    p_alive = [0.9, 0.8, 1.0, 0.5, 0.2, 0.6, None, None]  # c2 bought once: alive under BG/NBD
     return pd.DataFrame(
         {
             "customer_id": [f"c{i}" for i in range(len(scores))],
@@ -56,8 +63,40 @@ def customers() -> pd.DataFrame:
             "rfm_segment": ["Champions", "Champions", "New", "Loyal", "Lost", "Loyal", "no purchases", "no purchases"],
             "segment_id": segment_ids,
             "segment_name": [NAMES[i] for i in segment_ids],
+            "p_alive": pd.array(p_alive, dtype="float64"),
+            "churn_risk": pd.array(["low", "low", "low", "medium", "high", "medium", None, None], dtype="str"),
+            "predicted_clv": pd.array([400.0, 300.0, 100.0, 200.0, 10.0, 40.0, None, None], dtype="float64"),
         }
     )
+
+
+def value_card(holdout: bool = True) -> dict:
+    """A fitted value model's card, with or without its holdout check."""
+    check = {
+        "cutoff": "2026-04-03",
+        "end": "2026-09-30",
+        "predicted_purchases": 110.0,
+        "actual_purchases": 100,
+        "relative_error": 0.1,
+        "error_threshold": 0.2,
+        "exceeds_threshold": False,
+        "by_frequency": [
+            {"repeat_purchases": "0", "customers": 40, "predicted_mean": 0.5, "actual_mean": 0.4},
+            {"repeat_purchases": "1", "customers": 20, "predicted_mean": 1.2, "actual_mean": 1.0},
+            {"repeat_purchases": "2+", "customers": 10, "predicted_mean": 3.0, "actual_mean": 3.4},
+        ],
+    }
+    return {
+        "fitted": True,
+        "fitted_on": "2026-09-30",
+        "customers": 70,
+        "repeat_buyers": 30,
+        "holdout": check if holdout else {"skipped": "no model on the history up to 2026-04-03: too little data"},
+        "settings": asdict(ValueSettings()),
+    }
+
+
+NO_VALUE_MODEL = NoValueModel("too little data: 6 customers with a purchase, at least 500 needed").card()
 
 
 def transitions() -> pd.DataFrame:
@@ -74,7 +113,8 @@ def transitions() -> pd.DataFrame:
     return table.assign(snapshot_date=date(2026, 11, 22), previous_snapshot_date=date(2026, 11, 21))
 
 
-def inputs(previous: bool = True) -> ReportInputs:
+def inputs(previous: bool = True, value: dict | None = None) -> ReportInputs:
+    """The sample, with `value_card()` unless another value card is given."""
     projection = pd.DataFrame({"x": [0.0, 0.5, 1.0, 3.0, 3.5, 6.0], "y": [0.0, 1.0, 0.5, 3.0, 2.5, 0.0]})
     projection["segment_id"] = [0, 0, 0, 1, 1, 3]
     return ReportInputs(
@@ -82,6 +122,7 @@ def inputs(previous: bool = True) -> ReportInputs:
         profiles=profiles(),
         customers=customers(),
         projection=projection,
+        value_card=value_card() if value is None else value,
         transitions=transitions() if previous else None,
         previous_snapshot_date=date(2026, 11, 21) if previous else None,
     )

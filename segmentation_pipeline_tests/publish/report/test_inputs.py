@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.publish.report import migration_matrix, pca_2d, rfm_grid_counts
+from segmentation_pipeline.core.publish.report.inputs import churn_risk_mix, predicted_value_by_segment
 from segmentation_pipeline.core.publish.transitions import GONE, NEW
 from segmentation_pipeline_tests.publish.report.sample_report import customers, inputs
 
@@ -44,3 +45,23 @@ def test_pca_2d_is_deterministic():
     first = pca_2d(matrix)
     assert first.shape == (50, 2)
     np.testing.assert_array_equal(first, pca_2d(matrix))
+
+
+def test_churn_risk_mix_is_exact_and_counts_customers_without_a_prediction():
+    mix = churn_risk_mix(inputs())
+    assert list(mix.index) == ["All customers", "Loyal spenders", "Bargain <&> hunters", "Dormant"]
+    assert list(mix.columns) == ["low", "medium", "high", "no prediction"]
+    assert mix.to_numpy().tolist() == [
+        [3 / 8, 2 / 8, 1 / 8, 2 / 8],
+        [3 / 4, 1 / 4, 0.0, 0.0],
+        [0.0, 1 / 3, 1 / 3, 1 / 3],
+        [0.0, 0.0, 0.0, 1.0],
+    ]
+
+
+def test_predicted_value_by_segment_sets_clv_shares_beside_revenue_shares():
+    value = predicted_value_by_segment(inputs())
+    assert value["segment_name"].tolist() == ["Loyal spenders", "Bargain <&> hunters", "Dormant"]
+    assert value["clv_share"].tolist() == [1000 / 1050, 50 / 1050, 0.0]
+    assert value["revenue_share"].tolist() == [0.9, 0.1, 0.0]
+    assert value["mean_predicted_clv"].tolist()[:2] == [250.0, 25.0] and np.isnan(value["mean_predicted_clv"].iloc[2])

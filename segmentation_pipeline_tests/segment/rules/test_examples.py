@@ -3,6 +3,8 @@
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+
 from segmentation_pipeline.core.segment.rules import evaluate, load_manual_assignments, load_rule_segments
 from segmentation_pipeline_tests.segment.rules.helpers import frame
 
@@ -12,8 +14,8 @@ README_SCHEMA = {
     **{c: "string" for c in ("customer_id", "primary_device", "preferred_time_of_day", "top_feature", "nps_group")},
     **{c: "string" for c in ("primary_need", "preferred_contact_channel", "age_band", "gender", "country", "region")},
     **{c: "string" for c in ("income_band", "acquisition_channel", "company_size", "industry", "lifecycle_stage")},
-    **{c: "string" for c in ("rfm_segment", "segment_name")},
-    **{c: "date" for c in ("snapshot_date", "first_order_date", "last_order_date")},
+    **{c: "string" for c in ("rfm_segment", "segment_name", "churn_risk", "predicted_value_tier")},
+    **{c: "date" for c in ("snapshot_date", "first_order_date", "last_order_date", "expected_next_order_date")},
     **{c: "bool" for c in ("has_orders", "has_usage", "has_survey", "is_b2b", "marketing_opt_in")},
     **{
         c: "number"
@@ -54,6 +56,10 @@ README_SCHEMA = {
             "f_score",
             "m_score",
             "segment_id",
+            "p_alive",
+            "expected_orders_90d",
+            "expected_orders_365d",
+            "predicted_clv",
         )
     },
 }
@@ -68,6 +74,7 @@ def test_example_segments_load_against_the_published_columns():
         ("at-risk high value", 'lifecycle_stage in ("at risk", "lapsed") and not (m_score < 4)'),
         ("first-year buyers outside the US", 'first_order_date >= "2026-01-01" and country not in ("US")'),
         ("champions to survey", 'rfm_segment == "champions" and not has_survey and marketing_opt_in'),
+        ("valuable, about to leave", 'churn_risk == "high" and monetary >= 500'),
     ]
     assert segments[0].description == "Big spenders who buy often"
 
@@ -84,6 +91,13 @@ def test_example_segments_evaluate_on_the_test_frame():
         ["c4", "mobile-first promoters", "rule"],
         ["c6", "at-risk high value", "rule"],
     ]
+
+
+def test_the_value_rule_selects_big_spenders_at_high_churn_risk():
+    segment = load_rule_segments(EXAMPLES_DIR / "example_segments.yaml", README_SCHEMA)[-1]
+    # c3 has no prediction (no purchase): a condition on a missing value is not true
+    features = frame().assign(churn_risk=pd.Series(["high", "high", None, "low", "high", "medium"], dtype="str"))
+    assert evaluate([segment], features)["customer_id"].tolist() == ["c1"]
 
 
 def test_example_manual_assignments_load():

@@ -20,9 +20,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from segmentation_pipeline.core.publish.report.inputs import (
+    NO_PREDICTION,
     ReportInputs,
+    churn_risk_mix,
+    holdout_by_frequency,
     largest_first,
     migration_matrix,
+    predicted_value_by_segment,
     rfm_grid_counts,
 )
 from segmentation_pipeline.core.publish.transitions import GONE, NEW
@@ -169,6 +173,82 @@ def _draw_migration(segment_type: str) -> Drawing:
     return draw
 
 
+def _draw_predicted_value(fig: Figure, inputs: ReportInputs, colours: dict[int, str], compact: bool) -> None:
+    value = predicted_value_by_segment(inputs)
+    bar_colours = [colours[int(s)] for s in value["segment_id"]]
+    mean_ax, share_ax = fig.subplots(1, 2, sharey=True)
+    y, height, fontsize = np.arange(len(value)), 0.4, 7 if compact else 9
+    bars = mean_ax.barh(y, np.nan_to_num(value["mean_predicted_clv"]), color=bar_colours)
+    labels = [f"{v:,.0f}" if np.isfinite(v) else "n/a" for v in value["mean_predicted_clv"]]
+    mean_ax.bar_label(bars, labels=labels, padding=3, fontsize=fontsize)
+    mean_ax.set_xlim(0, max(np.nanmax(value["mean_predicted_clv"], initial=0), 1e-9) * 1.25)
+    mean_ax.set_xlabel("Mean predicted CLV per customer with a purchase")
+    mean_ax.set_title("Predicted value per customer")
+    for offset, column, alpha, hatch in (
+        (-height / 2, "clv_share", 1.0, None),
+        (height / 2, "revenue_share", 0.55, "///"),
+    ):
+        values = value[column].to_numpy(dtype=float) * 100
+        bars = share_ax.barh(y + offset, values, height, color=bar_colours, edgecolor="white", alpha=alpha, hatch=hatch)
+        share_ax.bar_label(bars, fmt="%.1f%%", padding=3, fontsize=fontsize)
+    share_ax.set_xlim(0, max(1.0, float(np.nanmax(value[["clv_share", "revenue_share"]].to_numpy())) * 100) * 1.22)
+    share_ax.set_xlabel("Share of all predicted CLV / of all revenue (%)")
+    share_ax.set_title("Where the future value is")
+    legend = [
+        Patch(color="dimgrey", label="predicted CLV"),
+        Patch(color="dimgrey", alpha=0.55, hatch="///", label="revenue so far"),
+    ]
+    share_ax.legend(handles=legend, loc="lower right", frameon=False)
+    mean_ax.set_yticks(y, value["segment_name"])
+    mean_ax.invert_yaxis()
+
+
+CHURN_COLOURS = {"low": "#2ca02c", "medium": "#ff7f0e", "high": "#d62728", NO_PREDICTION: "#d9d9d9"}
+
+
+def _draw_churn_risk(fig: Figure, inputs: ReportInputs, colours: dict[int, str], compact: bool) -> None:
+    mix = churn_risk_mix(inputs)
+    ax, y, left = fig.subplots(), np.arange(len(mix)), np.zeros(len(mix))
+    for level, colour in CHURN_COLOURS.items():
+        shares = mix[level].to_numpy(dtype=float) * 100
+        bars = ax.barh(
+            y,
+            shares,
+            left=left,
+            color=colour,
+            edgecolor="white",
+            label=level if level == NO_PREDICTION else f"{level} churn risk",
+        )
+        labels = [f"{share:.0f}%" if share >= 6 else "" for share in shares]
+        ax.bar_label(bars, labels=labels, label_type="center", fontsize=7 if compact else 9)
+        left += shares
+    ax.set_yticks(y, mix.index)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Share of the row's customers (%)")
+    ax.set_title("Churn risk by segment")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+
+
+def _draw_holdout(fig: Figure, inputs: ReportInputs, colours: dict[int, str], compact: bool) -> None:
+    groups = holdout_by_frequency(inputs.value_card)
+    ax, x = fig.subplots(), np.arange(len(groups))
+    ax.plot(x, groups["actual_mean"], marker="o", color="#1f77b4", label="actual")
+    ax.plot(x, groups["predicted_mean"], marker="s", linestyle="--", color="#ff7f0e", label="predicted")
+    ax.set_xticks(
+        x,
+        [
+            f"{group}\n({customers:,})"
+            for group, customers in zip(groups["repeat_purchases"], groups["customers"], strict=True)
+        ],
+    )
+    ax.set_xlabel("Repeat purchases before the holdout period (customers)")
+    ax.set_ylabel("Mean purchase days in the holdout period")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Holdout check: predicted against actual purchases")
+    ax.legend(loc="upper left", frameon=False)
+
+
 class Chart(NamedTuple):
     title: str
     draw: Drawing
@@ -181,18 +261,28 @@ CHARTS = {
     "rfm_grid": Chart("RFM grid", _draw_rfm_grid, (8.0, 5.5)),
     "profiles": Chart("Segment profiles side by side", _draw_profiles, (12.0, 6.5)),
     "projection": Chart("Customers on a 2-D map", _draw_projection, (11.0, 7.0)),
+    "predicted_value": Chart("Predicted customer value by segment", _draw_predicted_value, (12.0, 5.5)),
+    "churn_risk": Chart("Churn-risk mix", _draw_churn_risk, (11.0, 5.0)),
+    "holdout": Chart("Holdout validation", _draw_holdout, (9.0, 5.0)),
     "migration_behavioural": Chart("Behavioural segment migration", _draw_migration("behavioural"), (11.0, 7.5)),
     "migration_rfm": Chart("RFM segment migration", _draw_migration("rfm"), (11.0, 7.5)),
 }
 
 
 def available_charts(inputs: ReportInputs) -> list[str]:
-    """Chart names the inputs allow: migration only with a previous snapshot and transitions of that type."""
+    """Chart names the inputs allow: the value charts only with a value model (the holdout chart only with its
+    check), migration only with a previous snapshot and transitions of that type."""
     types = set() if inputs.transitions is None else set(inputs.transitions["segment_type"])
     has_previous = inputs.previous_snapshot_date is not None
-    return [
-        n for n in CHARTS if not n.startswith("migration_") or (has_previous and n.removeprefix("migration_") in types)
-    ]
+    has_value_model = bool(inputs.value_card.get("fitted"))
+    allowed = {
+        "predicted_value": has_value_model,
+        "churn_risk": has_value_model,
+        "holdout": has_value_model and holdout_by_frequency(inputs.value_card) is not None,
+        "migration_behavioural": has_previous and "behavioural" in types,
+        "migration_rfm": has_previous and "rfm" in types,
+    }
+    return [name for name in CHARTS if allowed.get(name, True)]
 
 
 def report_charts(
@@ -243,6 +333,39 @@ def chart_captions(inputs: ReportInputs) -> dict[str, str]:
         "profiles": "Key metrics per segment in the segment colours; the table below lists every metric.",
         "projection": f"Each dot is one of a sample of {len(inputs.projection):,} customers, placed so that customers "
         "with similar behaviour sit close together; the axes have no unit.",
+        **_value_captions(inputs),
         "migration_behavioural": migration,
         "migration_rfm": migration,
     }
+
+
+def _value_captions(inputs: ReportInputs) -> dict[str, str]:
+    card = inputs.value_card
+    if not card.get("fitted"):
+        return {}
+    settings, holdout = card["settings"], card["holdout"]
+    no_prediction = int(inputs.customers["predicted_clv"].isna().sum())
+    captions = {
+        "predicted_value": f"Left: mean predicted CLV (expected spend over the next {settings['horizon_days']} days, "
+        f"discounted at {settings['annual_discount_rate']:.0%} a year) per customer with a purchase; right: each "
+        "segment's share of all predicted CLV (solid) beside its share of revenue so far (hatched). "
+        f"{no_prediction:,} customers without a purchase have no prediction.",
+        "churn_risk": f"Churn risk from the probability that a customer is still active: high below "
+        f"{settings['churn_high_below']:.0%}, medium below {settings['churn_medium_below']:.0%}, low otherwise. "
+        "Customers who bought once count as active (the model lets customers drop out only after a repeat purchase).",
+    }
+    if "by_frequency" in holdout:
+        error = holdout["relative_error"]
+        verdict = "more than" if holdout["exceeds_threshold"] else "within"
+        captions["holdout"] = (
+            f"The model refitted on purchases up to {holdout['cutoff']} predicted each customer's purchase days from "
+            f"then to {holdout['end']}: {holdout['predicted_purchases']:,.0f} in total against "
+            f"{holdout['actual_purchases']:,} actual"
+            + (
+                f" ({error:+.1%}, {verdict} the {holdout['error_threshold']:.0%} tolerance)"
+                if error is not None
+                else ""
+            )
+            + ". Customers are grouped by their repeat purchases before the holdout period, as in the BG/NBD papers."
+        )
+    return captions

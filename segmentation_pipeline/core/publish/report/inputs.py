@@ -17,6 +17,7 @@ from segmentation_pipeline.core.segment.model import SegmentModel
 from segmentation_pipeline.core.segment.preprocessing import model_inputs
 from segmentation_pipeline.core.storage.layout import PUBLISHED, DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table
+from segmentation_pipeline.core.value.labels import CHURN_RISKS
 
 PROJECTION_SAMPLE = 5000
 """Customers drawn in the 2-D projection: enough to show the shape, few enough to stay readable and small."""
@@ -25,19 +26,22 @@ PROJECTION_SAMPLE = 5000
 @dataclass(frozen=True)
 class ReportInputs:
     """Everything a report shows. `projection` is a sample of customers already in 2-D (x, y, segment_id);
-    `transitions` has the columns of the published segment_transitions table; migration is shown only when
+    `value_card` is the card of the value model that scored the snapshot (`{"fitted": False, "reason": ...}` without
+    one); `transitions` has the columns of the published segment_transitions table; migration is shown only when
     `previous_snapshot_date` is set."""
 
     snapshot_date: date
     profiles: pd.DataFrame
     customers: pd.DataFrame
     projection: pd.DataFrame
+    value_card: dict
     transitions: pd.DataFrame | None = None
     previous_snapshot_date: date | None = None
 
 
-def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel) -> ReportInputs:
-    """The report of a published snapshot: its published tables, and its customers projected with `model`."""
+def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel, value_card: dict) -> ReportInputs:
+    """The report of a published snapshot: its published tables, its customers projected with `model`, and the card
+    of the value model that scored it."""
     published = {
         table: read_snapshot_table(layout, table, day, PUBLISHED)
         for table in ("customer_segments", "segment_profiles", "segment_transitions")
@@ -49,6 +53,7 @@ def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel) -
         profiles=published["segment_profiles"],
         customers=published["customer_segments"],
         projection=project_customers(model, features),
+        value_card=value_card,
         transitions=published["segment_transitions"],
         previous_snapshot_date=previous.iloc[0] if len(previous) else None,
     )
@@ -95,3 +100,42 @@ def migration_matrix(inputs: ReportInputs, segment_type: str) -> pd.DataFrame:
     segments = [s for s in known if s in seen] + sorted(seen - set(known) - {NEW, GONE})
     rows = segments + ([NEW] if NEW in matrix.index else [])
     return matrix.reindex(index=rows, columns=segments + ([GONE] if GONE in matrix.columns else []))
+
+
+NO_PREDICTION = "no prediction"
+"""Customers without a predicted churn risk: no purchase yet, or no value model."""
+
+
+def churn_risk_mix(inputs: ReportInputs) -> pd.DataFrame:
+    """Share of customers per churn risk (columns low, medium, high, no prediction) in all customers (first row) and
+    in each behavioural segment (largest first), indexed by name."""
+    customers = inputs.customers
+    risk = customers["churn_risk"].astype("object").fillna(NO_PREDICTION)
+    levels = [*CHURN_RISKS, NO_PREDICTION]
+    by_segment = pd.crosstab(customers["segment_id"], risk, normalize="index").reindex(columns=levels, fill_value=0.0)
+    overall = risk.value_counts(normalize=True).reindex(levels, fill_value=0.0).rename("All customers")
+    profiles = largest_first(inputs.profiles)
+    rows = by_segment.reindex(profiles["segment_id"]).set_axis(profiles["segment_name"].astype(str))
+    return pd.concat([overall.to_frame().T, rows]).fillna(0.0).rename_axis(index="segment", columns="churn_risk")
+
+
+def predicted_value_by_segment(inputs: ReportInputs) -> pd.DataFrame:
+    """Per behavioural segment (largest first): mean predicted CLV per customer with a prediction, and the segment's
+    share of all predicted CLV beside its share of revenue (the lookback window's spend)."""
+    profiles = largest_first(inputs.profiles)
+    totals = inputs.customers.groupby("segment_id")["predicted_clv"].sum().reindex(profiles["segment_id"])
+    return pd.DataFrame(
+        {
+            "segment_id": profiles["segment_id"],
+            "segment_name": profiles["segment_name"].astype(str),
+            "mean_predicted_clv": profiles["mean_predicted_clv"].astype("float64"),
+            "clv_share": (totals / totals.sum()).to_numpy(),
+            "revenue_share": profiles["revenue_share"].astype("float64"),
+        }
+    )
+
+
+def holdout_by_frequency(value_card: dict) -> pd.DataFrame | None:
+    """The holdout check's mean predicted and actual purchases per calibration frequency group; None without one."""
+    rows = value_card.get("holdout", {}).get("by_frequency")
+    return pd.DataFrame(rows) if rows else None

@@ -7,6 +7,7 @@ value from the data is HTML-escaped, as segment names and descriptions can be ed
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,9 @@ TABLE_ROWS = [  # column, row label, value format
     ("promoter_share", "Promoters (NPS)", "{:.0%}"),
     ("passive_share", "Passives (NPS)", "{:.0%}"),
     ("detractor_share", "Detractors (NPS)", "{:.0%}"),
+    ("mean_predicted_clv", "Mean predicted CLV", "{:,.2f}"),
+    ("mean_p_alive", "Mean probability still active", "{:.0%}"),
+    ("high_churn_risk_share", "High churn risk (of those with a prediction)", "{:.0%}"),
 ]
 CSS = """body{font-family:Helvetica,Arial,sans-serif;color:#222;max-width:1200px;margin:0 auto;padding:0 24px 48px}
 header{border-bottom:3px solid #1f77b4;padding:16px 0 8px}h1{margin:0 0 4px}header p{margin:0;color:#555}
@@ -76,6 +80,25 @@ def _model_version(profiles: pd.DataFrame) -> str:
     return ", ".join(sorted(map(str, profiles["model_version"].dropna().unique()))) or "unknown"
 
 
+def _value_section(card: dict, charts: dict[str, bytes], figure: Callable[..., str]) -> str:
+    """What the value model predicts, and how it did on its holdout period; a note instead when no model scored the
+    snapshot."""
+    if not card.get("fitted"):
+        reason = html.escape(card.get("reason", "unknown"))
+        return f'<p class="note">No value model scored this snapshot ({reason}), so it has no predictions.</p>'
+    intro = (
+        '<p class="caption">Predictions come from a purchase model (BG/NBD) and a spend model (Gamma-Gamma) fitted on '
+        f"the snapshot of {html.escape(card['fitted_on'])}, on {card['customers']:,} customers with a purchase "
+        f"({card['repeat_buyers']:,} of them bought again), and applied to this snapshot's customers.</p>"
+    )
+    holdout = (
+        figure("holdout", heading=True)
+        if "holdout" in charts
+        else f'<p class="note">No holdout check: {html.escape(card["holdout"].get("skipped", "unknown"))}.</p>'
+    )
+    return intro + figure("predicted_value", heading=True) + figure("churn_risk", heading=True) + holdout
+
+
 def render_report(inputs: ReportInputs) -> str:
     """The whole report as one HTML page: inline CSS, charts as data URIs, no script and nothing fetched."""
     charts, captions = report_charts(inputs), chart_captions(inputs)
@@ -98,6 +121,7 @@ def render_report(inputs: ReportInputs) -> str:
         ("Segment sizes and revenue", figure("sizes")),
         ("RFM grid", figure("rfm_grid")),
         ("Segment profiles", figure("profiles") + profiles_table(inputs.profiles, report_colours(inputs))),
+        ("Predicted customer value", _value_section(inputs.value_card, charts, figure)),
         ("Where the segments sit", figure("projection")),
         ("Migration since the previous snapshot", migration),
     ]
@@ -108,8 +132,9 @@ def render_report(inputs: ReportInputs) -> str:
         "<section><h2>How to read this report</h2><p>Customers are grouped two ways. <b>Behavioural segments</b> come "
         "from a model that groups customers with similar buying and browsing habits; each has one colour throughout "
         "the report. <b>RFM segments</b> come from scores of 1 (lowest) to 5 (highest) for how recently (R) and how "
-        "often (F) a customer bought and how much they spent (M). Shares are of all customers in the snapshot unless "
-        "a caption says otherwise.</p></section>"
+        "often (F) a customer bought and how much they spent (M). <b>Predicted value</b> looks ahead: how likely a "
+        "customer is still active, and what they are expected to spend. Shares are of all customers in the snapshot "
+        "unless a caption says otherwise.</p></section>"
         + "".join(f"<section><h2>{html.escape(title)}</h2>{body}</section>" for title, body in sections)
         + "</body></html>\n"
     )

@@ -1,9 +1,5 @@
--- Value / RFM and lifetimes-compatible order features, from the daily order rollups written with each validated day
--- (rollups/*.sql); the partition `date` is the UTC day of every row in it.
-purchase_periods AS (  -- one row per customer and day with a completed order (lifetimes' daily periods)
-    SELECT customer_id, date AS day, completed_orders AS orders, spend
-    FROM order_day_customers WHERE date <= $snapshot AND completed_orders > 0
-),
+-- Value / RFM and lifetimes-compatible order features, from the purchase periods (purchase_periods.sql) and the daily
+-- order rollups written with each validated day (rollups/*.sql); the partition `date` is the UTC day of every row in it.
 order_values AS (
     SELECT customer_id,
         min(day) AS first_order_date,
