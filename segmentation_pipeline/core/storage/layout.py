@@ -114,7 +114,7 @@ class DataLayout:
         return self.snapshot_table(PUBLISHED, table, snapshot_date)
 
     def model_folder(self, quarter: date) -> Path:
-        """The segmentation model of the quarter starting `quarter`: `model.joblib` and `card.json`."""
+        """The models of the quarter starting `quarter`: `model.joblib`, `value_model.joblib` and `card.json`."""
         return self.models / f"quarter={quarter.isoformat()}"
 
     def model_folders(self) -> list[Path]:
