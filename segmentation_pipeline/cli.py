@@ -7,12 +7,21 @@ import os
 import sqlite3
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from segmentation_pipeline.core.calendar import quarter_start
 from segmentation_pipeline.core.errors import PipelineError, bounded
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
+from segmentation_pipeline.core.ingest.crm_database import (
+    CRM_DATABASE_URL_ENV,
+    DEFAULT_CUSTOMERS_TABLE,
+    DEFAULT_ORDERS_TABLE,
+    CrmDatabase,
+    order_day_range,
+    redact,
+)
+from segmentation_pipeline.core.ingest.first_day import first_partition_day
 from segmentation_pipeline.core.ingest.landing import InputError, landing_days, landing_files
 from segmentation_pipeline.core.ingest.redelivery import days_to_redo
 from segmentation_pipeline.core.run_lock import data_root_lock
@@ -53,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     sample.add_argument(
         "--end-date", type=date.fromisoformat, default=None, help="latest landing day (default: yesterday, UTC)"
     )
+    sample.add_argument(
+        "--to-database",
+        metavar="URL",
+        default=None,
+        help=f"also load the customers and orders into the tables {DEFAULT_CUSTOMERS_TABLE} and "
+        f"{DEFAULT_ORDERS_TABLE} of this PostgreSQL database (replacing them)",
+    )
 
     run = commands.add_parser(
         "run", help="ingest every new landing day, then build and publish the segments of one day"
@@ -66,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--as-of", type=date.fromisoformat, default=None, help="snapshot date (default: the latest landing day)"
     )
+    run.add_argument(
+        "--crm-database",
+        metavar="URL",
+        default=None,
+        help=f"read the CRM's customers and orders from this PostgreSQL database (default: ${CRM_DATABASE_URL_ENV}; "
+        "neither: from landing/crm/)",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "sample-data":
@@ -75,12 +98,29 @@ def main(argv: list[str] | None = None) -> int:
             args.out, customers=args.customers, days=args.days, seed=args.seed, end_date=args.end_date
         )
         print(f"wrote a sample landing zone to {args.out.resolve() / 'landing'}: {summary}")
-        return 0
+        return _load_sample_into(args.to_database, args.out / "landing") if args.to_database else 0
+    if args.crm_database:
+        os.environ[CRM_DATABASE_URL_ENV] = args.crm_database
     try:
         run_pipeline(args.data_dir, args.as_of)
     except (PipelineError, OSError, sqlite3.Error) as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _load_sample_into(url: str, landing_dir: Path) -> int:
+    """Load the sample's CRM export and orders into the database's CRM tables, as they landed (bad rows too)."""
+    from segmentation_pipeline.core.ingest.crm_database_load import load_landing_crm
+
+    database = CrmDatabase(url)
+    try:
+        loaded = load_landing_crm(database, landing_dir)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    rows = ", ".join(f"{count} rows into {table}" for table, count in loaded.items())
+    print(f"loaded {rows} of {redact(url)}")
     return 0
 
 
@@ -93,6 +133,36 @@ def _one_line(error: Exception) -> str:
     if isinstance(error, sqlite3.Error):
         return bounded(f"Dagster instance at {os.environ.get('DAGSTER_HOME')}: {error}")
     return str(error) if isinstance(error, ValidationFailed) else bounded(str(error))
+
+
+class InstanceUnavailable(PipelineError):
+    """The Dagster instance does not load: its dagster.yaml names an unset environment variable, or its database
+    (PostgreSQL) refuses the connection."""
+
+
+def _load_instance():
+    import dagster as dg
+
+    try:
+        instance = dg.DagsterInstance.get()
+    except Exception as error:  # whatever the storage raises: DagsterPostgresException, DagsterInvalidConfigError
+        raise InstanceUnavailable(f"Dagster instance at {os.environ['DAGSTER_HOME']}: {_root_cause(error)}") from None
+    # dagster-postgres opens a new connection for every statement (SQLAlchemy's NullPool) unless the process holds a
+    # pool, as dagster-webserver does: the quickstart's 1,586 events took 99 s to write instead of 37 s. A no-op on
+    # SQLite. No statement timeout, as without a pool.
+    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=10)
+    return instance
+
+
+def _root_cause(error: BaseException) -> str:
+    """The first line of the innermost cause (the driver's own message, e.g. `connection to server at "db", port
+    5432 failed: Connection refused`), or the unset variable of a dagster.yaml; never the connection URL."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    error = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    unset = [line.split("PostProcessingError: ", 1)[1] for line in lines if "PostProcessingError: " in line]
+    return (unset or lines or [type(error).__name__])[0]
 
 
 class ValidationFailed(PipelineError):
@@ -116,8 +186,6 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
 
 
 def _run_locked(layout: DataLayout, as_of: date | None) -> Path:
-    import dagster as dg
-
     repaired = recover(layout)
     if repaired:
         print(f"repaired {repaired} interrupted write(s) left by an earlier run")
@@ -129,7 +197,7 @@ def _run_locked(layout: DataLayout, as_of: date | None) -> Path:
     first_day, as_of = _landing_range(layout, as_of)
     _check_partitions_cover(layout, first_day, as_of)
     definitions = defs()
-    instance = dg.DagsterInstance.get()
+    instance = _load_instance()
     started = time.monotonic()
     print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
     display = ProgressDisplay()
@@ -146,8 +214,6 @@ def _run_locked(layout: DataLayout, as_of: date | None) -> Path:
 def _check_partitions_cover(layout: DataLayout, first_day: date, as_of: date) -> None:
     """Every day of the run is a daily partition: the partitions start on the first landing day (earlier ones only
     by an explicit start), and end with the latest complete UTC day."""
-    from datetime import UTC, datetime
-
     from segmentation_pipeline.core.ingest.first_day import PARTITIONS_START_ENV
     from segmentation_pipeline.defs.partitions import PARTITIONS_START
 
@@ -221,6 +287,20 @@ def _fit_quarter_model(definitions, instance, first_day: date, as_of: date) -> N
 
 
 def _landing_range(layout: DataLayout, as_of: date | None) -> tuple[date, date]:
+    """The first day of data and the snapshot day (by default the latest day of data). With a CRM database, its
+    first order day is recorded as a partition start candidate, as a first landing day is."""
+    url = os.environ.get(CRM_DATABASE_URL_ENV)
+    order_days = _database_order_days(CrmDatabase(url)) if url else _landing_order_days(layout)
+    days = sorted({day for source in DAILY_SOURCES for day in landing_days(layout.landing, source)} | set(order_days))
+    if url:
+        first_partition_day(layout, days[0])
+    as_of = as_of or days[-1]
+    if as_of < days[0]:
+        raise InputError(f"--as-of {as_of} is before the first landing day {days[0]}")
+    return days[0], as_of
+
+
+def _landing_order_days(layout: DataLayout) -> list[date]:
     if not landing_files(layout.landing, CUSTOMERS):
         raise InputError(
             f"{layout.landing / CUSTOMERS.landing_path}.csv (or .parquet): the CRM customer export is missing"
@@ -228,11 +308,18 @@ def _landing_range(layout: DataLayout, as_of: date | None) -> tuple[date, date]:
     order_days = landing_days(layout.landing, ORDERS)
     if not order_days:
         raise InputError(f"{layout.landing / ORDERS.landing_path}: no date=YYYY-MM-DD folders; orders are required")
-    days = sorted({day for source in DAILY_SOURCES for day in landing_days(layout.landing, source)})
-    as_of = as_of or days[-1]
-    if as_of < days[0]:
-        raise InputError(f"--as-of {as_of} is before the first landing day {days[0]}")
-    return days[0], as_of
+    return order_days
+
+
+def _database_order_days(database: CrmDatabase) -> list[date]:
+    """The first and latest complete order days of the CRM database (the days between are read by day, with or
+    without orders); today's orders wait for tomorrow's run."""
+    first_and_last = order_day_range(database)
+    if first_and_last is None:
+        raise InputError(f"{database.orders_table}: no order with an ordered_at; orders are required")
+    print(f"CRM: customers and orders from {redact(database.url)} (landing/crm/ is not read)")
+    first, last = first_and_last
+    return [first, min(last, datetime.now(UTC).date() - timedelta(days=1))]
 
 
 def _prepare_dagster_home(path: Path) -> Path:
@@ -253,9 +340,11 @@ def _execute(job, instance, **kwargs) -> None:
     try:
         job.execute_in_process(instance=instance, run_config=QUIET_RUN_CONFIG, **kwargs)
         print(f"      {job.name} finished in {time.monotonic() - started:.1f} s")
-    except dg.DagsterExecutionStepExecutionError as error:
-        if isinstance(error.user_exception, PipelineError | OSError | sqlite3.Error):
-            raise error.user_exception from None
+    except (dg.DagsterExecutionStepExecutionError, dg.Failure) as error:
+        raised = error.user_exception if isinstance(error, dg.DagsterExecutionStepExecutionError) else error
+        cause = raised.__cause__ if isinstance(raised, dg.Failure) else raised  # see retried_only_if_transient
+        if isinstance(cause, PipelineError | OSError | sqlite3.Error):
+            raise cause from None
         raise
     except dg.DagsterError:  # a failed blocking check stops the run with a Dagster error of its own
         report = _failed_checks_report(instance)

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
@@ -30,9 +31,9 @@ class ServerError(RuntimeError):
 
 
 @contextmanager
-def throwaway_server() -> Iterator[str]:
+def throwaway_server(durable: bool = False) -> Iterator[str]:
     """A running server with an empty `crm` database, as a URL with the superuser's password; stopped and removed
-    on exit."""
+    on exit. Tests run it without fsync; `durable` keeps PostgreSQL's defaults (for benchmarks)."""
     if not (POSTGRES_BIN / "pg_ctl").is_file():
         raise ServerError(
             f"no PostgreSQL server binaries in {POSTGRES_BIN}: install Debian's postgresql package "
@@ -48,7 +49,7 @@ def throwaway_server() -> Iterator[str]:
         (work / "password").write_text(password)
         _run(["initdb", "-D", data, "-U", "postgres", "--pwfile", work / "password", "--auth-local=trust",
               "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"], run_as, work)  # fmt: skip
-        options = f"-p {port} -k {work} -c listen_addresses=127.0.0.1 {_FAST_UNSAFE}"
+        options = f"-p {port} -k {work} -c listen_addresses=127.0.0.1" + ("" if durable else f" {_FAST_UNSAFE}")
         _run(["pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start"], run_as, work, log)
         try:
             _run(["createdb", "-h", work, "-p", str(port), "-U", "postgres", DATABASE], run_as, work)
@@ -70,6 +71,33 @@ def postgres_url() -> Iterator[str]:
         problem = str(error)
     if problem:  # failed outside the handler, so that the error is shown once, without its chain
         pytest.fail(problem, pytrace=False)
+
+
+def create_database(url: str, name: str) -> str:
+    """Create the empty database `name` on the server of `url`; returns its URL (same user and password)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    connection = psycopg2.connect(url)
+    try:
+        connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        connection.close()
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def dagster_pg_env(url: str) -> dict[str, str]:
+    """The `DAGSTER_PG_*` variables of the shipped PostgreSQL instance (`segmentation_pipeline/instance`) for `url`."""
+    parts = urlsplit(url)
+    return {
+        "DAGSTER_PG_USERNAME": unquote(parts.username or ""),
+        "DAGSTER_PG_PASSWORD": unquote(parts.password or ""),
+        "DAGSTER_PG_HOST": parts.hostname or "",
+        "DAGSTER_PG_DB": parts.path.lstrip("/"),
+        "DAGSTER_PG_PORT": str(parts.port or 5432),
+    }
 
 
 def _free_port() -> int:

@@ -17,7 +17,10 @@ from segmentation_pipeline.core.ingest.crm_database import (
     CrmDatabase,
     CrmDatabaseError,
     connect,
+    newest_day,
+    order_day_range,
     read_customers,
+    read_order_batches,
     read_orders,
     redact,
 )
@@ -163,6 +166,44 @@ def test_a_day_is_read_from_its_utc_midnight_up_to_the_next_one_only(postgres_ur
     assert reads[day].frame["order_id"].tolist() == ["first", "last"]
     assert reads[day].frame["_source_file"].tolist() == ["bounds.orders@2026-03-01"] * 2
     assert read_orders(database, [date(2026, 3, 2)])[date(2026, 3, 2)].frame["order_id"].tolist() == ["after", "offset"]
+
+
+def test_a_backfill_is_read_in_batches_of_consecutive_days_bounded_by_rows(database):
+    per_day = {day: len(read.frame) for day, read in read_orders(database, DAYS).items()}
+    largest_pair = max(per_day[a] + per_day[b] for a, b in zip(DAYS, DAYS[1:], strict=False))
+
+    batches = list(read_order_batches(database, DAYS, max_rows=largest_pair))
+
+    assert [day for batch in batches for day in batch] == DAYS
+    assert all(sum(len(read.frame) for read in batch.values()) <= largest_pair for batch in batches)
+    assert 1 < len(batches) < len(DAYS)  # the day counts pack two or more days into some batches
+    assert [list(batch) for batch in read_order_batches(database, DAYS, max_rows=0)] == [[day] for day in DAYS]
+
+
+def test_orders_without_an_ordered_at_are_counted_in_one_warning_and_the_range_ignores_them(postgres_url):
+    database = CrmDatabase(postgres_url, customers_table="undated.customers", orders_table="undated.orders")
+    dated = {"customer_id": "c", "amount": 1.0}
+    load_crm_tables(
+        database,
+        pd.DataFrame(columns=CUSTOMERS.column_names),
+        orders(
+            [
+                {"order_id": "a", "ordered_at": utc("2026-03-01T10:00:00Z"), **dated},
+                {"order_id": "b", "ordered_at": utc("2026-03-03T10:00:00Z"), **dated},
+                {"order_id": "c", "ordered_at": None, **dated},
+                {"order_id": "d", "ordered_at": None, **dated},
+            ]
+        ),
+    )
+    days = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+
+    reads = read_orders(database, days)
+
+    assert [len(reads[day].frame) for day in days] == [1, 0, 1]
+    warning = "undated.orders: 2 row(s) without an ordered_at skipped: no day"
+    assert [read.warnings for read in reads.values()] == [[warning], [], []]
+    assert order_day_range(database) == (date(2026, 3, 1), date(2026, 3, 3))
+    assert newest_day(Path("/nonexistent"), database, ORDERS) == date(2026, 3, 3)
 
 
 def test_types_that_fit_the_contract_are_read_as_its_types_and_extra_columns_are_reported(postgres_url):

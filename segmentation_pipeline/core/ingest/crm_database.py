@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import adbc_driver_postgresql.dbapi as adbc
@@ -27,10 +28,18 @@ import pyarrow as pa
 
 from segmentation_pipeline.core.errors import PipelineError, bounded
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS, Source
-from segmentation_pipeline.core.ingest.landing import LandingRead, cast_frame
+from segmentation_pipeline.core.ingest.landing import (
+    LandingRead,
+    cast_frame,
+    landing_days,
+    read_landing_batches,
+)
 
+CRM_DATABASE_URL_ENV = "SEGMENTATION_CRM_DATABASE_URL"
 DEFAULT_CUSTOMERS_TABLE = "crm.customers"
 DEFAULT_ORDERS_TABLE = "crm.orders"
+ORDER_ROWS_PER_BATCH = 200_000
+"""Orders read, typed and checked at once: bounds the memory of a backfill, as `BATCH_BYTES` does for files."""
 
 # PostgreSQL types (a domain counts as its base type) that fit each contract type, and the cast that reads them as
 # the contract's Arrow type. Integer ids fit strings as their digits, as a Parquet file's do.
@@ -87,6 +96,26 @@ class CrmDatabase:
     connect_timeout_s: int = 10
 
 
+def read_source_batches(
+    landing_dir: Path, database: CrmDatabase | None, source: Source, days: list[date | None], max_bytes: int
+) -> Iterator[dict[date | None, LandingRead]]:
+    """A source's reads of `days`, in batches: the CRM's customers and orders from the database when there is one,
+    everything else (and the CRM without a database) from the landing folders, up to `max_bytes` of files a batch."""
+    if database is None or source not in (CUSTOMERS, ORDERS):
+        return read_landing_batches(landing_dir, source, days, max_bytes)
+    if source == CUSTOMERS:
+        return iter([{None: read_customers(database)}])
+    return read_order_batches(database, days)
+
+
+def newest_day(landing_dir: Path, database: CrmDatabase | None, source: Source) -> date | None:
+    """A daily source's newest day of data: its latest order in the database, or its latest landing folder."""
+    if database is not None and source == ORDERS:
+        return (order_day_range(database) or (None, None))[1]
+    days = landing_days(landing_dir, source)
+    return days[-1] if days else None
+
+
 def read_customers(database: CrmDatabase) -> LandingRead:
     """The whole customers table, as the CRM export's read."""
     table = database.customers_table
@@ -98,22 +127,89 @@ def read_customers(database: CrmDatabase) -> LandingRead:
 
 
 def read_orders(database: CrmDatabase, days: Iterable[date]) -> dict[date, LandingRead]:
-    """Each day's orders by the UTC day of `ordered_at` (a day without orders is a read of zero rows), one query
-    per run of consecutive days: `WHERE ordered_at >= first AND ordered_at < last + 1`, which an index can serve."""
-    table, reads = database.orders_table, {}
+    """Each day's orders by the UTC day of `ordered_at` (a day without orders is a read of zero rows)."""
+    return {day: read for batch in read_order_batches(database, days) for day, read in batch.items()}
+
+
+def read_order_batches(
+    database: CrmDatabase, days: Iterable[date], max_rows: int = ORDER_ROWS_PER_BATCH
+) -> Iterator[dict[date, LandingRead]]:
+    """Each day's orders, in batches of consecutive days holding up to `max_rows` orders (at least one day each), one
+    query per batch: `WHERE ordered_at >= first AND ordered_at < last + 1`, which an index can serve. The day counts
+    that size the batches come from one grouped query over the whole range. The first batch warns about orders
+    without an `ordered_at`: they belong to no day, so no daily read ever returns them."""
+    table, days = database.orders_table, sorted(set(days))
+    if not days:
+        return
     with connect(database, table) as cursor:
         relation, names, warnings = _contract_columns(cursor, database, table, ORDERS)
-        for first, last in _consecutive_runs(days):
-            bounds = f"\"ordered_at\" >= DATE '{first}' AND \"ordered_at\" < DATE '{last + timedelta(days=1)}'"
+        with database_errors(database, f"{table} (ordered_at from {days[0]} to {days[-1]})"):
+            undated = _fetch(cursor, f'SELECT count(*) AS n FROM {relation} WHERE "ordered_at" IS NULL')["n"][0]
+            counts = _day_counts(cursor, relation, days[0], days[-1])
+        for index, (first, last) in enumerate(_batches(days, counts, max_rows)):
             with database_errors(database, f"{table} (ordered_at from {first} to {last})"):
-                rows = _fetch(cursor, f"SELECT {_select_list(ORDERS, names)} FROM {relation} WHERE {bounds}")
-            midnights = pd.date_range(first, last + timedelta(days=1), freq="D", tz="UTC", unit="us")
-            frame = _typed(rows, ORDERS)
-            starts = frame["ordered_at"].searchsorted(midnights)  # `_typed` puts the rows in time order
-            for index, midnight in enumerate(midnights[:-1]):
-                day_frame = frame.iloc[starts[index] : starts[index + 1]].reset_index(drop=True)
-                reads[midnight.date()] = _read(day_frame, f"{table}@{midnight.date()}", warnings)
-    return reads
+                rows = _fetch(
+                    cursor, f"SELECT {_select_list(ORDERS, names)} FROM {relation} WHERE {_bounds(first, last)}"
+                )
+            batch = _split_by_day(_typed(rows, ORDERS), first, last, table, warnings)
+            if index == 0 and undated.as_py():
+                batch[first].warnings.append(f"{table}: {undated} row(s) without an ordered_at skipped: no day")
+            yield batch
+
+
+def _bounds(first: date, last: date) -> str:
+    return f"\"ordered_at\" >= DATE '{first}' AND \"ordered_at\" < DATE '{last + timedelta(days=1)}'"
+
+
+def _day_counts(cursor: adbc.Cursor, relation: str, first: date, last: date) -> dict[date, int]:
+    sql = (
+        f"SELECT (\"ordered_at\" AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM {relation} "
+        f"WHERE {_bounds(first, last)} GROUP BY 1"
+    )
+    counts = _fetch(cursor, sql).to_pylist()
+    return {row["day"]: row["n"] for row in counts}
+
+
+def _batches(days: list[date], counts: dict[date, int], max_rows: int) -> Iterator[tuple[date, date]]:
+    """(first, last) of each batch: consecutive days, up to `max_rows` orders together (at least one day)."""
+    first = last = None
+    rows = 0
+    for day in days:
+        joins = last is not None and day == last + timedelta(days=1) and rows + counts.get(day, 0) <= max_rows
+        if last is not None and not joins:
+            yield first, last
+            first, rows = None, 0
+        first, last, rows = first or day, day, rows + counts.get(day, 0)
+    if last is not None:
+        yield first, last
+
+
+def _split_by_day(
+    frame: pd.DataFrame, first: date, last: date, table: str, warnings: list[str]
+) -> dict[date, LandingRead]:
+    """The rows of `first` .. `last` (in time order, as `_typed` leaves them) as a read per day."""
+    midnights = pd.date_range(first, last + timedelta(days=1), freq="D", tz="UTC", unit="us")
+    starts = frame["ordered_at"].searchsorted(midnights)
+    return {
+        midnight.date(): _read(
+            frame.iloc[starts[index] : starts[index + 1]].reset_index(drop=True), f"{table}@{midnight.date()}", warnings
+        )
+        for index, midnight in enumerate(midnights[:-1])
+    }
+
+
+def order_day_range(database: CrmDatabase) -> tuple[date, date] | None:
+    """The UTC days of the first and the latest order, or None when the orders table has no dated order."""
+    table = database.orders_table
+    with connect(database, table) as cursor:
+        relation, _, _ = _contract_columns(cursor, database, table, ORDERS)
+        sql = (
+            f"SELECT (min(\"ordered_at\") AT TIME ZONE 'UTC')::date AS first, "
+            f"(max(\"ordered_at\") AT TIME ZONE 'UTC')::date AS last FROM {relation}"
+        )
+        with database_errors(database, table):
+            row = _fetch(cursor, sql).to_pylist()[0]
+    return None if row["first"] is None else (row["first"], row["last"])
 
 
 def redact(url: str) -> str:
@@ -223,19 +319,7 @@ def _typed(rows: pa.Table, source: Source) -> pd.DataFrame:
 def _read(frame: pd.DataFrame, lineage: str, warnings: list[str]) -> LandingRead:
     frame["_source_file"] = pd.Series([lineage] * len(frame), dtype="str")
     frame["_source_row"] = np.arange(1, len(frame) + 1, dtype="int64")
-    return LandingRead(frame=frame, files=[lineage], warnings=warnings)
-
-
-def _consecutive_runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
-    """(first, last) of each run of consecutive days, in order."""
-    run: list[date] = []
-    for day in sorted(set(days)):
-        if run and day != run[-1] + timedelta(days=1):
-            yield run[0], run[-1]
-            run = []
-        run.append(day)
-    if run:
-        yield run[0], run[-1]
+    return LandingRead(frame=frame, files=[lineage], warnings=list(warnings))
 
 
 def _reason(error: adbc.Error) -> str:

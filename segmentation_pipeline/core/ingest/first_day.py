@@ -24,16 +24,17 @@ DEFAULT_FIRST_DAY = date(2024, 1, 1)
 landing data arrives, so its first day simply replaces this one."""
 
 
-def first_partition_day(layout: DataLayout) -> date:
-    """`$SEGMENTATION_PARTITIONS_START` if set; else the earlier of the recorded day and the first landing day of
-    any daily source, recorded if it is new; else DEFAULT_FIRST_DAY."""
+def first_partition_day(layout: DataLayout, first_elsewhere: date | None = None) -> date:
+    """`$SEGMENTATION_PARTITIONS_START` if set; else the earliest of the recorded day, the first landing day of any
+    daily source and `first_elsewhere` (the first order in a CRM database, which the CLI looks up), recorded if it is
+    new; else DEFAULT_FIRST_DAY."""
     override = os.environ.get(PARTITIONS_START_ENV)
     if override:
         return _day(override, PARTITIONS_START_ENV)
     record = layout.first_landing_day
     recorded = [_day(record.read_text(encoding="utf-8").strip(), record)] if record.is_file() else []
     landed = [days[0] for source in DAILY_SOURCES if (days := landing_days(layout.landing, source))]
-    first = min([*recorded, *landed], default=None)
+    first = min([*recorded, *landed, *filter(None, [first_elsewhere])], default=None)
     if first is None:
         return DEFAULT_FIRST_DAY
     if [first] != recorded:

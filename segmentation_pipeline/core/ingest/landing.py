@@ -492,9 +492,3 @@ def _has_fields(row: list[str]) -> bool:
 def _nulls(column: Column, length: int) -> pd.Series:
     empty = pd.Series([None] * length, dtype="object")
     return _cast(empty, column)
-
-
-def landing_lag(landing_dir: Path, source: Source, today: date) -> tuple[date | None, int | None]:
-    """The newest landing day of a daily source and its age in days; (None, None) without landing data."""
-    days = landing_days(landing_dir, source)
-    return (days[-1], (today - days[-1]).days) if days else (None, None)

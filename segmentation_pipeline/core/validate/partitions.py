@@ -13,13 +13,8 @@ import pyarrow as pa
 from segmentation_pipeline.core.errors import bounded
 from segmentation_pipeline.core.features.rollups import rollup_files
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, Source, clean_schema, quarantine_schema
-from segmentation_pipeline.core.ingest.landing import (
-    BATCH_BYTES,
-    InputError,
-    ReadReport,
-    landing_files,
-    read_landing_batches,
-)
+from segmentation_pipeline.core.ingest.crm_database import CrmDatabase, read_source_batches
+from segmentation_pipeline.core.ingest.landing import BATCH_BYTES, InputError, ReadReport
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.key_sets import EarlierKeys, KeySet, known_customer_ids
@@ -34,8 +29,10 @@ def validate_days(
     settings: ValidationSettings,
     run_id: str,
     now: pd.Timestamp,
+    database: CrmDatabase | None = None,
 ) -> Iterator[tuple[dict[date | None, ReadReport], dict[date | None, ValidationOutcome]]]:
-    """Read the landing partitions of `days` (in day order; `[None]` for the CRM export) with the contract's types,
+    """Read the partitions of `days` (in day order; `[None]` for the CRM export) with the contract's types (the CRM's
+    from `database` if there is one, else from the landing folders),
     check their rows and write each day's clean rows, rollups and quarantined rows; yields each batch's read reports
     and outcomes by day once the batch is written. A batch of consecutive days (up to `BATCH_BYTES` of landing
     files) is read, checked and written at once, in one all-or-nothing write, so a backfill pays the fixed costs of
@@ -46,11 +43,11 @@ def validate_days(
     else:
         customers, earlier_keys = (), ()  # the CRM export replaces the previous one: no history to check against
     context = CheckContext(None, now, customers, earlier_keys, settings.max_amount)
-    for reads in read_landing_batches(layout.landing, source, days, BATCH_BYTES):
+    for reads in read_source_batches(layout.landing, database, source, days, BATCH_BYTES):
         rows = pd.concat([read.frame for read in reads.values()], ignore_index=True)
         outcomes = validate_by_day(rows, {day: len(read.frame) for day, read in reads.items()}, source, context, run_id)
         if source == CUSTOMERS:
-            require_valid_customers(layout, outcomes[None])
+            require_valid_customers(reads[None].files, outcomes[None])
         clean = _tables([outcome.clean for outcome in outcomes.values()], clean_schema(source))
         quarantine = _tables([outcome.quarantine for outcome in outcomes.values()], quarantine_schema(source))
         write_validated_days(
@@ -93,11 +90,11 @@ class NoValidCustomers(InputError):
     the segmentation would have nobody to cluster, so the run stops before anything downstream."""
 
 
-def require_valid_customers(layout: DataLayout, outcome: ValidationOutcome) -> None:
+def require_valid_customers(files_read: list[str], outcome: ValidationOutcome) -> None:
     """Stop before the validated customers are written: an empty export must not replace the previous good one."""
     if len(outcome.clean):
         return
-    files = " + ".join(path.relative_to(layout.landing).as_posix() for path in landing_files(layout.landing, CUSTOMERS))
+    files = " + ".join(files_read)
     broken = ", ".join(f"{name} {count}" for name, count in outcome.check_counts.items() if count)
     counts = f"{outcome.rows_in} rows; 0 clean, {len(outcome.quarantine)} quarantined" + (
         f": {broken}" if broken else ""

@@ -9,8 +9,14 @@ from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES,
 from segmentation_pipeline.core.validate.expectations import SuiteRunner
 from segmentation_pipeline.core.validate.partitions import validate_days
 from segmentation_pipeline.core.validate.row_checks import OutcomeSummary, ValidationOutcome
-from segmentation_pipeline.defs.ingest.reads import freshness_check_spec, freshness_result, read_metadata
-from segmentation_pipeline.defs.ingest.resources import IngestResource
+from segmentation_pipeline.defs.ingest.reads import (
+    RETRY_POLICY,
+    freshness_check_spec,
+    freshness_result,
+    read_metadata,
+    retried_only_if_transient,
+)
+from segmentation_pipeline.defs.ingest.resources import CrmDatabaseResource, IngestResource
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
 from segmentation_pipeline.defs.progress import DayProgress
 from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
@@ -45,17 +51,23 @@ def _outcome_metadata(summaries: list[OutcomeSummary]) -> dict:
     kinds={"csv", "parquet"},
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=check_specs("validated_customers", daily=False),
+    retry_policy=RETRY_POLICY,
     description=(
-        "The CRM customer export, typed by the input contract; bad rows go to `quarantine/customers/` with the rules "
-        "they broke. An export without a valid customer stops the run before anything is validated."
+        "The CRM customer export (or the CRM database's customers table), typed by the input contract; bad rows go "
+        "to `quarantine/customers/` with the rules they broke. An export without a valid customer stops the run "
+        "before anything is validated."
     ),
 )
 def validated_customers(
-    context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationResource
+    context: dg.AssetExecutionContext,
+    data_root: DataRoot,
+    validation: ValidationResource,
+    crm_database: CrmDatabaseResource,
 ) -> dg.MaterializeResult:
     layout, settings = data_root.layout, validation.settings()
-    now = pd.Timestamp.now(tz="UTC")
-    reads, outcomes = next(validate_days(layout, CUSTOMERS, [None], settings, context.run.run_id, now))
+    now, database = pd.Timestamp.now(tz="UTC"), crm_database.database()
+    with retried_only_if_transient():
+        reads, outcomes = next(validate_days(layout, CUSTOMERS, [None], settings, context.run.run_id, now, database))
     suite = SuiteRunner(CUSTOMERS.name, settings)
     return dg.MaterializeResult(
         metadata={**_outcome_metadata([outcomes[None].summary()]), **read_metadata(context, [reads[None]])},
@@ -79,27 +91,33 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=[*check_specs(asset_name, daily=True), freshness_check_spec(asset_name)],
+        retry_policy=RETRY_POLICY,
         description=(
             f"Landing `{source.landing_path}/date=YYYY-MM-DD/` files typed by the input contract, valid rows per day; "
             f"bad rows go to `quarantine/{source.name}/`."
         ),
     )
     def validated_daily(
-        context: dg.AssetExecutionContext, data_root: DataRoot, validation: ValidationResource, ingest: IngestResource
+        context: dg.AssetExecutionContext,
+        data_root: DataRoot,
+        validation: ValidationResource,
+        ingest: IngestResource,
+        crm_database: CrmDatabaseResource,
     ) -> dg.MaterializeResult:
         layout, settings, days = data_root.layout, validation.settings(), partition_days(context)
         suite, progress = SuiteRunner(source.name, settings), DayProgress(context, len(days), "check")
         reads, outcomes, expectations = [], {}, []
-        now = pd.Timestamp.now(tz="UTC")
-        for batch_reads, batch in validate_days(layout, source, days, settings, context.run.run_id, now):
-            expectations += suite.run({day: _judged(outcome) for day, outcome in batch.items()})
-            reads += batch_reads.values()
-            outcomes |= {day: outcome.summary() for day, outcome in batch.items()}
-            progress.advance(len(batch), sum(outcome.rows_in for outcome in batch.values()))
+        now, database = pd.Timestamp.now(tz="UTC"), crm_database.database()
+        with retried_only_if_transient():
+            for batch_reads, batch in validate_days(layout, source, days, settings, context.run.run_id, now, database):
+                expectations += suite.run({day: _judged(outcome) for day, outcome in batch.items()})
+                reads += batch_reads.values()
+                outcomes |= {day: outcome.summary() for day, outcome in batch.items()}
+                progress.advance(len(batch), sum(outcome.rows_in for outcome in batch.values()))
         check_results = [
             *suite_check_results(expectations),
             referential_check_result(list(outcomes.values()), settings.max_unknown_customer_rate),
-            freshness_result(layout, source, ingest.settings().max_landing_lag_days),
+            freshness_result(layout, database, source, ingest.settings().max_landing_lag_days),
         ]
         per_day = {
             day: {"rows_clean": outcome.rows_clean, "rows_quarantined": outcome.rows_quarantined}
