@@ -47,7 +47,7 @@ def main() -> None:
     if args.child is not None:
         return _timed_cli(args.child)
     sqlite = nullcontext(({}, "SQLite under the data root"))
-    instance = _postgres_instance() if args.instance == "postgres" else sqlite
+    instance = postgres_instance() if args.instance == "postgres" else sqlite
     with tempfile.TemporaryDirectory() as folder, instance as (instance_env, instance_name):
         root = Path(folder) / "data"
         if instance_env:
@@ -68,7 +68,7 @@ def main() -> None:
 
 
 @contextmanager
-def _postgres_instance() -> Iterator[tuple[dict[str, str], str]]:
+def postgres_instance() -> Iterator[tuple[dict[str, str], str]]:
     """The DAGSTER_PG_* variables of a fresh, empty database (so no earlier run counts as done), dropped on exit,
     and where it is."""
     names = ("DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_HOST", "DAGSTER_PG_DB", "DAGSTER_PG_PORT")

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py                 # reference scale: 1M customers, 10M orders, 100M events
     .venv/bin/python benchmarks/run.py --scale 0.01    # 1% of it, a smoke run in a few minutes
+    .venv/bin/python benchmarks/run.py --instance postgres --reuse-landing   # again, on the PostgreSQL instance
 
 A landing zone in the input contract is generated (seeded, by `benchmarks/synthetic.py`) under a fresh data root,
 then three stages run one after the other, each a `dg launch` of the project's own jobs with its own Dagster
@@ -17,6 +18,12 @@ Each stage is reported with wall time, CPU time (user + system of every process 
 its largest process. In the same run, lifetimes' `summary_data_from_transaction_data` on the same validated
 orders is timed next to our RFM query as the peer baseline (`pip install -e ".[bench]"`). Results: a table on
 stdout and JSON under `benchmarks/output/` (or `--json PATH`).
+
+`--instance postgres` runs the stages on the shipped PostgreSQL instance in a fresh database (as
+`bench_cli.py --instance postgres`: the DAGSTER_PG_* server, else a throwaway local one) instead of SQLite under the
+data root; `dg launch` opens a connection per statement there, as runs launched by the daemon do.
+`--reuse-landing` keeps the root's landing zone from an earlier run of the same scale (and removes everything
+else), instead of generating it again.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -36,10 +44,12 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
+from bench_cli import postgres_instance  # noqa: E402
 from rfm_comparison import completed_orders, duckdb_rfm, lifetimes_summary  # noqa: E402
 from synthetic import Scale, add_scale_arguments, generate, scale_from_arguments  # noqa: E402
 
 from segmentation_pipeline.core.calendar import quarter_start  # noqa: E402
+from segmentation_pipeline.instance import POSTGRES_DAGSTER_YAML  # noqa: E402
 
 TARGETS = {"initial_load": (300.0, 8192), "quarterly_refit": (120.0, None), "nightly_refresh": (60.0, 6144)}
 
@@ -63,10 +73,11 @@ print(json.dumps({"returncode": result.returncode, "cpu_s": usage.ru_utime + usa
 """
 
 
-def run_stage(command: list[str], root: Path) -> dict:
+def run_stage(command: list[str], root: Path, instance_env: dict[str, str]) -> dict:
     """Run one stage to completion in a fresh measuring process, so its figures are its own."""
     env = {
         **os.environ,
+        **instance_env,
         "DAGSTER_HOME": str(root / ".dagster"),
         "SEGMENTATION_DATA_DIR": str(root),
         "VIRTUAL_ENV": str(Path(sys.executable).parent.parent),
@@ -124,7 +135,7 @@ def report(results: dict) -> str:
     computer = results["machine"]
     lines = [
         f"end to end through Dagster on {computer['cpus']} CPUs, {computer['memory_mb'] / 1024:.0f} GB memory,"
-        f" {computer['swap_mb'] / 1024:.0f} GB swap; scale {results['scale']}",
+        f" {computer['swap_mb'] / 1024:.0f} GB swap; scale {results['scale']}; Dagster instance: {results['instance']}",
         f"{'stage':<18}{'wall s':>10}{'CPU s':>10}{'peak RSS MB':>14}   target",
     ]
     for stage, figures in results["stages"].items():
@@ -143,29 +154,49 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def prepare_root(root: Path, scale: Scale, reuse_landing: bool) -> float:
+    """An empty data root with a landing zone of `scale` and an empty `.dagster/`; the seconds spent generating."""
+    if reuse_landing and (root / "landing").is_dir():
+        for path in root.iterdir():
+            if path.is_dir() and path.name != "landing":
+                shutil.rmtree(path)
+            elif path.is_file():
+                path.unlink()
+        (root / ".dagster").mkdir()
+        return 0.0
+    shutil.rmtree(root, ignore_errors=True)
+    (root / ".dagster").mkdir(parents=True)
+    return generate(root, scale, "landing")["seconds"]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_scale_arguments(parser)
     parser.add_argument("--root", type=Path, default=HERE / "output" / "e2e", help="data root (emptied first)")
     parser.add_argument("--json", type=Path, help="where to write the results (default: under benchmarks/output/)")
+    parser.add_argument("--instance", choices=["sqlite", "postgres"], default="sqlite", help="the Dagster instance")
+    parser.add_argument("--reuse-landing", action="store_true", help="keep the root's landing zone (same scale)")
     args = parser.parse_args(argv)
     scale = scale_from_arguments(args)
 
-    shutil.rmtree(args.root, ignore_errors=True)
-    (args.root / ".dagster").mkdir(parents=True)
-    generated = generate(args.root, scale, "landing")
+    generated_s = prepare_root(args.root, scale, args.reuse_landing)
     first = scale.end_date - timedelta(days=scale.days - 1)
-    results = {
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scale": scale.as_json(),
-        "machine": machine(),
-        "generated_s": generated["seconds"],
-        "stages": {},
-    }
-    for stage, command in stage_commands(first, scale.end_date).items():
-        print(f"running {stage}: {' '.join(command[1:])}", flush=True)
-        results["stages"][stage] = run_stage(command, args.root)
-        print(f"  {results['stages'][stage]['wall_s']:.1f} s", flush=True)
+    instance = postgres_instance() if args.instance == "postgres" else nullcontext(({}, "SQLite under the data root"))
+    with instance as (instance_env, instance_name):
+        if instance_env:
+            shutil.copy(POSTGRES_DAGSTER_YAML, args.root / ".dagster" / "dagster.yaml")
+        results = {
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "scale": scale.as_json(),
+            "machine": machine(),
+            "instance": instance_name,
+            "generated_s": generated_s,
+            "stages": {},
+        }
+        for stage, command in stage_commands(first, scale.end_date).items():
+            print(f"running {stage}: {' '.join(command[1:])}", flush=True)
+            results["stages"][stage] = run_stage(command, args.root, instance_env)
+            print(f"  {results['stages'][stage]['wall_s']:.1f} s", flush=True)
     results["rfm"] = rfm_side_by_side(args.root, scale.end_date)
 
     print(report(results))
