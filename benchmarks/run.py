@@ -22,8 +22,8 @@ stdout and JSON under `benchmarks/output/` (or `--json PATH`).
 `--instance postgres` runs the stages on the shipped PostgreSQL instance in a fresh database (as
 `bench_cli.py --instance postgres`: the DAGSTER_PG_* server, else a throwaway local one) instead of SQLite under the
 data root; `dg launch` opens a connection per statement there, as runs launched by the daemon do.
-`--reuse-landing` keeps the root's landing zone from an earlier run of the same scale (and removes everything
-else), instead of generating it again.
+`--reuse-landing` keeps the root's landing zone from an earlier run of the same scale (and removes what the
+pipeline wrote), instead of generating it again.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_cli import postgres_instance  # noqa: E402
 from rfm_comparison import completed_orders, duckdb_rfm, lifetimes_summary  # noqa: E402
-from synthetic import Scale, add_scale_arguments, generate, scale_from_arguments  # noqa: E402
+from synthetic import Scale, add_scale_arguments, generate, read_marker, scale_from_arguments  # noqa: E402
 
 from segmentation_pipeline.core.calendar import quarter_start  # noqa: E402
 from segmentation_pipeline.instance import POSTGRES_DAGSTER_YAML  # noqa: E402
@@ -155,13 +155,13 @@ def report(results: dict) -> str:
 
 
 def prepare_root(root: Path, scale: Scale, reuse_landing: bool) -> float:
-    """An empty data root with a landing zone of `scale` and an empty `.dagster/`; the seconds spent generating."""
-    if reuse_landing and (root / "landing").is_dir():
+    """An empty data root with a landing zone of `scale` and an empty `.dagster/`; the seconds spent generating.
+    With `reuse_landing`, a complete landing zone of the same scale (its marker says so) is kept."""
+    marker = read_marker(root)
+    if reuse_landing and marker is not None and marker["scale"] == scale.as_json():
         for path in root.iterdir():
             if path.is_dir() and path.name != "landing":
                 shutil.rmtree(path)
-            elif path.is_file():
-                path.unlink()
         (root / ".dagster").mkdir()
         return 0.0
     shutil.rmtree(root, ignore_errors=True)
