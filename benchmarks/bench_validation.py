@@ -1,15 +1,17 @@
 """Times the validation of one day of usage events (default 300,000), stage by stage, as the pipeline runs it.
 
     .venv/bin/python benchmarks/bench_validation.py [--events 300000] [--customers 100000] [--repeat 5]
-        [--earlier-days 30] [--ids sequential|random]
+        [--earlier-days 30] [--ids sequential|random] [--repeat-window 2]
 
 Prints the median of each stage over the repeats: reading and typing the landing file, the row-level rules, writing
 clean and quarantined rows, and the Great Expectations suite (its one-off import and context set-up are reported
 separately: a run pays them once, not per partition). The row-level rules include looking the day's event ids up in
-`--earlier-days` validated days of as many events each (0.1% of the day's events repeat an earlier day's id). That
-look-up is then timed on its own with its peak memory (the growth of the process's peak RSS), next to the design it
-replaced: reading every earlier id into memory. `--ids random` gives ids without order (UUID-like), so Parquet
-statistics cannot skip any earlier row group; `sequential` ids grow with time, as the synthetic history's do.
+`--earlier-days` validated days of as many events each (0.1% of the day's events repeat an id of one of the
+`--repeat-window` days before it, 2 by default as when a late batch is sent again; 0: of any earlier day). That
+look-up is then timed on its own with its peak memory (the growth of the process's peak RSS), next to the designs it
+replaced: a DuckDB semi-join over every earlier id (no id hash rollups), and every earlier id held in memory.
+`--ids random` gives ids without order (UUID-like), so Parquet statistics cannot skip any earlier row group;
+`sequential` ids grow with time, as the synthetic history's do.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES
 from segmentation_pipeline.core.ingest.contract import USAGE_EVENTS, clean_schema, quarantine_schema
 from segmentation_pipeline.core.ingest.landing import read_landing
 from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
@@ -71,7 +74,7 @@ def events_table(day: date, ids: np.ndarray, customers: int, seed: int) -> pa.Ta
 
 
 def write_history(layout: DataLayout, days: int, events: int, customers: int, style: str) -> list[str]:
-    """`days` validated days before DAY (clean rows only, as the look-up reads them); returns their event ids."""
+    """`days` validated days before DAY with their rollups (no quarantine); returns their event ids."""
     earlier_ids = []
     for offset in range(days, 0, -1):
         ids = event_ids(-offset, events, style)
@@ -79,20 +82,21 @@ def write_history(layout: DataLayout, days: int, events: int, customers: int, st
         lineage = {"_source_file": pa.array(["events.parquet"] * events), "_source_row": pa.array(np.arange(events))}
         table = pa.table({**{name: table[name] for name in table.column_names}, **lineage})
         clean = table.select(clean_schema(USAGE_EVENTS).names).cast(clean_schema(USAGE_EVENTS))
-        path = layout.validated(USAGE_EVENTS.name, DAY - timedelta(days=offset))
-        path.parent.mkdir(parents=True)
-        pq.write_table(clean, path)
+        write_validated_partition(layout, USAGE_EVENTS, DAY - timedelta(days=offset), clean)
         earlier_ids.append(ids)
     return earlier_ids
 
 
-def write_landing_day(layout: DataLayout, events: int, customers: int, earlier_ids: list, style: str) -> None:
-    """The day to validate; `REPEATED_ID_SHARE` of its events re-deliver an id of an earlier day."""
+def write_landing_day(
+    layout: DataLayout, events: int, customers: int, earlier_ids: list, style: str, repeat_window: int
+) -> None:
+    """The day to validate; `REPEATED_ID_SHARE` of its events re-deliver an id of one of the `repeat_window` days
+    before it (of any earlier day with 0)."""
     ids = event_ids(0, events, style)
     if earlier_ids:
         rng = np.random.default_rng(7)
         repeated = rng.choice(events, int(events * REPEATED_ID_SHARE), replace=False)
-        ids[repeated] = rng.choice(np.concatenate(earlier_ids), repeated.size, replace=False)
+        ids[repeated] = rng.choice(np.concatenate(earlier_ids[-repeat_window:]), repeated.size, replace=False)
     folder = layout.landing / USAGE_EVENTS.landing_path / f"date={DAY.isoformat()}"
     folder.mkdir(parents=True)
     pq.write_table(events_table(DAY, ids, customers, seed=0), folder / "events.parquet")
@@ -135,12 +139,25 @@ def hashes_of_a_run(layout: DataLayout) -> tuple[HashedKeys, float]:
     return hashed, statistics.median(seconds)
 
 
+def without_id_hashes(layout: DataLayout, look_up):
+    """The look-up as it ran before the id hash rollups: every earlier day's ids read (each day falls back to them)."""
+    rollups = layout.rollup(EVENT_ID_HASHES, DAY).parent.parent
+    rollups.rename(rollups.with_name("set-aside"))
+    try:
+        return look_up()
+    finally:
+        rollups.with_name("set-aside").rename(rollups)
+
+
 def compare_look_ups(layout: DataLayout, values: pd.Series, repeat: int) -> None:
     (hashed, add_seconds), build_seconds, build_peak = with_peak_memory(hashes_of_a_run, layout)
+
+    def nightly():
+        return ValidatedKeysBefore(layout, USAGE_EVENTS, DAY).contains(values)
+
     designs = {
-        "nightly: DuckDB semi-join over the files": lambda: ValidatedKeysBefore(layout, USAGE_EVENTS, DAY).contains(
-            values
-        ),
+        "nightly: id hashes, then matching days' ids": nightly,
+        "replaced: DuckDB semi-join over every id": lambda: without_id_hashes(layout, nightly),
         "backfill: the run's days as 64-bit hashes": lambda: hashed.contains(values),
         "replaced: every earlier id as a string": lambda: ids_held_as_strings(layout, values),
     }
@@ -176,7 +193,7 @@ def time_stages(layout: DataLayout, known: pa.Array, runner, repeat: int):
         )
         write_parquet_atomically(quarantine, layout.quarantined(USAGE_EVENTS.name, DAY))
         stages["write clean (+ rollups), quarantine"].append(time.perf_counter() - started)
-        _, seconds = timed(runner.run, DAY, outcome.clean, outcome.quarantine)
+        _, seconds = timed(runner.run, {DAY: (outcome.clean, outcome.quarantine)})
         stages["expectation suite"].append(seconds)
     return stages, read, outcome
 
@@ -188,6 +205,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--earlier-days", type=int, default=30)
     parser.add_argument("--ids", choices=["sequential", "random"], default="sequential")
+    parser.add_argument("--repeat-window", type=int, default=2, help="repeated ids come from the last N days; 0: any")
     args = parser.parse_args()
 
     from segmentation_pipeline.core.validate.expectations import SuiteRunner  # after the data: GX import timed below
@@ -196,7 +214,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         layout = DataLayout(Path(folder))
         earlier_ids = write_history(layout, args.earlier_days, args.events, args.customers, args.ids)
-        write_landing_day(layout, args.events, args.customers, earlier_ids, args.ids)
+        write_landing_day(layout, args.events, args.customers, earlier_ids, args.ids, args.repeat_window)
         del earlier_ids
         known = pa.array(np.char.add("C", np.char.zfill(np.arange(args.customers).astype(str), 7)))
         runner, setup = timed(SuiteRunner, USAGE_EVENTS.name, ValidationSettings())

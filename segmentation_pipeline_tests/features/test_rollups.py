@@ -3,6 +3,7 @@
 import shutil
 from datetime import date
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,8 +20,9 @@ SNAPSHOT = date(2026, 3, 31)
 USAGE = ["sessions", "active_days", "events", "mean_session_minutes", "distinct_features", "top_feature"]
 
 
-def event(customer_id, event_ts, session_id, device_type="mobile", feature="search", duration_s=60):
+def event(customer_id, event_ts, session_id, device_type="mobile", feature="search", duration_s=60, event_id=None):
     return dict(
+        event_id=event_id,
         customer_id=customer_id,
         event_ts=event_ts,
         session_id=session_id,
@@ -38,9 +40,9 @@ def warehouse(tmp_path, events) -> DataLayout:
 
 
 EVENTS = [
-    event("A", "2026-03-29T23:50:00Z", "s1", feature="search"),  # one session across midnight
-    event("A", "2026-03-30T00:10:00Z", "s1", feature="cart", duration_s=120),
-    event("A", "2026-03-30T00:20:00Z", "s1", feature="cart", duration_s=None),
+    event("A", "2026-03-29T23:50:00Z", "s1", feature="search", event_id="e1"),  # one session across midnight
+    event("A", "2026-03-30T00:10:00Z", "s1", feature="cart", duration_s=120, event_id="e2"),
+    event("A", "2026-03-30T00:20:00Z", "s1", feature="cart", duration_s=None, event_id="e3"),
     event("A", "2026-03-30T19:00:00Z", "s2", device_type="desktop", feature=None),
     event("B", "2026-03-30T07:00:00Z", "s3", device_type="tablet"),
 ]
@@ -65,6 +67,12 @@ def test_one_days_rollups_count_per_customer_session_and_feature():
         {"customer_id": "A", "feature": "cart", "uses": 2},
         {"customer_id": "B", "feature": "search", "uses": 1},
     ]
+    assert day_rollups["usage_day_event_ids"] == [{"event_id_hash": duckdb_hash(id)} for id in ("e2", "e3")]
+
+
+def duckdb_hash(text: str) -> int:
+    with duckdb.connect() as con:
+        return con.execute("SELECT hash($text)", {"text": text}).fetchone()[0]
 
 
 def test_one_days_order_rollup_is_a_daily_purchase_period_with_cancellations_and_refunds_beside_it():
@@ -151,6 +159,19 @@ def test_missing_rollups_are_rebuilt_from_the_validated_events(tmp_path):
     }
     pd.testing.assert_frame_equal(compute_features(layout, SNAPSHOT), expected)
     assert refresh_rollups(layout) == {"orders": [], "usage_events": []}  # nothing left to rebuild
+
+
+def test_event_id_hashes_written_by_another_duckdb_release_are_rebuilt(tmp_path):
+    layout = warehouse(tmp_path, EVENTS)
+    day = date(2026, 3, 30)
+    path = layout.rollup("usage_day_event_ids", day)
+    current = pq.read_table(path)
+    assert current.schema.metadata == {b"hash_fingerprint": str(duckdb_hash("segmentation_pipeline event id")).encode()}
+    write_parquet_atomically(current.replace_schema_metadata({b"hash_fingerprint": b"1"}), path)  # rows untouched
+
+    assert refresh_rollups(layout) == {"orders": [], "usage_events": [day]}
+    assert pq.read_table(path).equals(current)
+    assert pq.read_schema(path).metadata == current.schema.metadata
 
 
 def test_events_rewritten_without_their_rollups_are_rolled_up_again_and_orphans_dropped(tmp_path):

@@ -7,8 +7,12 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
+from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.key_sets import HashedKeys, KeySet, ValidatedKeysBefore
 from segmentation_pipeline.core.validate.partitions import validate_days, write_validated_partition
@@ -100,6 +104,31 @@ def test_event_ids_are_looked_up_in_the_validated_files_of_earlier_days_only(tmp
 
     assert found.tolist() == [True, True, False, False, False, False, True]
     assert found.index.tolist() == [7, 6, 5, 4, 3, 2, 1]
+
+
+def rewrite_event_id_hashes(layout: DataLayout, day: date, keys: list[str], fingerprint: bytes | None = None) -> None:
+    """The day's hash rollup as if it held `keys`, its rows untouched (and written by another DuckDB release when
+    `fingerprint` is given)."""
+    path = layout.rollup(EVENT_ID_HASHES, day)
+    table = pq.read_table(path)
+    with duckdb_cursor() as con:
+        hashes = [con.execute("SELECT hash($key)", {"key": key}).fetchone()[0] for key in keys]
+    metadata = {b"hash_fingerprint": fingerprint} if fingerprint else table.schema.metadata
+    write_parquet_atomically(pa.table({"event_id_hash": pa.array(hashes, pa.uint64())}, metadata=metadata), path)
+
+
+def test_only_days_whose_id_hashes_match_or_that_have_no_current_hashes_have_their_ids_read(tmp_path):
+    layout = DataLayout(tmp_path)
+    days = [DAY - timedelta(days=offset) for offset in (4, 3, 2, 1)]
+    for number, day in enumerate(days):
+        write_validated_events(layout, day, [f"e{number}"])
+    rewrite_event_id_hashes(layout, days[0], [])  # e0 is read only if its day's hashes say it may be there
+    rewrite_event_id_hashes(layout, days[1], ["x"])  # x's hash matches, so the day's ids are read: e1, not x
+    layout.rollup(EVENT_ID_HASHES, days[2]).unlink()  # no hashes: the ids are read
+    rewrite_event_id_hashes(layout, days[3], [], fingerprint=b"1")  # another release's hashes: the ids are read
+    values = pd.Series(["e0", "e1", "e2", "e3", "x"], dtype="str")
+
+    assert ValidatedKeysBefore(layout, USAGE_EVENTS, DAY).contains(values).tolist() == [False, True, True, True, False]
 
 
 def test_event_id_look_up_without_validated_days_or_ids_finds_nothing(tmp_path):

@@ -12,6 +12,7 @@ row's timestamp falls in its partition day (a validation rule), so the partition
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 # as on the TIMESTAMPTZ in a UTC session, without a time-zone conversion per row.
 ROLLUPS: dict[str, tuple[str, ...]] = {
     ORDERS.name: ("order_day_customers",),
-    USAGE_EVENTS.name: ("usage_day_customers", "usage_day_sessions", "usage_day_features"),
+    USAGE_EVENTS.name: ("usage_day_customers", "usage_day_sessions", "usage_day_features", "usage_day_event_ids"),
 }
 """The rollups of each source that has any, by name."""
 
@@ -46,7 +47,11 @@ ROLLUP_SCHEMAS = {
     ),
     "usage_day_sessions": pa.schema([("customer_id", pa.string()), ("session_id", pa.string())]),
     "usage_day_features": pa.schema([("customer_id", pa.string()), ("feature", pa.string()), ("uses", pa.int64())]),
+    "usage_day_event_ids": pa.schema([("event_id_hash", pa.uint64())]),
 }
+EVENT_ID_HASHES = "usage_day_event_ids"
+"""The rollup of event id hashes. DuckDB's `hash()` is not promised to stay the same across releases, so each file
+records the hash of a fixed probe string (`hash_fingerprint`): a file written by another release is stale."""
 
 
 def rollups(source: Source, rows: pa.Table) -> dict[str, pa.Table]:
@@ -69,7 +74,7 @@ def rollups_by_day(source: Source, rows_by_day: dict[date | None, pa.Table]) -> 
     by_day = {day: {} for day in rows_by_day}
     for name, table in tables.items():
         bounds = np.searchsorted(table["day_index"].to_numpy(), np.arange(len(counts) + 1))
-        table = table.drop_columns("day_index").cast(ROLLUP_SCHEMAS[name])
+        table = table.drop_columns("day_index").cast(_schema(name))
         for day, start, end in zip(by_day, bounds[:-1], bounds[1:], strict=True):
             by_day[day][name] = table.slice(start, end - start)
     return by_day
@@ -102,7 +107,26 @@ def rollup_files(layout: DataLayout, source: Source, rows_by_day: dict[date, pa.
     }
 
 
+def rollup_is_current(layout: DataLayout, name: str, day: date, rows: Path) -> bool:
+    """The rollup exists, was written after the day's rows, and (for the event id hashes) by this DuckDB's hash."""
+    path = layout.rollup(name, day)
+    if not path.exists() or path.stat().st_mtime_ns < rows.stat().st_mtime_ns:
+        return False
+    if name != EVENT_ID_HASHES:
+        return True
+    return (pq.read_schema(path).metadata or {}).get(b"hash_fingerprint") == hash_fingerprint().encode()
+
+
+@cache
+def hash_fingerprint() -> str:
+    with duckdb_cursor() as con:
+        return str(con.execute("SELECT hash('segmentation_pipeline event id')").fetchone()[0])
+
+
+def _schema(name: str) -> pa.Schema:
+    schema = ROLLUP_SCHEMAS[name]
+    return schema.with_metadata({"hash_fingerprint": hash_fingerprint()}) if name == EVENT_ID_HASHES else schema
+
+
 def _stale(layout: DataLayout, source: Source, day: date, rows: Path) -> bool:
-    rows_written = rows.stat().st_mtime_ns
-    paths = [layout.rollup(name, day) for name in ROLLUPS[source.name]]
-    return any(not path.exists() or path.stat().st_mtime_ns < rows_written for path in paths)
+    return not all(rollup_is_current(layout, name, day, rows) for name in ROLLUPS[source.name])

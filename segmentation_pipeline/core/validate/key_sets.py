@@ -3,13 +3,15 @@ in a form that stays fast when a backfill checks hundreds of days against the sa
 
 Keys of customers, orders and survey responses are few enough to hold in memory. Usage events' `event_id`s are not
 (100M events over the reference 90 days would take several GB as Python strings), so each day looks its own ids up
-in the earlier days' validated Parquet files instead, and memory stays that of one day's ids."""
+in the earlier days' files instead (their id hashes first, then the ids of the days that may hold one), and memory
+stays that of one day's ids."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -17,8 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.duckdb_session import duckdb_cursor
+from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, rollup_is_current
 from segmentation_pipeline.core.ingest.contract import SOURCES, USAGE_EVENTS, Source
-from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 
 DEDUP_COLUMNS = {source.name: source.key for source in SOURCES.values()} | {USAGE_EVENTS.name: "event_id"}
 """The column each source is de-duplicated on: its key, or for usage events the optional `event_id` (the contract
@@ -93,28 +96,46 @@ def keys_before(layout: DataLayout, source: Source, day: date) -> pa.Array:
 
 
 class ValidatedKeysBefore:
-    """Keys of a source validated on days before `day`, looked up in the validated Parquet files: DuckDB semi-joins
-    the partition's own keys against the earlier days' key column, streaming it, so memory is that of the partition's
-    keys however long the history. Exact, but every look-up reads the whole history's key column."""
+    """Event ids validated on days before `day`, looked up in the validated days themselves, so memory is that of the
+    partition's ids however long the history. Each day's `usage_day_event_ids` rollup (64-bit hashes, an eighth of the
+    ids' bytes) is searched first; only the days where a hash matches, and the days without a current rollup, have
+    their ids read, so the answer is exact."""
 
     def __init__(self, layout: DataLayout, source: Source, day: date):
         self._layout, self._source, self._day = layout, source, day
 
     def contains(self, values: pd.Series) -> pd.Series:
         wanted = values.dropna().drop_duplicates()
-        if wanted.empty or not self._layout.has_validated_days(self._source.name):
+        rows = {
+            partition_day(path): path
+            for path in self._layout.validated_files(self._source.name)
+            if partition_day(path) < self._day
+        }
+        if wanted.empty or not rows:
             return pd.Series(False, index=values.index)
+        hashed = [day for day, path in rows.items() if rollup_is_current(self._layout, EVENT_ID_HASHES, day, path)]
         column = DEDUP_COLUMNS[self._source.name]
-        query = (
-            f"SELECT DISTINCT {column} FROM read_parquet($pattern, hive_partitioning = true, "
-            "hive_types = {'date': DATE}) WHERE date < $day AND "
-            f"{column} IN (SELECT key FROM wanted)"
-        )
         with duckdb_cursor() as con:
             con.register("wanted", pa.table({"key": as_string_array(wanted)}))
-            pattern = self._layout.validated_glob(self._source.name).as_posix()
-            seen = con.sql(query, params={"pattern": pattern, "day": self._day}).to_arrow_table().column(0)
+            days_to_read = set(rows).difference(hashed) | _days_with_a_matching_hash(con, self._layout, hashed)
+            files = [rows[day].as_posix() for day in sorted(days_to_read)]
+            if not files:
+                return pd.Series(False, index=values.index)
+            query = f"SELECT DISTINCT {column} FROM read_parquet($files) WHERE {column} IN (SELECT key FROM wanted)"
+            seen = con.sql(query, params={"files": files}).to_arrow_table().column(0)
         return _is_in(values, seen.combine_chunks().cast(pa.string()))
+
+
+def _days_with_a_matching_hash(con: duckdb.DuckDBPyConnection, layout: DataLayout, days: list[date]) -> set[date]:
+    """The days among `days` whose event id hashes include the hash of a `wanted` key."""
+    if not days:
+        return set()
+    query = (
+        "SELECT DISTINCT date FROM read_parquet($files, hive_partitioning = true, hive_types = {'date': DATE}) "
+        "WHERE event_id_hash IN (SELECT hash(key) FROM wanted)"
+    )
+    files = [layout.rollup(EVENT_ID_HASHES, day).as_posix() for day in days]
+    return {row[0] for row in con.sql(query, params={"files": files}).fetchall()}
 
 
 class HashedKeys:
@@ -174,8 +195,8 @@ class EarlierKeys:
     """What each day of a run is checked against for duplicates: the keys validated on earlier days, for days
     validated in order. A source's key (customers, orders, survey responses) is held in a `KeySet`, read once and
     grown with each day's clean keys as a backfill goes. Usage events' ids are too many to hold as strings: days
-    before the run are looked up in their validated files (`ValidatedKeysBefore`: a nightly run reads the history
-    once and holds only the day's ids), days validated earlier in the run as 64-bit hashes (`HashedKeys`), so a
+    before the run are looked up in their files (`ValidatedKeysBefore`: a nightly run holds only the day's ids),
+    days validated earlier in the run as 64-bit hashes (`HashedKeys`), so a
     backfill never reads its own growing history again."""
 
     def __init__(self, layout: DataLayout, source: Source, first_day: date):
