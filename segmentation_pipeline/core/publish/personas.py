@@ -48,7 +48,7 @@ def segment_personas(
     """One row per segment of `profiles` (the published segment_profiles); `segment_ids` gives each customer's
     segment, aligned with `features` (its index)."""
     group = segment_ids.astype("int64").to_numpy()
-    usage = _flag(features, "has_usage")
+    usage = _flag(features, "has_usage") == 1.0
     frequency = _number(features, "frequency").fillna(0.0)
     table = profiles[list(PROFILE_COLUMNS)].copy()
     by_segment = {
@@ -123,7 +123,8 @@ def _mix(features: pd.DataFrame, column: str, group: np.ndarray, top: int | None
         row = row[row > 0]
         shares = (row / row.sum()).rename("share").rename_axis("value").reset_index()
         shares = shares.sort_values(["share", "value"], ascending=[False, True]).head(top)
-        mixes[int(segment_id)] = ", ".join(f"{v} {_percent(s)}" for v, s in zip(shares["value"], shares["share"]))
+        pairs = zip(shares["value"], shares["share"], strict=True)
+        mixes[int(segment_id)] = ", ".join(f"{value} {_percent(share)}" for value, share in pairs)
     return mixes
 
 

@@ -88,7 +88,9 @@ def snapshot_tables(
     segment_ids = inputs.features[["customer_id"]].merge(
         inputs.assignments[["customer_id", "segment_id"]], on="customer_id", how="left", validate="1:1"
     )["segment_id"]
-    personas = segment_personas(inputs.features, segment_ids.set_axis(inputs.features.index), profiles, day, next_actions)
+    personas = segment_personas(
+        inputs.features, segment_ids.set_axis(inputs.features.index), profiles, day, next_actions
+    )
     overlap = segment_overlap(customers, inputs.memberships, day)
     memberships = inputs.memberships.assign(snapshot_date=day)
     if customer_id_salt:
