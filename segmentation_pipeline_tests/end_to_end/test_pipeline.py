@@ -251,8 +251,12 @@ def test_each_snapshot_gets_a_self_contained_html_report_with_its_charts_in_the_
     page = (layout.published / "reports" / f"snapshot_date={END.isoformat()}" / "segments.html").read_text()
     profiles = pd.read_parquet(layout.published_table("segment_profiles", END))
     assert all(html.escape(name) in page for name in profiles["segment_name"])
-    # six charts, migration included (the test above published the day before); no value charts without a model
-    assert "://" not in page and page.count('<img src="data:image/png;base64,') == 6
+    # seven charts, the overlap heatmap and migration included (the test above published the day before); no value
+    # charts without a model
+    assert "://" not in page and page.count('<img src="data:image/png;base64,') == 7
+    personas = pd.read_parquet(layout.published_table("segment_personas", END))
+    assert page.count('<div class="card persona"') == len(personas)
+    assert page.count('<tr class="priority">') == len(personas) and "Growth (no snapshot 28-31 days earlier)" in page
     materialization = dg.DagsterInstance.get().get_latest_materialization_event(
         dg.AssetKey(["published", "segment_report"])
     )

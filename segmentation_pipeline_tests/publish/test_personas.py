@@ -161,13 +161,13 @@ def test_persona_text_is_deterministic_and_built_from_the_figures():
     first, again = personas(), personas()
     assert first["persona_summary"].tolist() == again["persona_summary"].tolist()
     assert first.loc[1, "persona_summary"] == (
-        "5 customers (62% of all), typically aged 25-34, mostly in DE 40%, mostly on mobile in the evening. "
+        "5 customers (62% of all), typically aged 25-34, largest country DE (40%), mostly on mobile in the evening. "
         "They place 2.0 orders a year on average at 30 per order, 100% of revenue; 40% of buyers are at high churn "
         "risk; 75% opted in to marketing."
     )
     assert first.loc[2, "persona_summary"] == (
-        "3 customers (38% of all), typically aged 65+, mostly in FR 67%. They have not bought in the last year; "
-        "33% opted in to marketing."
+        "3 customers (38% of all), typically aged 65+, largest country FR (67%). "
+        "They have not bought in the last year; 33% opted in to marketing."
     )
 
 
@@ -190,5 +190,5 @@ def test_no_trait_is_invented_when_a_column_is_missing_or_all_null():
     ):
         assert table[column].isna().all(), column
     text = " ".join(table["persona_summary"])
-    assert "aged" not in text and "mostly in" not in text and "opted in" not in text
+    assert "aged" not in text and "country" not in text and "opted in" not in text
     assert table.loc[2, "next_action"] == "regular newsletter"  # opt-in unknown: its rule cannot fire

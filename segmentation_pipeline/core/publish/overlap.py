@@ -20,21 +20,24 @@ def segment_overlap(customers: pd.DataFrame, memberships: pd.DataFrame, snapshot
     the matrix is complete; behavioural and RFM segments never share customers with their own family).
     `customers`: customer_id, segment_name, rfm_segment; `memberships`: the rule and manual members (customer_id,
     segment), a segment given by both kinds counted once."""
-    ids = pd.Index(customers["customer_id"])
+    count = len(customers)
+    # one factorization of both id columns (ids are unique in customers): customer i gets code i, unknown ids >= count
+    both = pd.concat([customers["customer_id"], memberships["customer_id"]], ignore_index=True)
+    owners_of_rules = pd.factorize(both)[0][count:]
     rows, cols, segments = [], [], []
     for family, owners, names in (
-        ("behavioural", np.arange(len(ids)), customers["segment_name"]),
-        ("rfm", np.arange(len(ids)), customers["rfm_segment"]),
-        ("rule", ids.get_indexer(memberships["customer_id"]), memberships["segment"]),
+        ("behavioural", np.arange(count), customers["segment_name"]),
+        ("rfm", np.arange(count), customers["rfm_segment"]),
+        ("rule", owners_of_rules, memberships["segment"]),
     ):
         codes, labels = pd.factorize(pd.Series(names).astype("str"), sort=True)
-        keep = (owners >= 0) & (codes >= 0)
+        keep = (owners < count) & (codes >= 0)
         rows.append(owners[keep])
         cols.append(codes[keep] + len(segments))
         segments.extend((family, str(label)) for label in labels)
     matrix = sparse.csr_matrix(
         (np.ones(sum(map(len, rows)), dtype=np.int64), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(len(ids), len(segments)),
+        shape=(count, len(segments)),
     )
     matrix.data[:] = 1  # a customer listed twice in one segment (rule and manual) counts once
     shared = (matrix.T @ matrix).toarray()

@@ -89,7 +89,8 @@ def persona_summary(persona: dict) -> str:
     if _known(persona["median_age_band"]):
         who.append(f"typically aged {persona['median_age_band']}")
     if _known(persona["top_countries"]):
-        who.append(f"mostly in {persona['top_countries'].split(',')[0]}")
+        country, share = persona["top_countries"].split(",")[0].rsplit(" ", 1)
+        who.append(f"largest country {country} ({share})")
     device, time_of_day = persona["dominant_device"], persona["dominant_time_of_day"]
     if _known(device):
         who.append(f"mostly on {device}" + (f" in the {time_of_day}" if _known(time_of_day) else ""))

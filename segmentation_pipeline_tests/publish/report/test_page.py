@@ -98,7 +98,7 @@ def test_a_persona_card_per_segment_with_its_next_action_and_reason(report):
         "Bargain &lt;&amp;&gt; hunters",
         "Dormant",
     ]
-    assert "4 customers (50% of all), mostly in DE 75%, mostly on mobile in the evening." in cards[0]
+    assert "4 customers (50% of all), largest country DE (75%), mostly on mobile in the evening." in cards[0]
     assert "<b>Next action:</b> loyalty / VIP programme<br><small>because revenue share 90% ≥ 20%</small>" in cards[0]
     assert "reactivation campaign<br><small>because high churn risk share 50% ≥ 30%" in cards[1]
     assert '<th scope="row">Top categories</th><td>–</td>' in cards[0]  # not in the data: a dash
@@ -115,7 +115,7 @@ def test_the_priority_view_ranks_by_its_score_with_growth_since_a_month_earlier(
     ]
     assert "Growth since 2026-10-23" in report
     first = render_report(inputs(previous=False))
-    assert "Growth since n/a" in first and first.count("<td>n/a</td>") == 3
+    assert "Growth (no snapshot 28-31 days earlier)" in first and first.count("<td>n/a</td>") == 3
 
 
 def test_the_overlap_heatmap_is_in_the_page(report):

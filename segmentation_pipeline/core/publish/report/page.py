@@ -155,13 +155,13 @@ def persona_cards(personas: pd.DataFrame, colours: dict[int, str]) -> str:
 
 def priority_table(inputs: ReportInputs) -> str:
     """The segments by priority score (`priorities`), highest first."""
-    month = "n/a" if inputs.month_ago is None else str(inputs.month_ago[0])
+    since = "(no snapshot 28-31 days earlier)" if inputs.month_ago is None else f"since {inputs.month_ago[0]}"
     columns = [
         ("segment_name", "Segment", "{}"),
         ("score", "Priority score", "{:.3f}"),
         ("customers", "Customers", "{:,}"),
         ("revenue_share", "Share of revenue", "{:.1%}"),
-        ("growth", f"Growth since {month}", ""),
+        ("growth", f"Growth {since}", ""),
         ("high_churn_risk_share", "High churn risk", "{:.0%}"),
     ]
     table = priorities(inputs)
