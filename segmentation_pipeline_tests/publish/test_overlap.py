@@ -16,16 +16,10 @@ def overlap() -> pd.DataFrame:
             "customer_id": ["c1", "c2", "c3", "c4"],
             "segment_name": ["Owls", "Owls", "Larks", "Larks"],
             "rfm_segment": ["champions", "at risk", "champions", "champions"],
+            "rule_segments": [["VIP", "key account"], ["key account"], ["VIP"], []],
         }
     )
-    memberships = pd.DataFrame(
-        {
-            "customer_id": ["c1", "c1", "c2", "c3", "c3", "gone"],  # c3 in VIP by rule and by hand: once
-            "segment": ["VIP", "key account", "key account", "VIP", "VIP", "VIP"],
-            "source": ["rule", "manual", "manual", "rule", "manual", "rule"],
-        }
-    )
-    return segment_overlap(customers, memberships, DAY)
+    return segment_overlap(customers, DAY)
 
 
 def pair(table: pd.DataFrame, a: str, b: str) -> dict:

@@ -7,31 +7,31 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 
+from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
 
 FAMILIES = ("behavioural", "rfm", "rule")
 """Segment types, in the order the overlap lists them."""
 
 
-def segment_overlap(customers: pd.DataFrame, memberships: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+def segment_overlap(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
     """One row per ordered pair (a, b) of distinct segments with at least one customer, same family included (so
     the matrix is complete; behavioural and RFM segments never share customers with their own family).
-    `customers`: customer_id, segment_name, rfm_segment; `memberships`: the rule and manual members (customer_id,
-    segment), a segment given by both kinds counted once."""
+    `customers`: segment_name, rfm_segment and rule_segments (the list of rule and manual segments), one row each."""
     count = len(customers)
-    # one factorization of both id columns (ids are unique in customers): customer i gets code i, unknown ids >= count
-    both = pd.concat([customers["customer_id"], memberships["customer_id"]], ignore_index=True)
-    owners_of_rules = pd.factorize(both)[0][count:]
+    rule_lists = pa.array(customers["rule_segments"], type=SEGMENT_LIST_TYPE)
+    rule_owners = np.repeat(np.arange(count), np.diff(rule_lists.offsets.to_numpy()))
     rows, cols, segments = [], [], []
     for family, owners, names in (
         ("behavioural", np.arange(count), customers["segment_name"]),
         ("rfm", np.arange(count), customers["rfm_segment"]),
-        ("rule", owners_of_rules, memberships["segment"]),
+        ("rule", rule_owners, rule_lists.flatten().to_pandas()),
     ):
         codes, labels = pd.factorize(pd.Series(names).astype("str"), sort=True)
-        keep = (owners < count) & (codes >= 0)
+        keep = codes >= 0
         rows.append(owners[keep])
         cols.append(codes[keep] + len(segments))
         segments.extend((family, str(label)) for label in labels)
@@ -39,7 +39,6 @@ def segment_overlap(customers: pd.DataFrame, memberships: pd.DataFrame, snapshot
         (np.ones(sum(map(len, rows)), dtype=np.int64), (np.concatenate(rows), np.concatenate(cols))),
         shape=(count, len(segments)),
     )
-    matrix.data[:] = 1  # a customer listed twice in one segment (rule and manual) counts once
     shared = (matrix.T @ matrix).toarray()
     sizes = np.diag(shared)
     a, b = np.nonzero(~np.eye(len(segments), dtype=bool))

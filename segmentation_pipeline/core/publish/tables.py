@@ -91,7 +91,7 @@ def snapshot_tables(
     personas = segment_personas(
         inputs.features, segment_ids.set_axis(inputs.features.index), profiles, day, next_actions
     )
-    overlap = segment_overlap(customers, inputs.memberships, day)
+    overlap = segment_overlap(customers, day)
     memberships = inputs.memberships.assign(snapshot_date=day)
     if customer_id_salt:
         customers["customer_id"] = pseudonymise(customers["customer_id"], customer_id_salt)

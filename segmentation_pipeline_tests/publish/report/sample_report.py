@@ -134,8 +134,8 @@ def personas() -> pd.DataFrame:
 
 def overlap() -> pd.DataFrame:
     """The sample's segments, with one rule segment of two Loyal spenders."""
-    memberships = pd.DataFrame({"customer_id": ["c0", "c1"], "segment": ["VIP", "VIP"], "source": "rule"})
-    return segment_overlap(customers(), memberships, DAY)
+    rule_segments = [["VIP"], ["VIP"], [], [], [], [], [], []]
+    return segment_overlap(customers().assign(rule_segments=rule_segments), DAY)
 
 
 def inputs(previous: bool = True, value: dict | None = None) -> ReportInputs:
