@@ -75,6 +75,29 @@ def test_published_table_has_the_contract_columns_and_no_personal_data(pipeline_
     profiles = read(layout.published / "segment_profiles" / "*" / "*.parquet")
     assert sorted(profiles["segment_id"]) == sorted(table["segment_id"].unique())
     assert profiles["segment_name"].is_unique
+    for name in PUBLISHED_SCHEMAS:  # no published table holds a personal column or a customer's email
+        published_table = pd.read_parquet(layout.published_table(name, END))
+        assert not PERSONAL_DATA_COLUMNS.intersection(published_table.columns), name
+        text = published_table.select_dtypes(include=["object", "string"]).astype(str)
+        assert not text.apply(lambda column: column.str.contains("@", regex=False)).any().any(), name
+
+
+def test_personas_and_overlap_describe_every_segment_of_the_snapshot(pipeline_run):
+    layout = pipeline_run[0]
+    customers = pd.read_parquet(layout.published_table("customer_segments", END))
+    personas = pd.read_parquet(layout.published_table("segment_personas", END))
+    sizes = customers["segment_name"].value_counts()
+    assert personas.set_index("segment_name")["customers"].to_dict() == sizes.to_dict()
+    assert personas["next_action"].notna().all() and personas["next_action_reason"].notna().all()
+    assert personas["persona_summary"].str.len().gt(20).all()
+    assert personas["top_categories"].isna().all() and personas["most_active_hour"].isna().all()
+    overlap = pd.read_parquet(layout.published_table("segment_overlap", END))
+    n = sizes.size + customers["rfm_segment"].nunique() + len({s for lst in customers["rule_segments"] for s in lst})
+    assert len(overlap) == n * (n - 1)
+    behavioural_rfm = overlap[(overlap["segment_type_a"] == "behavioural") & (overlap["segment_type_b"] == "rfm")]
+    expected = customers.groupby(["segment_name", "rfm_segment"]).size()
+    shared = behavioural_rfm.set_index(["segment_a", "segment_b"])["shared_customers"]
+    assert shared[shared > 0].sort_index().to_dict() == expected.sort_index().to_dict()
 
 
 def test_quarantine_holds_exactly_the_planted_bad_rows(pipeline_run):
@@ -204,6 +227,10 @@ def test_consecutive_snapshots_publish_transitions_kpis_a_manifest_and_drift_che
     assert [day.date() for day in runs["snapshot_date"]] == [day_before, END]
     assert runs["customer_segments_rows"].tolist() == [len(before), len(now)]
     assert runs["schema_version"].tolist() == [PUBLISHED_SCHEMA_VERSION] * 2
+    personas = pd.read_parquet(layout.published_table("segment_personas", END))
+    overlap = pd.read_parquet(layout.published_table("segment_overlap", END))
+    assert runs["segment_personas_rows"].iloc[-1] == len(personas) == now["segment_id"].nunique()
+    assert runs["segment_overlap_rows"].iloc[-1] == len(overlap)
 
     with duckdb.connect(str(layout.published / "latest.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*), max(snapshot_date) FROM latest_customer_segments").fetchone() == (
@@ -224,8 +251,12 @@ def test_each_snapshot_gets_a_self_contained_html_report_with_its_charts_in_the_
     page = (layout.published / "reports" / f"snapshot_date={END.isoformat()}" / "segments.html").read_text()
     profiles = pd.read_parquet(layout.published_table("segment_profiles", END))
     assert all(html.escape(name) in page for name in profiles["segment_name"])
-    # six charts, migration included (the test above published the day before); no value charts without a model
-    assert "://" not in page and page.count('<img src="data:image/png;base64,') == 6
+    # seven charts, the overlap heatmap and migration included (the test above published the day before); no value
+    # charts without a model
+    assert "://" not in page and page.count('<img src="data:image/png;base64,') == 7
+    personas = pd.read_parquet(layout.published_table("segment_personas", END))
+    assert page.count('<div class="card persona"') == len(personas)
+    assert page.count('<tr class="priority">') == len(personas) and "Growth (no snapshot 28-31 days earlier)" in page
     materialization = dg.DagsterInstance.get().get_latest_materialization_event(
         dg.AssetKey(["published", "segment_report"])
     )

@@ -8,7 +8,7 @@ import pyarrow as pa
 from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS
 from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
 
-PUBLISHED_SCHEMA_VERSION = 3
+PUBLISHED_SCHEMA_VERSION = 4
 """The version of the BI contract below. Any change to a published column or type needs a new version, recorded in
 `published_schema.json` next to this module (a test compares the two)."""
 
@@ -134,6 +134,59 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("snapshot_date", pa.date32()),
         ]
     ),
+    "segment_personas": pa.schema(
+        [
+            ("snapshot_date", pa.date32()),
+            ("segment_id", pa.int64()),
+            ("segment_name", pa.string()),
+            ("customers", pa.int64()),
+            ("share", pa.float64()),
+            ("age_band_mix", pa.string()),
+            ("median_age_band", pa.string()),
+            ("gender_mix", pa.string()),
+            ("top_countries", pa.string()),
+            ("b2b_share", pa.float64()),
+            ("dominant_device", pa.string()),
+            ("dominant_time_of_day", pa.string()),
+            ("median_session_minutes", pa.float64()),
+            ("top_features", pa.string()),
+            ("orders_per_customer", pa.float64()),
+            ("avg_order_value", pa.float64()),
+            ("top_categories", pa.string()),
+            ("nps_mix", pa.string()),
+            ("promoter_share", pa.float64()),
+            ("detractor_share", pa.float64()),
+            ("survey_share", pa.float64()),
+            ("top_primary_needs", pa.string()),
+            ("mean_price_sensitivity", pa.float64()),
+            ("contact_channel_mix", pa.string()),
+            ("marketing_opt_in_share", pa.float64()),
+            ("weekend_share", pa.float64()),
+            ("most_active_hour", pa.int64()),
+            ("most_active_weekday", pa.string()),
+            ("revenue_share", pa.float64()),
+            ("mean_predicted_clv", pa.float64()),
+            ("high_churn_risk_share", pa.float64()),
+            ("new_customer_share", pa.float64()),
+            ("next_action", pa.string()),
+            ("next_action_reason", pa.string()),
+            ("persona_summary", pa.string()),
+        ]
+    ),
+    "segment_overlap": pa.schema(
+        [
+            ("snapshot_date", pa.date32()),
+            ("segment_type_a", pa.string()),
+            ("segment_a", pa.string()),
+            ("segment_type_b", pa.string()),
+            ("segment_b", pa.string()),
+            ("customers_a", pa.int64()),
+            ("customers_b", pa.int64()),
+            ("shared_customers", pa.int64()),
+            ("share_of_a", pa.float64()),
+            ("share_of_b", pa.float64()),
+        ]
+    ),
     "runs": pa.schema(  # written last: a snapshot listed here is complete
         [
             ("snapshot_date", pa.date32()),
@@ -147,6 +200,8 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("segment_transitions_rows", pa.int64()),
             ("rfm_cut_points_rows", pa.int64()),
             ("rule_segment_members_rows", pa.int64()),
+            ("segment_personas_rows", pa.int64()),
+            ("segment_overlap_rows", pa.int64()),
             ("validated_rows", pa.int64()),
             ("quarantined_rows", pa.int64()),
             ("hashed_customer_ids", pa.bool_()),

@@ -42,7 +42,7 @@ def publish_snapshot(layout: DataLayout, day: date, settings: PublishSettings) -
         value=read_snapshot_table(layout, "customer_value", day),
     )
     previous = tables.previous_snapshot(layout, day)
-    published = tables.snapshot_tables(day, inputs, previous, settings.customer_id_salt)
+    published = tables.snapshot_tables(day, inputs, previous, settings.customer_id_salt, settings.next_actions(layout))
     assignments = inputs.assignments
     model_version = str(assignments["model_version"].iloc[0]) if len(assignments) else ""
     published["runs"] = tables.run_manifest(

@@ -13,6 +13,9 @@ import pyarrow.parquet as pq
 from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES
 from segmentation_pipeline.core.publish.kpis import segment_kpis, segment_value_figures, value_tiers
 from segmentation_pipeline.core.publish.memberships import membership_lists
+from segmentation_pipeline.core.publish.next_actions import DEFAULT_NEXT_ACTIONS, NextActionRule
+from segmentation_pipeline.core.publish.overlap import segment_overlap
+from segmentation_pipeline.core.publish.personas import segment_personas
 from segmentation_pipeline.core.publish.schemas import (
     PUBLISHED_SCHEMA_VERSION,
     PUBLISHED_SCHEMAS,
@@ -67,7 +70,11 @@ class SnapshotInputs:
 
 
 def snapshot_tables(
-    day: date, inputs: SnapshotInputs, previous: tuple[date, pd.DataFrame] | None, customer_id_salt: str = ""
+    day: date,
+    inputs: SnapshotInputs,
+    previous: tuple[date, pd.DataFrame] | None,
+    customer_id_salt: str = "",
+    next_actions: tuple[NextActionRule, ...] = DEFAULT_NEXT_ACTIONS,
 ) -> dict[str, pd.DataFrame]:
     """Every published table of a snapshot except `runs`. `previous` is the last published snapshot before `day`
     (its date and customer_segments), for the transitions; ids are hashed before comparing, so both sides match."""
@@ -77,6 +84,14 @@ def snapshot_tables(
     kpi_inputs = customers.merge(
         inputs.features[["customer_id", "nps", "lifetime_orders", "sessions"]], on="customer_id", validate="1:1"
     )
+    profiles = segment_profiles(inputs.profiles, kpi_inputs, day)
+    segment_ids = inputs.features[["customer_id"]].merge(
+        inputs.assignments[["customer_id", "segment_id"]], on="customer_id", how="left", validate="1:1"
+    )["segment_id"]
+    personas = segment_personas(
+        inputs.features, segment_ids.set_axis(inputs.features.index), profiles, day, next_actions
+    )
+    overlap = segment_overlap(customers, day)
     memberships = inputs.memberships.assign(snapshot_date=day)
     if customer_id_salt:
         customers["customer_id"] = pseudonymise(customers["customer_id"], customer_id_salt)
@@ -85,11 +100,13 @@ def snapshot_tables(
     previous_day, previous_customers = previous if previous else (None, None)
     return {
         "customer_segments": customers,
-        "segment_profiles": segment_profiles(inputs.profiles, kpi_inputs, day),
+        "segment_profiles": profiles,
         "segment_kpis": segment_kpis(kpi_inputs, day),
         "segment_transitions": segment_transitions(previous_customers, customers, day, previous_day),
         "rfm_cut_points": inputs.cut_points,
         "rule_segment_members": memberships,
+        "segment_personas": without_personal_data(personas),
+        "segment_overlap": without_personal_data(overlap),
     }
 
 

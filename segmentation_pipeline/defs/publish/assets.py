@@ -27,6 +27,11 @@ PUBLISHED_TABLES = {
     "segment_transitions": "Customers moving from each segment of the previous snapshot to each segment of this one.",
     "rfm_cut_points": "The value range behind every R, F and M score of the snapshot, to reproduce any score.",
     "rule_segment_members": "One row per customer and rule or manual segment the customer belongs to.",
+    "segment_personas": "One row per behavioural segment: who its customers are, how they use the product, what "
+    "they buy and say, how to reach them, what they are worth, a suggested next action with its reason, and a short "
+    "persona text.",
+    "segment_overlap": "Customers shared by every ordered pair of segments across the behavioural, RFM and "
+    "rule/manual families.",
     "runs": "One row per published snapshot: model and code version, row counts, validation summary, publish time.",
 }
 
@@ -75,8 +80,8 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, pub
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="A self-contained HTML report per snapshot (`published/reports/snapshot_date=YYYY-MM-DD/"
-    "segments.html`): segment sizes and revenue, RFM grid, profiles, predicted value and its holdout check, a 2-D "
-    "map of customers, migration.",
+    "segments.html`): segment sizes and revenue, RFM grid, profiles, persona cards, segment overlap, priorities, "
+    "predicted value and its holdout check, a 2-D map of customers, migration.",
 )
 def segment_report(context: dg.AssetExecutionContext, data_root: DataRoot) -> dg.MaterializeResult:
     from segmentation_pipeline.core.publish import report  # matplotlib: imported when a report is drawn, not at load

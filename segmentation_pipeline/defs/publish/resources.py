@@ -24,6 +24,9 @@ class PublishingResource(SettingsResource):
     min_silhouette: float = PublishSettings.min_silhouette
     min_bootstrap_ari: float = PublishSettings.min_bootstrap_ari
     """Fit quality of the model: silhouette and bootstrap stability (mean adjusted Rand index of refits)."""
+    next_actions_file: str = PublishSettings.next_actions_file
+    """YAML table of next-action rules for the segment personas; default: `config/next_actions.yaml` under the data
+    root if present, else the built-in table."""
 
 
 @dg.definitions

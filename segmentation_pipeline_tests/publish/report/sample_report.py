@@ -7,6 +7,9 @@ from datetime import date
 
 import pandas as pd
 
+from segmentation_pipeline.core.publish.next_actions import DEFAULT_NEXT_ACTIONS
+from segmentation_pipeline.core.publish.overlap import segment_overlap
+from segmentation_pipeline.core.publish.personas import segment_personas
 from segmentation_pipeline.core.publish.report import ReportInputs
 from segmentation_pipeline.core.publish.transitions import GONE, NEW
 from segmentation_pipeline.core.value.model import NoValueModel
@@ -113,6 +116,28 @@ def transitions() -> pd.DataFrame:
     return table.assign(snapshot_date=date(2026, 11, 22), previous_snapshot_date=date(2026, 11, 21))
 
 
+DAY, MONTH_AGO = date(2026, 11, 22), date(2026, 10, 23)
+
+
+def personas() -> pd.DataFrame:
+    """The sample's personas from a few features of its customers (the others missing, so null)."""
+    features = pd.DataFrame(
+        {
+            "customer_id": customers()["customer_id"],
+            "frequency": [6, 5, 1, 2, 1, 3, 0, 0],
+            "monetary": [300.0, 250.0, 50.0, 100.0, 20.0, 30.0, 0.0, 0.0],
+            "country": ["DE", "DE", "FR", "DE", "FR", "FR", "FR", "DE"],
+        }
+    )
+    return segment_personas(features, customers()["segment_id"], profiles(), DAY, DEFAULT_NEXT_ACTIONS)
+
+
+def overlap() -> pd.DataFrame:
+    """The sample's segments, with one rule segment of two Loyal spenders."""
+    rule_segments = [["VIP"], ["VIP"], [], [], [], [], [], []]
+    return segment_overlap(customers().assign(rule_segments=rule_segments), DAY)
+
+
 def inputs(previous: bool = True, value: dict | None = None) -> ReportInputs:
     """The sample, with `value_card()` unless another value card is given."""
     projection = pd.DataFrame({"x": [0.0, 0.5, 1.0, 3.0, 3.5, 6.0], "y": [0.0, 1.0, 0.5, 3.0, 2.5, 0.0]})
@@ -125,6 +150,9 @@ def inputs(previous: bool = True, value: dict | None = None) -> ReportInputs:
         value_card=value_card() if value is None else value,
         transitions=transitions() if previous else None,
         previous_snapshot_date=date(2026, 11, 21) if previous else None,
+        personas=personas(),
+        overlap=overlap(),
+        month_ago=(MONTH_AGO, profiles().assign(customers=[2, 3, 1])) if previous else None,
     )
 
 

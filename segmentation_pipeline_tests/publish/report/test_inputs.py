@@ -1,10 +1,16 @@
 """The tables behind the charts: exact RFM grid and migration matrix, a deterministic projection."""
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.publish.report import migration_matrix, pca_2d, rfm_grid_counts
-from segmentation_pipeline.core.publish.report.inputs import churn_risk_mix, predicted_value_by_segment
+from segmentation_pipeline.core.publish.report.inputs import (
+    churn_risk_mix,
+    month_earlier,
+    predicted_value_by_segment,
+)
 from segmentation_pipeline.core.publish.transitions import GONE, NEW
 from segmentation_pipeline_tests.publish.report.sample_report import customers, inputs
 
@@ -65,3 +71,11 @@ def test_predicted_value_by_segment_sets_clv_shares_beside_revenue_shares():
     assert value["clv_share"].tolist() == [1000 / 1050, 50 / 1050, 0.0]
     assert value["revenue_share"].tolist() == [0.9, 0.1, 0.0]
     assert value["mean_predicted_clv"].tolist()[:2] == [250.0, 25.0] and np.isnan(value["mean_predicted_clv"].iloc[2])
+
+
+def test_the_month_earlier_snapshot_is_28_to_31_days_back_nearest_to_30():
+    day = date(2026, 11, 30)
+    assert month_earlier(day, [date(2026, 10, 29), date(2026, 11, 2), date(2026, 11, 29)]) == date(2026, 11, 2)
+    assert month_earlier(day, [date(2026, 10, 29), date(2026, 10, 31)]) == date(2026, 10, 31)  # 31 and 30 days: 30
+    assert month_earlier(day, [date(2026, 10, 30), date(2026, 11, 1)]) == date(2026, 10, 30)  # 31 and 29: the earlier
+    assert month_earlier(day, [date(2026, 10, 1), date(2026, 11, 3), date(2026, 11, 29)]) is None

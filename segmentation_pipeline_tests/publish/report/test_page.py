@@ -30,9 +30,8 @@ def test_report_is_self_contained(report):
     assert "://" not in report  # no http(s) src or href, no external font or stylesheet
     assert "<script" not in report and "<link" not in report and "url(" not in report
     sources = images(report)
-    assert (
-        len(sources) == 9
-    )  # sizes, RFM grid, profiles, predicted value, churn risk, holdout, projection, migration x2
+    # sizes, RFM grid, profiles, overlap, predicted value, churn risk, holdout, projection, migration x2
+    assert len(sources) == 10
     for source in sources:
         assert_png(source)
 
@@ -54,7 +53,7 @@ def test_same_inputs_render_byte_identical_html(report):
 def test_first_snapshot_says_so_instead_of_migration_charts():
     page = render_report(inputs(previous=False))
     assert NO_PREVIOUS_SENTENCE in page
-    assert len(images(page)) == 7
+    assert len(images(page)) == 8
     assert "segment migration" not in page
 
 
@@ -74,15 +73,52 @@ def test_the_value_section_shows_the_model_and_its_holdout_check(report):
 
 def test_without_a_holdout_check_the_section_says_why():
     page = render_report(inputs(value=value_card(holdout=False)))
-    assert len(images(page)) == 8
+    assert len(images(page)) == 9
     assert "No holdout check: no model on the history up to 2026-04-03: too little data." in page
 
 
 def test_without_a_value_model_the_section_says_why_and_draws_nothing():
     page = render_report(inputs(value=NO_VALUE_MODEL))
-    assert len(images(page)) == 6
+    assert len(images(page)) == 7
     assert (
         "No value model scored this snapshot (too little data: 6 customers with a purchase, at least 500 needed), so "
         "it has no predictions." in page
     )
     assert "Churn-risk mix" not in page
+
+
+def section(page: str, title: str) -> str:
+    return page.split(f"<h2>{title}</h2>", 1)[1].split("</section>", 1)[0]
+
+
+def test_a_persona_card_per_segment_with_its_next_action_and_reason(report):
+    cards = section(report, "Segment personas").split('<div class="card persona"')[1:]
+    assert [re.search(r"<h3>([^<]*)</h3>", card).group(1) for card in cards] == [
+        "Loyal spenders",
+        "Bargain &lt;&amp;&gt; hunters",
+        "Dormant",
+    ]
+    assert "4 customers (50% of all), largest country DE (75%), mostly on mobile in the evening." in cards[0]
+    assert "<b>Next action:</b> loyalty / VIP programme<br><small>because revenue share 90% ≥ 20%</small>" in cards[0]
+    assert "reactivation campaign<br><small>because high churn risk share 50% ≥ 30%" in cards[1]
+    assert '<th scope="row">Top categories</th><td>–</td>' in cards[0]  # not in the data: a dash
+
+
+def test_the_priority_view_ranks_by_its_score_with_growth_since_a_month_earlier(report):
+    rows = re.findall(r'<tr class="priority">(.*?)</tr>', section(report, "Priorities"))
+    cells = [re.findall(r"<td>([^<]*)</td>", row) for row in rows]
+    # scores: 0.9 x (1 + 0) + 0.5 x 100%; 0.1 x (1 + 0.5) + 0; 0
+    assert [(c[0], c[1], c[4]) for c in cells] == [
+        ("Loyal spenders", "1.400", "+100%"),
+        ("Bargain &lt;&amp;&gt; hunters", "0.150", "+0%"),
+        ("Dormant", "0.000", "+0%"),
+    ]
+    assert "Growth since 2026-10-23" in report
+    first = render_report(inputs(previous=False))
+    assert "Growth (no snapshot 28-31 days earlier)" in first and first.count("<td>n/a</td>") == 3
+
+
+def test_the_overlap_heatmap_is_in_the_page(report):
+    body = section(report, "Segment overlap")
+    assert "share of the row segment&#x27;s customers who are also in the column segment" in body
+    assert_png(re.search(r'<img src="([^"]*)" alt="Segment overlap">', body).group(1))

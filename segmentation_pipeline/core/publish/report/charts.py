@@ -26,6 +26,7 @@ from segmentation_pipeline.core.publish.report.inputs import (
     holdout_by_frequency,
     largest_first,
     migration_matrix,
+    overlap_matrix,
     predicted_value_by_segment,
     rfm_grid_counts,
 )
@@ -173,6 +174,19 @@ def _draw_migration(segment_type: str) -> Drawing:
     return draw
 
 
+def _draw_overlap(fig: Figure, inputs: ReportInputs, colours: dict[int, str], compact: bool) -> None:
+    matrix = overlap_matrix(inputs.overlap)
+    ax, values = fig.subplots(), matrix.to_numpy(dtype=float)
+    labels = [["" if not np.isfinite(v) else "<1%" if 0 < v < 0.005 else f"{v:.0%}" for v in row] for row in values]
+    image = _annotated_heatmap(ax, values, "Greens", labels, 1.0)
+    ax.set_xticks(range(len(matrix.columns)), matrix.columns, rotation=45, ha="right")
+    ax.set_yticks(range(len(matrix.index)), matrix.index)
+    ax.set_xlabel("segment b")
+    ax.set_ylabel("segment a")
+    ax.set_title("Share of each row's customers who are also in the column's segment")
+    fig.colorbar(image, ax=ax, label="share of segment a", format=lambda v, _: f"{v:.0%}")
+
+
 def _draw_predicted_value(fig: Figure, inputs: ReportInputs, colours: dict[int, str], compact: bool) -> None:
     value = predicted_value_by_segment(inputs)
     bar_colours = [colours[int(s)] for s in value["segment_id"]]
@@ -260,6 +274,7 @@ CHARTS = {
     "sizes": Chart("Segment sizes and revenue shares", _draw_sizes, (10.0, 5.5)),
     "rfm_grid": Chart("RFM grid", _draw_rfm_grid, (8.0, 5.5)),
     "profiles": Chart("Segment profiles side by side", _draw_profiles, (12.0, 6.5)),
+    "overlap": Chart("Segment overlap", _draw_overlap, (14.0, 11.0)),
     "projection": Chart("Customers on a 2-D map", _draw_projection, (11.0, 7.0)),
     "predicted_value": Chart("Predicted customer value by segment", _draw_predicted_value, (12.0, 5.5)),
     "churn_risk": Chart("Churn-risk mix", _draw_churn_risk, (11.0, 5.0)),
@@ -281,6 +296,7 @@ def available_charts(inputs: ReportInputs) -> list[str]:
         "holdout": has_value_model and holdout_by_frequency(inputs.value_card) is not None,
         "migration_behavioural": has_previous and "behavioural" in types,
         "migration_rfm": has_previous and "rfm" in types,
+        "overlap": inputs.overlap is not None and len(inputs.overlap) > 0,
     }
     return [name for name in CHARTS if allowed.get(name, True)]
 
@@ -333,6 +349,9 @@ def chart_captions(inputs: ReportInputs) -> dict[str, str]:
         "profiles": "Key metrics per segment in the segment colours; the table below lists every metric.",
         "projection": f"Each dot is one of a sample of {len(inputs.projection):,} customers, placed so that customers "
         "with similar behaviour sit close together; the axes have no unit.",
+        "overlap": "Rows and columns are every segment with customers: behavioural, RFM and rule or manual; a cell "
+        "is the share of the row segment's customers who are also in the column segment (the diagonal is empty). "
+        "Segments of one family other than rule segments never share customers.",
         **_value_captions(inputs),
         "migration_behavioural": migration,
         "migration_rfm": migration,

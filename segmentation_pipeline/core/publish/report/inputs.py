@@ -16,7 +16,7 @@ from segmentation_pipeline.core.publish.transitions import GONE, NEW
 from segmentation_pipeline.core.segment.model import SegmentModel
 from segmentation_pipeline.core.segment.preprocessing import model_inputs
 from segmentation_pipeline.core.storage.layout import PUBLISHED, DataLayout
-from segmentation_pipeline.core.storage.tables import read_snapshot_table
+from segmentation_pipeline.core.storage.tables import published_snapshots, read_snapshot_table
 from segmentation_pipeline.core.value.labels import CHURN_RISKS
 
 PROJECTION_SAMPLE = 5000
@@ -37,6 +37,10 @@ class ReportInputs:
     value_card: dict
     transitions: pd.DataFrame | None = None
     previous_snapshot_date: date | None = None
+    personas: pd.DataFrame | None = None
+    overlap: pd.DataFrame | None = None
+    month_ago: tuple[date, pd.DataFrame] | None = None
+    """The published snapshot about a month earlier (`month_earlier`) and its segment_profiles, for growth."""
 
 
 def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel, value_card: dict) -> ReportInputs:
@@ -44,10 +48,17 @@ def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel, v
     of the value model that scored it."""
     published = {
         table: read_snapshot_table(layout, table, day, PUBLISHED)
-        for table in ("customer_segments", "segment_profiles", "segment_transitions")
+        for table in (
+            "customer_segments",
+            "segment_profiles",
+            "segment_transitions",
+            "segment_personas",
+            "segment_overlap",
+        )
     }
     features = read_snapshot_table(layout, "customer_features", day)
     previous = published["segment_transitions"]["previous_snapshot_date"].dropna()
+    earlier = month_earlier(day, published_snapshots(layout))
     return ReportInputs(
         snapshot_date=day,
         profiles=published["segment_profiles"],
@@ -56,7 +67,49 @@ def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel, v
         value_card=value_card,
         transitions=published["segment_transitions"],
         previous_snapshot_date=previous.iloc[0] if len(previous) else None,
+        personas=published["segment_personas"],
+        overlap=published["segment_overlap"],
+        month_ago=None
+        if earlier is None
+        else (earlier, read_snapshot_table(layout, "segment_profiles", earlier, PUBLISHED)),
     )
+
+
+MONTH_DAYS = range(28, 32)
+"""A snapshot this many days earlier counts as the previous month's."""
+
+
+def month_earlier(day: date, snapshots: list[date]) -> date | None:
+    """The published snapshot 28 to 31 days before `day`, the one nearest to 30 days (ties: the earlier); None
+    without one."""
+    candidates = [s for s in snapshots if (day - s).days in MONTH_DAYS]
+    return min(candidates, key=lambda s: (abs((day - s).days - 30), s)) if candidates else None
+
+
+def priorities(inputs: ReportInputs) -> pd.DataFrame:
+    """Behavioural segments by priority, highest first: score = revenue share × (1 + high-churn-risk share) +
+    customer share × growth since a month earlier (only growth counts; a missing figure counts 0), ties by name.
+    So money comes first, money at risk weighs more, and a fast-growing segment moves up."""
+    personas = inputs.personas
+    table = personas[["segment_id", "segment_name", "customers", "share", "revenue_share", "high_churn_risk_share"]]
+    table = table.assign(segment_name=table["segment_name"].astype(str), growth=np.nan)
+    if inputs.month_ago is not None:
+        then = inputs.month_ago[1].set_index("segment_id")["customers"]
+        table["growth"] = table["customers"] / table["segment_id"].map(then) - 1
+    churn = table["high_churn_risk_share"].astype("float64").fillna(0.0)
+    gain = table["growth"].astype("float64").fillna(0.0).clip(lower=0.0)
+    table["score"] = table["revenue_share"] * (1 + churn) + table["share"] * gain
+    return table.sort_values(["score", "segment_name"], ascending=[False, True], ignore_index=True)
+
+
+def overlap_matrix(overlap: pd.DataFrame) -> pd.DataFrame:
+    """share_of_a per segment a (rows) and b (columns), across families in the table's order; the diagonal empty."""
+    label = {"behavioural": "", "rfm": "RFM: ", "rule": "rule: "}
+    rows = overlap["segment_type_a"].map(label) + overlap["segment_a"].astype(str)
+    columns = overlap["segment_type_b"].map(label) + overlap["segment_b"].astype(str)
+    order = list(dict.fromkeys(rows))
+    matrix = pd.DataFrame({"a": rows, "b": columns, "share": overlap["share_of_a"]})
+    return matrix.pivot(index="a", columns="b", values="share").reindex(index=order, columns=order)
 
 
 def project_customers(model: SegmentModel, features: pd.DataFrame, size: int = PROJECTION_SAMPLE) -> pd.DataFrame:

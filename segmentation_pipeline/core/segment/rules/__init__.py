@@ -11,7 +11,12 @@ Callers import from this package, never from its modules.
 """
 
 from segmentation_pipeline.core.segment.rules.evaluation import empty_memberships, evaluate
-from segmentation_pipeline.core.segment.rules.loader import load_rule_segments, parse_rule_segments, read_utf8_text
+from segmentation_pipeline.core.segment.rules.loader import (
+    load_rule_segments,
+    parse_rule_segments,
+    read_marketer_yaml,
+    read_utf8_text,
+)
 from segmentation_pipeline.core.segment.rules.manual import ManualAssignments, load_manual_assignments
 from segmentation_pipeline.core.segment.rules.syntax import (
     MAX_SEGMENT_NAME_CHARS,
@@ -50,6 +55,7 @@ __all__ = [
     "load_manual_assignments",
     "load_rule_segments",
     "parse_rule_segments",
+    "read_marketer_yaml",
     "read_utf8_text",
     "schema_of",
 ]

@@ -72,10 +72,15 @@ def read_utf8_text(path: Path) -> str:
 
 def load_rule_segments(path: Path, schema: dict[str, str]) -> list[RuleSegment]:
     """Read, parse and validate a segments YAML file; raises RuleError listing every problem of the file."""
-    path = Path(path)
+    return parse_rule_segments(read_marketer_yaml(Path(path)), schema, str(path))
+
+
+def read_marketer_yaml(path: Path) -> Any:
+    """The data of a YAML file marketers keep, read safely (no aliases, no repeated keys); raises RuleError naming
+    the file and line when it cannot be read."""
     text = read_utf8_text(path)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except _AliasRefused as error:
         raise RuleError(f"{path} line {error.mark.line + 1}: {error}", str(path)) from None
     except yaml.YAMLError as error:
@@ -83,7 +88,6 @@ def load_rule_segments(path: Path, schema: dict[str, str]) -> list[RuleSegment]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise RuleError(f"{path}: not valid YAML{where}: {problem}", str(path)) from None
-    return parse_rule_segments(data, schema, str(path))
 
 
 def parse_rule_segments(data: dict | list | None, schema: dict[str, str], origin: str) -> list[RuleSegment]:

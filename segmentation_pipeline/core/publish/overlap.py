@@ -1,0 +1,59 @@
+"""Customers shared by every ordered pair of segments across the three families (behavioural, RFM, rule/manual),
+from one sparse customer x segment membership matrix M: M.T @ M holds every pair's shared customers at once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy import sparse
+
+from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
+from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
+
+FAMILIES = ("behavioural", "rfm", "rule")
+"""Segment types, in the order the overlap lists them."""
+
+
+def segment_overlap(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+    """One row per ordered pair (a, b) of distinct segments with at least one customer, same family included (so
+    the matrix is complete; behavioural and RFM segments never share customers with their own family).
+    `customers`: segment_name, rfm_segment and rule_segments (the list of rule and manual segments), one row each."""
+    count = len(customers)
+    rule_lists = pa.array(customers["rule_segments"], type=SEGMENT_LIST_TYPE)
+    rule_owners = np.repeat(np.arange(count), np.diff(rule_lists.offsets.to_numpy()))
+    rows, cols, segments = [], [], []
+    for family, owners, names in (
+        ("behavioural", np.arange(count), customers["segment_name"]),
+        ("rfm", np.arange(count), customers["rfm_segment"]),
+        ("rule", rule_owners, rule_lists.flatten().to_pandas()),
+    ):
+        codes, labels = pd.factorize(pd.Series(names).astype("str"), sort=True)
+        keep = codes >= 0
+        rows.append(owners[keep])
+        cols.append(codes[keep] + len(segments))
+        segments.extend((family, str(label)) for label in labels)
+    matrix = sparse.csr_matrix(
+        (np.ones(sum(map(len, rows)), dtype=np.int64), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(count, len(segments)),
+    )
+    shared = (matrix.T @ matrix).toarray()
+    sizes = np.diag(shared)
+    a, b = np.nonzero(~np.eye(len(segments), dtype=bool))
+    table = pd.DataFrame(
+        {
+            "snapshot_date": snapshot_date,
+            "segment_type_a": [segments[i][0] for i in a],
+            "segment_a": [segments[i][1] for i in a],
+            "segment_type_b": [segments[j][0] for j in b],
+            "segment_b": [segments[j][1] for j in b],
+            "customers_a": sizes[a],
+            "customers_b": sizes[b],
+            "shared_customers": shared[a, b],
+        }
+    )
+    table["share_of_a"] = table["shared_customers"] / table["customers_a"]
+    table["share_of_b"] = table["shared_customers"] / table["customers_b"]
+    return table[PUBLISHED_SCHEMAS["segment_overlap"].names]
