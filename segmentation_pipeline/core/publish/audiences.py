@@ -27,7 +27,8 @@ FOLDER_MODE, FILE_MODE = 0o700, 0o640
 MANIFEST = "manifest.csv"
 FAMILIES = {"behavioural": "segment_name", "rfm": "rfm_segment", "rule": "rule_segments"}
 """Folder of each segment family -> its column in `customer_segments` (rule and manual segments: a list)."""
-CSV_OPTIONS = pa_csv.WriteOptions(quoting_style="needed")
+CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+"""Values quoted only where needed; the header is written unquoted, as the ad platforms' examples show it."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class AudienceExport:
 
     def write(self, folder: Path) -> None:
         """Write the snapshot folder at `folder` (a staged path), private and flushed to disk."""
+        _private_folder(folder)
         for path, rows in {MANIFEST: self.manifest, **self.files}.items():
             target = folder / path
             for parent in reversed([*target.relative_to(folder).parents][:-1]):
@@ -51,6 +53,7 @@ class AudienceExport:
             descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             os.fchmod(descriptor, FILE_MODE)
             with os.fdopen(descriptor, "wb") as handle:
+                handle.write((",".join(rows.columns) + "\n").encode())
                 pa_csv.write_csv(pa.Table.from_pandas(rows, preserve_index=False), handle, CSV_OPTIONS)
                 handle.flush()
                 os.fsync(handle.fileno())
