@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -66,27 +67,27 @@ def audience_export(customers: pd.DataFrame, emails: pd.DataFrame, plain_emails:
     """The audiences of a snapshot from its `customer_segments` rows with CRM ids (`marketing_opt_in`,
     `in_control_group` and the segment columns) and the validated CRM customers' `customer_id` and `email`. Every
     segment of the snapshot gets a file, empty if none of its customers may be reached."""
-    email = customers[["customer_id"]].merge(emails, on="customer_id", how="left", validate="one_to_one")["email"]
-    normalised = email.astype("str").str.strip().str.lower()
-    usable = normalised.str.fullmatch(EMAIL_PATTERN).fillna(False).astype(bool).to_numpy()
+    email = customers[["customer_id"]].merge(emails, on="customer_id", how="left")["email"]
+    normalised = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(email, type=pa.string(), from_pandas=True)))
+    usable = pc.match_substring_regex(normalised, EMAIL_PATTERN).fill_null(False).to_numpy(zero_copy_only=False)
     eligible = (customers["marketing_opt_in"].fillna(False).astype(bool) & ~customers["in_control_group"]).to_numpy()
-    reached = customers[eligible & usable]
-    contacts = pd.DataFrame({"customer_id": reached["customer_id"].to_numpy(dtype=object)})
-    contacts["email_sha256"] = [hashlib.sha256(value.encode()).hexdigest() for value in normalised[eligible & usable]]
+    reach = eligible & usable
+    addresses = normalised.filter(pa.array(reach)).to_pylist()
+    contacts = {"email_sha256": [hashlib.sha256(value.encode()).hexdigest() for value in addresses]}
     if plain_emails:
-        contacts["email"] = normalised[eligible & usable].to_numpy(dtype=object)
+        contacts["email"] = addresses
+    reached = customers[reach].assign(**contacts)
     files, manifest = {}, []
     for family, column in FAMILIES.items():
-        segments, members = _memberships(customers, column), _memberships(reached, column)
-        slugs = _slugs(sorted(segments["segment"].unique()))
-        for segment, rows in _by_segment(members.merge(contacts, on="customer_id"), slugs):
+        slugs = _slugs(sorted(_memberships(customers, column, [])["segment"].unique()))
+        for segment, rows in _by_segment(_memberships(reached, column, list(contacts)), slugs):
             path = f"{family}/{slugs[segment]}.csv"
             files[path] = rows
             manifest.append((family, segment, path, len(rows)))
     return AudienceExport(
         files=files,
         manifest=pd.DataFrame(manifest, columns=["family", "segment", "file", "customers"]),
-        customers=len(contacts),
+        customers=len(reached),
         left_out_without_email=int((eligible & ~usable).sum()),
         plain_emails=plain_emails,
     )
@@ -110,12 +111,12 @@ def _private_folder(folder: Path) -> None:
         os.chmod(folder, FOLDER_MODE)
 
 
-def _memberships(customers: pd.DataFrame, column: str) -> pd.DataFrame:
-    """(customer_id, segment) pairs of a family; a customer has one behavioural and one RFM segment, any number of
-    rule or manual segments."""
-    pairs = customers[["customer_id", column]].rename(columns={column: "segment"})
+def _memberships(customers: pd.DataFrame, column: str, contacts: list[str]) -> pd.DataFrame:
+    """(customer_id, segment, *contacts) rows of a family; a customer has one behavioural and one RFM segment, any
+    number of rule or manual segments (each listed once)."""
+    pairs = customers[["customer_id", column, *contacts]].rename(columns={column: "segment"})
     if column == "rule_segments":
-        pairs = pairs.explode("segment").dropna(subset=["segment"]).drop_duplicates()
+        pairs = pairs.explode("segment").dropna(subset=["segment"])
     return pairs.astype({"segment": "str"})
 
 

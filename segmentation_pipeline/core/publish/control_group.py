@@ -18,6 +18,6 @@ def in_control_group(customer_ids: pd.Series, share: float, salt: str) -> pd.Ser
     """True for the customers in the control group (aligned with `customer_ids`): those whose SHA-256 of
     `salt:customer_id`, read as a big-endian integer from its first 8 bytes, is below `share` · 2^64."""
     threshold = math.ceil(share * 2**64)  # an integer is below share · 2^64 exactly when below its ceiling (< 2^64)
-    prefixes = b"".join(hashlib.sha256(f"{salt}:{value}".encode()).digest()[:8] for value in customer_ids)
+    prefixes = b"".join(hashlib.sha256(f"{salt}:{value}".encode()).digest()[:8] for value in customer_ids.tolist())
     draws = np.frombuffer(prefixes, dtype=">u8")
     return pd.Series(draws < np.uint64(threshold), index=customer_ids.index, name="in_control_group")

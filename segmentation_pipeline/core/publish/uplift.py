@@ -34,7 +34,7 @@ def segment_uplift(
     if baseline is None or not set(BASELINE_COLUMNS) <= set(baseline.columns):
         return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
     now = current[["customer_id", "lifetime_orders", "lifetime_spend"]]
-    both = baseline.merge(now, on="customer_id", suffixes=("_before", ""), validate="one_to_one")
+    both = baseline.merge(now, on="customer_id", suffixes=("_before", ""))  # ids are unique in a snapshot
     outcomes = pd.DataFrame(
         {
             "control": both["in_control_group"].astype(bool),
