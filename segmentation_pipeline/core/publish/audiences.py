@@ -99,16 +99,19 @@ def validated_emails(layout: DataLayout) -> pd.DataFrame:
 
 
 def private_folders(layout: DataLayout) -> None:
-    """`exports/` and `exports/audiences/`, readable by the pipeline's account only (made so if they exist)."""
-    make_folders(layout.audience_exports)
+    """`exports/` and `exports/audiences/`, created readable by the pipeline's account only; an existing folder keeps
+    its mode, so access granted on purpose (a group for the uploading job) stays."""
+    make_folders(layout.root)
     for folder in (layout.exports, layout.audience_exports):
-        os.chmod(folder, FOLDER_MODE)
+        _private_folder(folder)
 
 
 def _private_folder(folder: Path) -> None:
+    """Create `folder` with mode 0700 (whatever the umask), its entry flushed to disk; an existing one is left as is."""
     if not folder.is_dir():
         folder.mkdir(FOLDER_MODE)
         os.chmod(folder, FOLDER_MODE)
+        fsync(folder.parent)
 
 
 def _memberships(customers: pd.DataFrame, column: str, contacts: list[str]) -> pd.DataFrame:
