@@ -16,6 +16,7 @@ from segmentation_pipeline.cli import main, run_pipeline
 from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMA_VERSION, PUBLISHED_SCHEMAS
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.row_checks import EMAIL_PATTERN
 from segmentation_pipeline.core.value.model import SCORE_DTYPES
 from segmentation_pipeline.core.value.summaries import SUMMARY_COLUMNS
 from segmentation_pipeline.defs.resources import DataRoot
@@ -244,6 +245,69 @@ def test_consecutive_snapshots_publish_transitions_kpis_a_manifest_and_drift_che
         evaluation = instance.get_latest_asset_check_evaluation_record(key).event.asset_check_evaluation
         assert evaluation.metadata["previous_snapshot_date"].value == day_before.isoformat(), check
         assert evaluation.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_audience_exports_uplift_and_runs_reconcile_with_customer_segments(pipeline_run):
+    layout, _, _, _ = pipeline_run  # both END and the day before are published (test above)
+    day_before = END - timedelta(days=1)
+    now, before = (pd.read_parquet(layout.published_table("customer_segments", day)) for day in (END, day_before))
+    runs = pd.read_parquet(layout.published_table("runs", END)).iloc[0]
+    assert runs["control_group_customers"] == now["in_control_group"].sum() > 0
+    assert 0.01 < now["in_control_group"].mean() < 0.1
+    in_both = now.merge(before, on="customer_id", suffixes=("", "_before"))
+    assert (in_both["in_control_group"] == in_both["in_control_group_before"]).all()  # stable across snapshots
+
+    folder = layout.audience_export(END)
+    manifest = pd.read_csv(folder / "manifest.csv")
+    assert runs["audience_files"] == len(manifest) == len(list(folder.rglob("*/*.csv")))
+    assert not runs["audience_plain_emails"]
+    emails = pd.read_parquet(layout.validated("customers", None), columns=["customer_id", "email"])
+    usable = (
+        now.merge(emails, on="customer_id", how="left")["email"]
+        .str.fullmatch(EMAIL_PATTERN)
+        .fillna(False)
+        .to_numpy(bool)
+    )
+    reachable = now[now["marketing_opt_in"].fillna(False).astype(bool) & ~now["in_control_group"] & usable]
+    assert runs["audience_customers"] == len(reachable)
+    eligible = now["marketing_opt_in"].fillna(False).astype(bool) & ~now["in_control_group"]
+    assert runs["audience_left_out_without_email"] == eligible.sum() - len(reachable)
+    for family, column in (("behavioural", "segment_name"), ("rfm", "rfm_segment")):
+        rows = manifest[manifest["family"] == family]
+        assert sorted(rows["segment"]) == sorted(now[column].unique())
+        for segment, file, customers in rows[["segment", "file", "customers"]].itertuples(index=False):
+            exported = pd.read_csv(folder / file, dtype=str)
+            assert list(exported.columns) == ["customer_id", "email_sha256"]
+            expected = sorted(reachable.loc[reachable[column] == segment, "customer_id"])
+            assert exported["customer_id"].tolist() == expected and customers == len(expected)
+    vip = pd.read_csv(folder / manifest.set_index("segment").loc["VIP", "file"], dtype=str)
+    in_vip = reachable["rule_segments"].map(lambda segments: "VIP" in list(segments))
+    assert vip["customer_id"].tolist() == sorted(reachable.loc[in_vip, "customer_id"])
+
+    uplift = pd.read_parquet(layout.published_table("segment_uplift", END))
+    assert runs["segment_uplift_rows"] == len(uplift) > 0
+    assert set(uplift["baseline_snapshot_date"]) == {day_before}
+    behavioural = uplift[uplift["segment_type"] == "behavioural"]
+    assert (behavioural["treated_customers"] + behavioural["control_customers"]).sum() == len(in_both)
+    assert behavioural["control_customers"].sum() == in_both["in_control_group_before"].sum()
+    assert pd.read_parquet(layout.published_table("segment_uplift", day_before)).empty  # nothing published before it
+
+
+def test_no_personal_data_anywhere_under_published(pipeline_run):
+    layout = pipeline_run[0]
+    crm = pd.read_parquet(layout.validated("customers", None), columns=sorted(PERSONAL_DATA_COLUMNS))
+    personal = {value.strip().lower() for column in crm for value in crm[column].dropna()}
+    files = sorted(layout.published.rglob("*.parquet"))
+    assert {path.parent.parent.name for path in files} == set(PUBLISHED_SCHEMAS)
+    for path in files:
+        table = pq.read_table(path)
+        assert not PERSONAL_DATA_COLUMNS.intersection(table.column_names), path
+        for name in table.column_names:
+            values = table.column(name).to_pylist()
+            flat = [item for value in values for item in (value if isinstance(value, list) else [value])]
+            texts = {str(item).strip().lower() for item in flat if item is not None}
+            assert not texts & personal, (path, name)
+    assert not any(path.suffix == ".csv" for path in layout.published.rglob("*"))
 
 
 def test_each_snapshot_gets_a_self_contained_html_report_with_its_charts_in_the_ui(pipeline_run):

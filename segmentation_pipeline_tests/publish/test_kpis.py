@@ -8,6 +8,7 @@ import pandas.testing as pdt
 
 from segmentation_pipeline.core.publish.kpis import (
     KPI_COLUMNS,
+    KPI_FIGURES,
     VALUE_TIERS,
     segment_kpis,
     segment_value_figures,
@@ -60,7 +61,7 @@ def test_tiers_do_not_depend_on_row_order():
     assert set(expected) <= set(VALUE_TIERS)
 
 
-def customers() -> pd.DataFrame:
+def customers(control=()) -> pd.DataFrame:
     # buyers by spend: 500 (c1), 300 (c2, c8), 100 (c3), 50 (c7): H = 500 (1st of 5), M = 300 (3rd) -> c1 high
     rows = [
         # id, rfm_segment, segment_id, segment_name, channel, lifecycle_stage, frequency, monetary, lifetime, nps,
@@ -84,7 +85,7 @@ def customers() -> pd.DataFrame:
         "churn_risk": "str",
         "predicted_clv": "float64",
     }
-    return frame.astype(types).assign(snapshot_date=SNAPSHOT)
+    return frame.astype(types).assign(snapshot_date=SNAPSHOT, in_control_group=frame["customer_id"].isin(control))
 
 
 def test_segment_kpis_per_segment_and_channel():
@@ -127,11 +128,28 @@ def test_segment_kpis_per_segment_and_channel():
         (r, "no purchases", na, all_, 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0, NAN, NAN, NAN),  # c6
         (r, "no purchases", na, "email", 1, 0.0, 0, 0.0, NAN, NAN, NAN, 0.0, NAN, NAN, NAN),  # c6
     ]
-    expected = pd.DataFrame([(SNAPSHOT, *row) for row in rows], columns=list(KPI_COLUMNS)).astype(KPI_COLUMNS)
+    no_control = (0, NAN, 0, 0.0, *[NAN] * 7)  # nobody in the control group: counts 0, shares and means null
+    expected = pd.DataFrame([(SNAPSHOT, *row, *no_control) for row in rows], columns=list(KPI_COLUMNS))
 
     result = segment_kpis(customers(), SNAPSHOT)
 
-    pdt.assert_frame_equal(result, expected, check_exact=True)
+    pdt.assert_frame_equal(result, expected.astype(KPI_COLUMNS), check_exact=True)
+
+
+def test_control_kpis_are_the_kpis_of_the_rows_control_customers_with_tiers_ranked_on_everyone():
+    c2 = (1, 1.0, 2, 300.0, 150.0, 1.0, NAN, 0.0, 100.0, 1.0, 0.0)  # medium tier on everyone (high among c2, c7)
+    c7 = (1, 0.0, 1, 50.0, 50.0, 0.0, 10.0, 0.0, 20.0, 0.5, 0.0)
+    nobody = (0, NAN, 0, 0.0, *[NAN] * 7)
+    expected = [c2, nobody, c2, c7, c7, nobody, nobody, c2, nobody, nobody, c2, c7, c7, nobody, nobody, nobody, nobody]
+    control_columns = [f"control_{name}" for name in KPI_FIGURES]
+
+    result = segment_kpis(customers(control={"c2", "c7"}), SNAPSHOT)
+
+    expected_frame = pd.DataFrame(expected, columns=control_columns).astype(
+        {c: KPI_COLUMNS[c] for c in control_columns}
+    )
+    pdt.assert_frame_equal(result[control_columns], expected_frame, check_exact=True)
+    pdt.assert_frame_equal(result[list(KPI_FIGURES)], segment_kpis(customers(), SNAPSHOT)[list(KPI_FIGURES)])
 
 
 def test_segment_kpis_do_not_depend_on_row_order():

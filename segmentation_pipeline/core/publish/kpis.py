@@ -19,12 +19,14 @@ ALL_CHANNELS = "(all channels)"
 UNKNOWN_CHANNEL = "(unknown)"
 ACTIVE_STAGES = ("new", "active")
 
-KPI_COLUMNS = {
+KPI_KEYS = {
     "snapshot_date": "object",
     "segment_type": "str",
     "segment": "str",
     "segment_id": "Int64",
     "acquisition_channel": "str",
+}
+KPI_FIGURES = {
     "customers": "int64",
     "active_share": "float64",
     "orders": "int64",
@@ -37,7 +39,10 @@ KPI_COLUMNS = {
     "mean_p_alive": "float64",
     "high_churn_risk_share": "float64",
 }
-"""Output columns of `segment_kpis`, in order, with their pandas dtypes (snapshot_date holds `datetime.date`)."""
+CONTROL_PREFIX = "control_"
+KPI_COLUMNS = {**KPI_KEYS, **KPI_FIGURES, **{CONTROL_PREFIX + name: dtype for name, dtype in KPI_FIGURES.items()}}
+"""Output columns of `segment_kpis`, in order, with their pandas dtypes (snapshot_date holds `datetime.date`): the
+row's keys, its KPIs over all its customers, then the same KPIs over its control-group customers only."""
 
 SEGMENT_KEYS = {"rfm": "rfm_segment", "behavioural": "segment_name"}
 
@@ -55,12 +60,24 @@ def value_tiers(monetary: pd.Series, has_orders: pd.Series) -> pd.Series:
 
 def segment_kpis(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
     """KPIs per segment and acquisition channel (columns `KPI_COLUMNS`), each segment led by its "(all channels)"
-    total row; a null channel is reported as "(unknown)" so no customer drops out of the channel rows."""
+    total row; a null channel is reported as "(unknown)" so no customer drops out of the channel rows. The `control_`
+    columns are the same KPIs over the row's customers `in_control_group` (value tiers still ranked on everyone):
+    counts are 0 and shares null for a row without any."""
     work = _per_customer(customers)
+    keys = list(KPI_KEYS)[1:]
+    control = _kpi_rows(work[customers["in_control_group"].to_numpy(dtype=bool)])
+    control = control.rename(columns={name: CONTROL_PREFIX + name for name in KPI_FIGURES})
+    table = _kpi_rows(work).merge(control, on=keys, how="left", validate="one_to_one")
+    table = table.fillna({CONTROL_PREFIX + name: 0 for name in ("customers", "orders", "revenue")})
+    return table.assign(snapshot_date=snapshot_date)[list(KPI_COLUMNS)].astype(KPI_COLUMNS)
+
+
+def _kpi_rows(work: pd.DataFrame) -> pd.DataFrame:
+    """The segment and channel rows of `work`'s customers: their keys and `KPI_FIGURES`, in a stable order."""
     pieces = []
     for segment_type, column in SEGMENT_KEYS.items():
         keys = ["segment"] if segment_type == "rfm" else ["segment", "segment_id"]
-        typed = work.assign(segment=customers[column].astype("str"))
+        typed = work.assign(segment=work[column])
         for by, by_channel in ((keys, False), (keys + ["acquisition_channel"], True)):
             pieces.append(_totals(typed, by).assign(segment_type=segment_type, by_channel=by_channel))
     table = pd.concat(pieces, ignore_index=True)
@@ -68,7 +85,6 @@ def segment_kpis(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
     order = ["segment_type", "segment", "segment_id", "by_channel", "acquisition_channel"]  # unique per row
     table = table.sort_values(order, ignore_index=True)
     table = table.assign(
-        snapshot_date=snapshot_date,
         active_share=table["active"] / table["customers"],
         avg_order_value=table["revenue"] / table["orders"].where(table["orders"] > 0),
         repeat_rate=table["repeaters"] / table["buyers"].where(table["buyers"] > 0),
@@ -76,7 +92,7 @@ def segment_kpis(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
         high_value_share=table["high"] / table["customers"],
         **_value_figures(table),
     )
-    return table[list(KPI_COLUMNS)].astype(KPI_COLUMNS)
+    return table[list(KPI_KEYS)[1:] + list(KPI_FIGURES)]
 
 
 def segment_value_figures(customers: pd.DataFrame) -> pd.DataFrame:
@@ -89,6 +105,7 @@ def _per_customer(customers: pd.DataFrame) -> pd.DataFrame:
     """What the KPIs add up, one row per customer."""
     return pd.DataFrame(
         {
+            **{column: customers[column].astype("str") for column in SEGMENT_KEYS.values()},
             "segment_id": customers["segment_id"].astype("Int64"),
             "acquisition_channel": customers["acquisition_channel"].fillna(UNKNOWN_CHANNEL).astype("str"),
             "active": customers["lifecycle_stage"].isin(ACTIVE_STAGES),

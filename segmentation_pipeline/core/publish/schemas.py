@@ -12,6 +12,21 @@ PUBLISHED_SCHEMA_VERSION = 4
 """The version of the BI contract below. Any change to a published column or type needs a new version, recorded in
 `published_schema.json` next to this module (a test compares the two)."""
 
+KPI_FIGURE_FIELDS = [
+    ("customers", pa.int64()),
+    ("active_share", pa.float64()),
+    ("orders", pa.int64()),
+    ("revenue", pa.float64()),
+    ("avg_order_value", pa.float64()),
+    ("repeat_rate", pa.float64()),
+    ("mean_nps", pa.float64()),
+    ("high_value_share", pa.float64()),
+    ("mean_predicted_clv", pa.float64()),
+    ("mean_p_alive", pa.float64()),
+    ("high_churn_risk_share", pa.float64()),
+]
+"""The KPIs of a `segment_kpis` row, published over all its customers and again (`control_`) over its control group."""
+
 PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
     "customer_segments": pa.schema(
         [
@@ -23,6 +38,7 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("purchase_days", pa.int64()),
             ("avg_order_value", pa.float64()),
             ("lifetime_spend", pa.float64()),
+            ("lifetime_orders", pa.int64()),
             ("repeat_purchases", pa.int64()),
             ("age_at_last_purchase_days", pa.int64()),
             ("customer_age_days", pa.int64()),
@@ -48,6 +64,7 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("country", pa.string()),
             ("acquisition_channel", pa.string()),
             ("marketing_opt_in", pa.bool_()),
+            ("in_control_group", pa.bool_()),
             ("has_survey", pa.bool_()),
             ("nps_group", pa.string()),
             ("model_version", pa.string()),
@@ -90,17 +107,8 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("segment", pa.string()),
             ("segment_id", pa.int64()),
             ("acquisition_channel", pa.string()),
-            ("customers", pa.int64()),
-            ("active_share", pa.float64()),
-            ("orders", pa.int64()),
-            ("revenue", pa.float64()),
-            ("avg_order_value", pa.float64()),
-            ("repeat_rate", pa.float64()),
-            ("mean_nps", pa.float64()),
-            ("high_value_share", pa.float64()),
-            ("mean_predicted_clv", pa.float64()),
-            ("mean_p_alive", pa.float64()),
-            ("high_churn_risk_share", pa.float64()),
+            *KPI_FIGURE_FIELDS,
+            *[(f"control_{name}", type_) for name, type_ in KPI_FIGURE_FIELDS],
         ]
     ),
     "segment_transitions": pa.schema(
@@ -113,6 +121,26 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("customers", pa.int64()),
             ("share_of_from", pa.float64()),
             ("share_of_to", pa.float64()),
+        ]
+    ),
+    "segment_uplift": pa.schema(
+        [
+            ("snapshot_date", pa.date32()),
+            ("baseline_snapshot_date", pa.date32()),
+            ("segment_type", pa.string()),
+            ("segment", pa.string()),
+            ("treated_customers", pa.int64()),
+            ("control_customers", pa.int64()),
+            *[
+                (f"{group}_{metric}", pa.float64())
+                for metric in ("orders_per_customer", "revenue_per_customer", "retention_rate")
+                for group in ("treated", "control")
+            ],
+            *[
+                (f"{metric}_uplift{bound}", pa.float64())
+                for metric in ("orders", "revenue", "retention_rate")
+                for bound in ("", "_ci_low", "_ci_high")
+            ],
         ]
     ),
     "rfm_cut_points": pa.schema(
@@ -202,9 +230,15 @@ PUBLISHED_SCHEMAS: dict[str, pa.Schema] = {
             ("rule_segment_members_rows", pa.int64()),
             ("segment_personas_rows", pa.int64()),
             ("segment_overlap_rows", pa.int64()),
+            ("segment_uplift_rows", pa.int64()),
             ("validated_rows", pa.int64()),
             ("quarantined_rows", pa.int64()),
             ("hashed_customer_ids", pa.bool_()),
+            ("control_group_customers", pa.int64()),
+            ("audience_files", pa.int64()),
+            ("audience_customers", pa.int64()),
+            ("audience_left_out_without_email", pa.int64()),
+            ("audience_plain_emails", pa.bool_()),
         ]
     ),
 }

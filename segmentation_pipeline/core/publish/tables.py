@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES
+from segmentation_pipeline.core.publish.audiences import AudienceExport
+from segmentation_pipeline.core.publish.control_group import in_control_group
 from segmentation_pipeline.core.publish.kpis import segment_kpis, segment_value_figures, value_tiers
 from segmentation_pipeline.core.publish.memberships import membership_lists
 from segmentation_pipeline.core.publish.next_actions import DEFAULT_NEXT_ACTIONS, NextActionRule
@@ -21,7 +23,9 @@ from segmentation_pipeline.core.publish.schemas import (
     PUBLISHED_SCHEMAS,
     without_personal_data,
 )
+from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.transitions import segment_transitions
+from segmentation_pipeline.core.publish.uplift import segment_uplift
 from segmentation_pipeline.core.storage.layout import PUBLISHED, DataLayout
 from segmentation_pipeline.core.storage.tables import published_snapshots, read_snapshot_table
 
@@ -32,14 +36,19 @@ def customer_segments(
     assignments: pd.DataFrame,
     memberships: pd.DataFrame,
     value: pd.DataFrame,
+    settings: PublishSettings,
 ) -> pd.DataFrame:
-    """One row per customer of the snapshot: raw RFM values, scores, the RFM segment, the behavioural segment, the
-    rule or manual segments the customer belongs to (a list), and the predicted value."""
+    """One row per customer of the snapshot (CRM ids): raw RFM values, scores, the RFM segment, the behavioural
+    segment, the rule or manual segments the customer belongs to (a list), the predicted value, and whether the
+    customer is in the control group."""
     table = features
     for scores in (rfm_scores, assignments, value):
         table = table.merge(scores, on="customer_id", how="left", validate="one_to_one")
     table["rule_segments"] = membership_lists(memberships, table["customer_id"])
     table["value_tier"] = value_tiers(table["monetary"], table["has_orders"])
+    table["in_control_group"] = in_control_group(
+        table["customer_id"], settings.control_group_share, settings.control_group_salt
+    )
     missing = len(features) - table["segment_id"].notna().sum()
     if missing or len(table) != len(features):
         raise AssertionError(f"{missing} customers of the snapshot have no behavioural segment")
@@ -72,18 +81,15 @@ class SnapshotInputs:
 def snapshot_tables(
     day: date,
     inputs: SnapshotInputs,
+    customers: pd.DataFrame,
     previous: tuple[date, pd.DataFrame] | None,
     customer_id_salt: str = "",
     next_actions: tuple[NextActionRule, ...] = DEFAULT_NEXT_ACTIONS,
 ) -> dict[str, pd.DataFrame]:
-    """Every published table of a snapshot except `runs`. `previous` is the last published snapshot before `day`
-    (its date and customer_segments), for the transitions; ids are hashed before comparing, so both sides match."""
-    customers = customer_segments(
-        inputs.features, inputs.rfm_scores, inputs.assignments, inputs.memberships, inputs.value
-    )
-    kpi_inputs = customers.merge(
-        inputs.features[["customer_id", "nps", "lifetime_orders", "sessions"]], on="customer_id", validate="1:1"
-    )
+    """Every published table of a snapshot except `runs`, from its `customer_segments` rows with CRM ids.
+    `previous` is the last published snapshot before `day` (its date and customer_segments), for the transitions
+    and the uplift; ids are hashed before comparing, so both sides match."""
+    kpi_inputs = customers.merge(inputs.features[["customer_id", "nps", "sessions"]], on="customer_id", validate="1:1")
     profiles = segment_profiles(inputs.profiles, kpi_inputs, day)
     segment_ids = inputs.features[["customer_id"]].merge(
         inputs.assignments[["customer_id", "segment_id"]], on="customer_id", how="left", validate="1:1"
@@ -92,6 +98,7 @@ def snapshot_tables(
         inputs.features, segment_ids.set_axis(inputs.features.index), profiles, day, next_actions
     )
     overlap = segment_overlap(customers, day)
+    customers = customers.copy()
     memberships = inputs.memberships.assign(snapshot_date=day)
     if customer_id_salt:
         customers["customer_id"] = pseudonymise(customers["customer_id"], customer_id_salt)
@@ -103,6 +110,7 @@ def snapshot_tables(
         "segment_profiles": profiles,
         "segment_kpis": segment_kpis(kpi_inputs, day),
         "segment_transitions": segment_transitions(previous_customers, customers, day, previous_day),
+        "segment_uplift": segment_uplift(previous_customers, customers, day, previous_day),
         "rfm_cut_points": inputs.cut_points,
         "rule_segment_members": memberships,
         "segment_personas": without_personal_data(personas),
@@ -117,9 +125,15 @@ def pseudonymise(customer_ids: pd.Series, salt: str) -> pd.Series:
 
 
 def run_manifest(
-    day: date, tables: dict[str, pd.DataFrame], model_version: str, validation: dict[str, int], hashed_ids: bool
+    day: date,
+    tables: dict[str, pd.DataFrame],
+    model_version: str,
+    validation: dict[str, int],
+    hashed_ids: bool,
+    audiences: AudienceExport,
 ) -> pd.DataFrame:
-    """The `runs` row of a snapshot: what was published, from which model and code, out of how many valid rows."""
+    """The `runs` row of a snapshot: what was published and exported, from which model and code, out of how many
+    valid rows."""
     return pd.DataFrame(
         [
             {
@@ -132,6 +146,11 @@ def run_manifest(
                 "validated_rows": validation["validated"],
                 "quarantined_rows": validation["quarantined"],
                 "hashed_customer_ids": hashed_ids,
+                "control_group_customers": int(tables["customer_segments"]["in_control_group"].sum()),
+                "audience_files": len(audiences.files),
+                "audience_customers": audiences.customers,
+                "audience_left_out_without_email": audiences.left_out_without_email,
+                "audience_plain_emails": audiences.plain_emails,
             }
         ]
     )[PUBLISHED_SCHEMAS["runs"].names]

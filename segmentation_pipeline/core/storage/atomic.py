@@ -37,15 +37,21 @@ def write_parquet_atomically(table: pa.Table, path: Path, *, layout: DataLayout 
 
 
 def write_parquet_files_atomically(
-    tables: dict[Path, pa.Table], *, layout: DataLayout | None = None, completion_markers: Collection[Path] = ()
+    tables: dict[Path, pa.Table],
+    *,
+    layout: DataLayout | None = None,
+    completion_markers: Collection[Path] = (),
+    others: dict[Path, Callable[[Path], None]] | None = None,
 ) -> None:
     """Stage every file, then swap them all in, in order: after a crash at any point, each target holds either its
     previous file or the new one and, once the next write or `recover` ran, every target holds the new one.
 
     `completion_markers` (e.g. a snapshot's `runs` file) are targets that say the others are complete: each one is
-    taken away before the first rename and renamed into place last, so it never lists a half-swapped set.
+    taken away before the first rename and renamed into place last (in their order), so it never lists a
+    half-swapped set. `others` are targets written by writers of their own, e.g. a whole folder (a folder target must
+    be a completion marker: a non-empty folder can only be replaced once the old one is taken away).
     """
-    writers = {path: partial(_write_parquet, table) for path, table in tables.items()}
+    writers = {path: partial(_write_parquet, table) for path, table in tables.items()} | (others or {})
     write_files_atomically(writers, layout=layout, completion_markers=completion_markers)
 
 
@@ -78,7 +84,8 @@ def write_files_atomically(
     if not writers:
         return
     markers = frozenset(completion_markers)
-    targets = sorted(writers, key=lambda target: target in markers)  # stable: the markers last
+    rank = {marker: index for index, marker in enumerate(completion_markers)}
+    targets = sorted(writers, key=lambda target: rank.get(target, -1))  # stable: the markers last, in their order
     with _write(targets, layout) as (folder, root):
         renames = [(folder / f"{index}-{target.name}", target) for index, target in enumerate(targets)]
         created = []

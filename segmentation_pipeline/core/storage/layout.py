@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 PART_FILE = "part-0.parquet"
-WAREHOUSE, PUBLISHED = "warehouse", "published"
+WAREHOUSE, PUBLISHED, EXPORTS = "warehouse", "published", "exports"
 """The two areas that hold per-snapshot tables (`<area>/<table>/snapshot_date=YYYY-MM-DD/part-0.parquet`)."""
 STAGING = ".staging"
-TOP_FOLDERS = frozenset({"landing", "config", WAREHOUSE, "quarantine", PUBLISHED, "models"})
+TOP_FOLDERS = frozenset({"landing", "config", WAREHOUSE, "quarantine", PUBLISHED, EXPORTS, "models"})
 """The folders directly under a data root, by which `DataLayout.enclosing` finds the root of a path."""
 
 
@@ -123,6 +123,19 @@ class DataLayout:
 
     def report(self, snapshot_date: date) -> Path:
         return self.published / "reports" / f"snapshot_date={snapshot_date.isoformat()}" / "segments.html"
+
+    @property
+    def exports(self) -> Path:
+        """`exports/`: files for marketing tools that hold personal data (hashed e-mails), kept out of `published/`."""
+        return self.root / EXPORTS
+
+    @property
+    def audience_exports(self) -> Path:
+        return self.exports / "audiences"
+
+    def audience_export(self, snapshot_date: date) -> Path:
+        """The folder of one snapshot's audience files and their `manifest.csv`, swapped in as a whole."""
+        return self.audience_exports / f"snapshot_date={snapshot_date.isoformat()}"
 
     @property
     def latest_views(self) -> Path:

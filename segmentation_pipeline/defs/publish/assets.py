@@ -25,6 +25,8 @@ PUBLISHED_TABLES = {
     "revenue, repeat rate, NPS, share of high-value customers, mean predicted CLV and p_alive, share at high churn "
     "risk.",
     "segment_transitions": "Customers moving from each segment of the previous snapshot to each segment of this one.",
+    "segment_uplift": "Per segment of the previous snapshot: orders, revenue and retention since then of its treated "
+    "customers against its control-group customers, with 95% confidence intervals.",
     "rfm_cut_points": "The value range behind every R, F and M score of the snapshot, to reproduce any score.",
     "rule_segment_members": "One row per customer and rule or manual segment the customer belongs to.",
     "segment_personas": "One row per behavioural segment: who its customers are, how they use the product, what "
@@ -32,8 +34,10 @@ PUBLISHED_TABLES = {
     "persona text.",
     "segment_overlap": "Customers shared by every ordered pair of segments across the behavioural, RFM and "
     "rule/manual families.",
-    "runs": "One row per published snapshot: model and code version, row counts, validation summary, publish time.",
+    "runs": "One row per published snapshot: model and code version, row counts, validation summary, publish time, "
+    "control group and audience export counts.",
 }
+AUDIENCES = ["exports", "audiences"]
 
 
 @dg.multi_asset(
@@ -47,6 +51,17 @@ PUBLISHED_TABLES = {
             description=description,
         )
         for table, description in PUBLISHED_TABLES.items()
+    ]
+    + [
+        dg.AssetSpec(
+            AUDIENCES,
+            group_name="publish",
+            kinds={"csv"},
+            deps=["customer_features", "rfm_scores", "behavioural_segments", "customer_value", "rule_segments"],
+            description="Per snapshot and segment (behavioural, RFM, rule or manual), the opted-in customers outside "
+            "the control group with their hashed e-mail, for ad platforms (`exports/audiences/snapshot_date="
+            "YYYY-MM-DD/`, personal data: readable by the pipeline's account only); swapped in with the publish.",
+        )
     ],
     check_specs=drift_check_specs,
     partitions_def=daily_partitions,
@@ -55,10 +70,17 @@ PUBLISHED_TABLES = {
 def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, publishing: PublishingResource):
     layout, settings = data_root.layout, publishing.settings()
     rows: dict = {table: {} for table in PUBLISHED_TABLES}
+    exported = {}
     for day in partition_days(context):  # in date order: each snapshot's transitions start from the one before
         snapshot = publish_snapshot(layout, day, settings)
         for table, frame in snapshot.tables.items():
             rows[table][day] = {"rows": len(frame)}
+        audiences = snapshot.audiences  # counts only: never an e-mail in metadata
+        exported[day] = {
+            "files": len(audiences.files),
+            "customers": audiences.customers,
+            "left_out_without_email": audiences.left_out_without_email,
+        }
     write_latest_views(layout)
     for table in PUBLISHED_TABLES:
         yield dg.MaterializeResult(
@@ -68,6 +90,14 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, pub
                 "path": dg.MetadataValue.path(str(layout.published_folder(table))),
             },
         )
+    yield dg.MaterializeResult(
+        asset_key=AUDIENCES,
+        metadata={
+            **per_day_metadata(exported, row_count=None),
+            "plain_emails": settings.export_plain_emails,
+            "path": dg.MetadataValue.path(str(layout.audience_exports)),
+        },
+    )
     yield from drift_check_results(layout, day, snapshot, settings)
 
 

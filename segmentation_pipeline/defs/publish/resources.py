@@ -1,4 +1,5 @@
-"""The `publishing` resource: what BI receives, and how the drift and stability checks judge each snapshot."""
+"""The `publishing` resource: what BI receives, the control group and audience exports, and how the drift and
+stability checks judge each snapshot."""
 
 import dagster as dg
 
@@ -7,12 +8,19 @@ from segmentation_pipeline.defs.resources import SettingsResource
 
 
 class PublishingResource(SettingsResource):
-    """What BI receives, and how the drift and stability checks on each published snapshot judge it."""
+    """What BI receives, who is held out of campaigns, what the audience exports hold, and how the drift and
+    stability checks on each published snapshot judge it."""
 
     core_settings = PublishSettings
 
     customer_id_salt: str = PublishSettings.customer_id_salt
     """When set (e.g. `dg.EnvVar("SEGMENTATION_ID_SALT")`), published customer ids are salted SHA-256 hashes."""
+    control_group_share: float = PublishSettings.control_group_share
+    """Share of customers (0 <= share < 1) held out of every campaign as the global control group."""
+    control_group_salt: str = PublishSettings.control_group_salt
+    """Salt of the control group's hash: keep it fixed, a new salt draws a new control group."""
+    export_plain_emails: bool = PublishSettings.export_plain_emails
+    """False: audience exports hold SHA-256 e-mail hashes only. True: also the plain (normalised) e-mail."""
     drift_checks_block: bool = PublishSettings.drift_checks_block
     """False: drift checks warn. True: a failed drift check is an error that blocks the segment report."""
     max_psi: float = PublishSettings.max_psi
