@@ -9,11 +9,13 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
+from segmentation_pipeline.core.features.customer_features import compute_features
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, SOURCES, Source, clean_schema
 from segmentation_pipeline.core.ingest.landing import landing_days, read_landing
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.partitions import write_validated_partition
 from segmentation_pipeline.core.validate.row_checks import CheckContext, validate
+from segmentation_pipeline.sample_data import generate_landing_zone
 
 
 def write_validated(layout: DataLayout, source_name: str, rows: list[dict], day: date | None = None) -> None:
@@ -60,3 +62,12 @@ def warnings_of_latest_run() -> list[str]:
     instance = dg.DagsterInstance.get()
     run = instance.get_runs(limit=1)[0]
     return [record.user_message for record in instance.all_logs(run.run_id) if record.level == logging.WARNING]
+
+
+def sample_features(root: Path, seed: int, customers: int, snapshot: date) -> tuple[pd.DataFrame, pd.Series]:
+    """The feature table of a freshly generated sample (`segmentation_pipeline.sample_data`, 456 days up to
+    `snapshot`) under `root`, and each customer's planted persona in the table's row order."""
+    generate_landing_zone(root, customers=customers, days=456, seed=seed, end_date=snapshot)
+    features = compute_features(validate_landing_zone(root), snapshot)
+    personas = pd.read_csv(root / "ground_truth" / "personas.csv").set_index("customer_id")["persona"]
+    return features, features["customer_id"].map(personas)

@@ -108,7 +108,10 @@ def fit_model(
     settings: ClusterSettings = DEFAULT_SETTINGS,
     previous: SegmentModel | None = None,
 ) -> SegmentModel:
-    """Fit on (a seeded sample of) the snapshot, choose k, keep the previous model's ids where segments match."""
+    """Fit on (a seeded sample of) the snapshot, choose k, keep the previous model's ids where segments match.
+
+    The chosen candidate's centroids (from the criteria sample) start the final fit, which only refines them on the
+    fit sample: no second random-restart search."""
     check_features(features, settings)
     if len(features) < settings.k_min + 1:
         raise ValueError(f"cannot segment {len(features)} customers into at least {settings.k_min} segments")
@@ -116,9 +119,14 @@ def fit_model(
     preprocess = preprocessing(settings).fit(inputs)
     rng = np.random.default_rng(settings.seed)
     sample = preprocess.transform(inputs.iloc[sample_rows(rng, len(inputs), settings.fit_sample)])
-    candidates = {} if settings.fixed_k else score_candidates(sample, settings)
-    k = settings.fixed_k or choose_k(candidates)
-    kmeans = KMeans(n_clusters=k, n_init=4, random_state=settings.seed).fit(sample)
+    if settings.fixed_k:
+        candidates = {}
+        kmeans = KMeans(n_clusters=settings.fixed_k, n_init=settings.restarts, random_state=settings.seed)
+    else:
+        candidates, centroids = score_candidates(sample, settings)
+        k = choose_k(candidates)
+        kmeans = KMeans(n_clusters=k, init=centroids[k], n_init=1, random_state=settings.seed)
+    kmeans.fit(sample)
     model = SegmentModel(settings, preprocess, kmeans, [], {}, {}, training_snapshot, candidates)
     model.segment_ids, model.lineage = stable_ids(model, previous)
     model.names, model.descriptions = names_and_descriptions(model, features)

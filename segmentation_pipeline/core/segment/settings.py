@@ -36,9 +36,17 @@ class ClusterSettings:
     seed: int = 42
     fit_sample: int = 100_000
     """Larger populations are fitted on a seeded sample of this size; everyone is scored."""
-    criteria_sample: int = 10_000
-    """Silhouette and the other criteria are computed on a seeded sample of this size."""
+    criteria_sample: int = 5_000
+    """Each candidate k is fitted and scored (silhouette and the other criteria, stability) on a seeded sample of this
+    size."""
     min_segment_share: float = 0.02
+    restarts: int = 20
+    """Seeded k-means starts of every candidate fit (the best of them is kept)."""
+    stability_refits: int = 4
+    """Refits of each candidate k on seeded 80% subsamples of the criteria sample; its stability is their mean
+    adjusted Rand index against the candidate's labels on the shared rows (at least 1)."""
+    min_stability: float = 0.95
+    """k is chosen by silhouette among the candidates at least this stable (and with big enough segments)."""
     recency_cap_days: int = 730
     match_distance: float = 1.5
     """A new segment keeps a previous segment's id when their centroids are at most this far apart (in standard

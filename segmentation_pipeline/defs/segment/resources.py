@@ -29,9 +29,16 @@ class SegmentationResource(SettingsResource):
     fit_sample: int = ClusterSettings.fit_sample
     """Larger populations are fitted on a seeded sample of this size; everyone is scored."""
     criteria_sample: int = ClusterSettings.criteria_sample
-    """Silhouette and the other criteria of k are computed on a seeded sample of this size."""
+    """Each candidate k is fitted and scored (silhouette, other criteria, stability) on a seeded sample of this size."""
     min_segment_share: float = ClusterSettings.min_segment_share
     """A k whose smallest segment holds less than this share of customers is chosen only if no k qualifies."""
+    restarts: int = ClusterSettings.restarts
+    """Seeded k-means starts of every candidate fit (the best is kept)."""
+    stability_refits: int = ClusterSettings.stability_refits
+    """Refits of each candidate k on seeded 80% subsamples of the criteria sample (at least 1); its stability is
+    their mean adjusted Rand index against the candidate on the shared rows."""
+    min_stability: float = ClusterSettings.min_stability
+    """k is chosen by best silhouette among candidates at least this stable; if none is, the most stable k."""
     recency_cap_days: int = ClusterSettings.recency_cap_days
     match_distance: float = ClusterSettings.match_distance
     """Centroid distance (in standard deviations) within which a refitted segment keeps its previous id."""
