@@ -11,10 +11,10 @@ import pyarrow as pa
 
 from segmentation_pipeline.core.features.customer_features import compute_features
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, SOURCES, Source, clean_schema
-from segmentation_pipeline.core.ingest.landing import landing_days, read_landing
+from segmentation_pipeline.core.ingest.landing import landing_days
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.validate.partitions import write_validated_partition
-from segmentation_pipeline.core.validate.row_checks import CheckContext, validate
+from segmentation_pipeline.core.validate.partitions import validate_days, write_validated_partition
+from segmentation_pipeline.core.validate.settings import ValidationSettings
 from segmentation_pipeline.sample_data import generate_landing_zone
 
 
@@ -37,18 +37,13 @@ def write_validated_by_day(layout: DataLayout, source_name: str, rows: list[dict
 
 
 def validate_landing_zone(root: Path) -> DataLayout:
-    """Validate every landing file under `root` into its warehouse with the pipeline's rules, without Dagster."""
-    layout = DataLayout(root)
-    now = pd.Timestamp.now(tz="UTC")
-    customers = validate(read_landing(layout.landing, CUSTOMERS).frame, CUSTOMERS, CheckContext(None, now), "test")
-    write_clean(layout, CUSTOMERS, customers.clean, None)
-    known = customers.clean["customer_id"]
-    for source in DAILY_SOURCES:
-        for day in landing_days(layout.landing, source):
-            outcome = validate(
-                read_landing(layout.landing, source, day).frame, source, CheckContext(day, now, known), "test"
-            )
-            write_clean(layout, source, outcome.clean, day)
+    """Validate every landing file under `root` into its warehouse with the pipeline's own batched validation (row
+    checks, duplicates against earlier days, quarantine), without Dagster or expectation suites."""
+    layout, now = DataLayout(root), pd.Timestamp.now(tz="UTC")
+    for source in (CUSTOMERS, *DAILY_SOURCES):
+        days = landing_days(layout.landing, source) if source.daily else [None]
+        for _ in validate_days(layout, source, days, ValidationSettings(), "test", now):
+            pass
     return layout
 
 
