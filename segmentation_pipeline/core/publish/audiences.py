@@ -20,14 +20,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES
 from segmentation_pipeline.core.storage.durable import fsync, make_folders
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.row_checks import EMAIL_PATTERN
 
 FOLDER_MODE, FILE_MODE = 0o700, 0o640
 MANIFEST = "manifest.csv"
-FAMILIES = {"behavioural": "segment_name", "rfm": "rfm_segment", "rule": "rule_segments"}
-"""Folder of each segment family -> its column in `customer_segments` (rule and manual segments: a list)."""
 CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 """Values quoted only where needed; the header is written unquoted, as the ad platforms' examples show it."""
 
@@ -78,7 +77,7 @@ def audience_export(customers: pd.DataFrame, emails: pd.DataFrame, plain_emails:
         contacts["email"] = addresses
     reached = customers[reach].assign(**contacts)
     files, manifest = {}, []
-    for family, column in FAMILIES.items():
+    for family, column in SEGMENT_FAMILIES.items():
         slugs = _slugs(sorted(_memberships(customers, column, [])["segment"].unique()))
         for segment, rows in _by_segment(_memberships(reached, column, list(contacts)), slugs):
             path = f"{family}/{slugs[segment]}.csv"

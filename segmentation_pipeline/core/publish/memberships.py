@@ -7,6 +7,9 @@ import pandas as pd
 import pyarrow as pa
 
 SEGMENT_LIST_TYPE = pa.list_(pa.string())  # Parquet type of a column of membership_lists
+SEGMENT_FAMILIES = {"behavioural": "segment_name", "rfm": "rfm_segment", "rule": "rule_segments"}
+"""Segment type -> its column in `customer_segments` (`rule_segments` holds a list of rule and manual segments): the
+families that audiences, uplift and overlap are reported for, in their order."""
 _MAX_BITMASK_SEGMENTS = 63  # segments that fit in the bits of one uint64
 
 

@@ -13,9 +13,6 @@ from scipy import sparse
 from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
 
-FAMILIES = ("behavioural", "rfm", "rule")
-"""Segment types, in the order the overlap lists them."""
-
 
 def segment_overlap(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
     """One row per ordered pair (a, b) of distinct segments with at least one customer, same family included (so

@@ -12,14 +12,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
 
 Z_95 = 1.959963984540054
 """The two-sided 95% quantile of the normal distribution."""
 METRICS = {"orders": "orders_per_customer", "revenue": "revenue_per_customer", "retention_rate": "retention_rate"}
 """Uplift name -> the per-group figure it is the treated minus control difference of."""
-FAMILIES = {"behavioural": "segment_name", "rfm": "rfm_segment", "rule": "rule_segments"}
-"""Segment type -> its column in `customer_segments` (`rule_segments` holds a list of rule and manual segments)."""
 BASELINE_COLUMNS = ("in_control_group", "lifetime_orders", "lifetime_spend")
 
 
@@ -48,7 +47,7 @@ def segment_uplift(
             outcomes.assign(segment_type=segment_type, segment=both[column].to_numpy()).explode("segment")
             if column == "rule_segments"
             else outcomes.assign(segment_type=segment_type, segment=both[column].astype("str").to_numpy())
-            for segment_type, column in FAMILIES.items()
+            for segment_type, column in SEGMENT_FAMILIES.items()
         ],
         ignore_index=True,
     ).dropna(subset=["segment"])
