@@ -14,6 +14,7 @@ import pytest
 
 from segmentation_pipeline.cli import main, run_pipeline
 from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS
+from segmentation_pipeline.core.publish.personas import WEEKDAYS
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMA_VERSION, PUBLISHED_SCHEMAS
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.row_checks import EMAIL_PATTERN
@@ -91,7 +92,9 @@ def test_personas_and_overlap_describe_every_segment_of_the_snapshot(pipeline_ru
     assert personas.set_index("segment_name")["customers"].to_dict() == sizes.to_dict()
     assert personas["next_action"].notna().all() and personas["next_action_reason"].notna().all()
     assert personas["persona_summary"].str.len().gt(20).all()
-    assert personas["top_categories"].isna().all() and personas["most_active_hour"].isna().all()
+    assert personas["top_categories"].notna().tolist() == personas["orders_per_customer"].gt(0).tolist()
+    assert personas["most_active_hour"].between(0, 23).all()
+    assert personas["most_active_weekday"].isin(WEEKDAYS).all()
     overlap = pd.read_parquet(layout.published_table("segment_overlap", END))
     n = sizes.size + customers["rfm_segment"].nunique() + len({s for lst in customers["rule_segments"] for s in lst})
     assert len(overlap) == n * (n - 1)

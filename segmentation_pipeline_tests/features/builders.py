@@ -8,13 +8,14 @@ from segmentation_pipeline_tests.helpers import write_validated, write_validated
 SNAPSHOT = date(2026, 3, 31)
 
 
-def order(order_id, customer_id, ordered_at, amount, status="completed"):
+def order(order_id, customer_id, ordered_at, amount, status="completed", category=None):
     return {
         "order_id": order_id,
         "customer_id": customer_id,
         "ordered_at": ordered_at,
         "amount": amount,
         "status": status,
+        "product_category": category,
     }
 
 
@@ -53,14 +54,14 @@ def feature_warehouse(tmp_path) -> DataLayout:
         layout,
         "orders",
         [
-            order("o1", "A", "2025-02-01T10:00:00Z", 50.00),  # before the 365-day window
-            order("o2", "A", "2025-06-15T10:00:00Z", 20.00),
-            order("o3", "A", "2026-03-10T09:00:00Z", 30.00),  # two orders on one day
+            order("o1", "A", "2025-02-01T10:00:00Z", 50.00, category="toys"),  # before the 365-day window
+            order("o2", "A", "2025-06-15T10:00:00Z", 20.00, category="toys"),
+            order("o3", "A", "2026-03-10T09:00:00Z", 30.00, category="books"),  # two orders on one day
             order("o4", "A", "2026-03-10T18:00:00Z", 10.00),
-            order("o5", "A", "2026-03-20T10:00:00Z", 99.00, "cancelled"),
-            order("o6", "A", "2026-04-02T10:00:00Z", 100.00),  # after the snapshot: must not leak
-            order("o7", "B", "2026-03-05T10:00:00Z", 15.00),
-            order("o8", "B", "2026-03-05T11:00:00Z", 15.00, "refunded"),
+            order("o5", "A", "2026-03-20T10:00:00Z", 99.00, "cancelled", category="toys"),
+            order("o6", "A", "2026-04-02T10:00:00Z", 100.00, category="toys"),  # after the snapshot: must not leak
+            order("o7", "B", "2026-03-05T10:00:00Z", 15.00, category="garden"),
+            order("o8", "B", "2026-03-05T11:00:00Z", 15.00, "refunded", category="toys"),
         ],
         "ordered_at",
     )

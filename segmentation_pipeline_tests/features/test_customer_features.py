@@ -2,8 +2,8 @@ import pandas as pd
 
 from segmentation_pipeline.core.features.customer_features import FeatureSettings, compute_features
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline_tests.features.builders import SNAPSHOT
-from segmentation_pipeline_tests.helpers import write_validated
+from segmentation_pipeline_tests.features.builders import SNAPSHOT, event
+from segmentation_pipeline_tests.helpers import write_validated, write_validated_by_day
 
 
 def test_only_customers_created_by_the_snapshot_date_are_included(features):
@@ -24,6 +24,11 @@ def test_value_features_count_completed_orders_in_the_window_only(features):
     assert a["tenure_days"] == 445
     b = features.loc["B"]
     assert (b["recency_days"], b["frequency"], b["monetary"], b["refunded_orders"]) == (26, 1, 15.0, 1)
+
+
+def test_top_category_counts_completed_orders_in_the_window_with_ties_alphabetical(features):
+    # A: books 1 and toys 1 in the window (o1 is before it, o5 cancelled, o6 after the snapshot, o4 has no category)
+    assert features["top_category"].fillna("none").tolist() == ["books", "garden", "none"]
 
 
 def test_reference_columns_follow_lifetimes_daily_definitions(features):
@@ -64,8 +69,22 @@ def test_usage_features_cover_the_last_90_days(features):
     assert (a["evening_share"], a["morning_share"], a["preferred_time_of_day"]) == (0.75, 0.25, "evening")
     assert a["weekend_share"] == 0.75
     assert (a["distinct_features"], a["top_feature"], a["days_since_last_seen"]) == (3, "search", 1)
+    assert (a["most_active_hour"], a["most_active_weekday"]) == (20, "Saturday")
     b = features.loc["B"]
     assert not b["has_usage"] and b["sessions"] == 0 and pd.isna(b["primary_device"])
+    assert pd.isna(b["most_active_hour"]) and pd.isna(b["most_active_weekday"])
+
+
+def test_most_active_hour_and_weekday_ties_go_to_the_earliest(tmp_path):
+    layout = DataLayout(tmp_path)
+    write_validated(layout, "customers", [{"customer_id": "A", "created_at": "2026-01-01T00:00:00Z"}])
+    events = [  # one event each on Sunday 29 March at 08:00 and Tuesday 24 March at 10:00
+        event("A", "2026-03-29T08:00:00Z", "s1", "mobile", "search", 60),
+        event("A", "2026-03-24T10:00:00Z", "s2", "mobile", "search", 60),
+    ]
+    write_validated_by_day(layout, "usage_events", events, "event_ts")
+    a = compute_features(layout, SNAPSHOT).set_index("customer_id").loc["A"]
+    assert (a["most_active_hour"], a["most_active_weekday"]) == (8, "Tuesday")
 
 
 def test_survey_features_come_from_the_latest_answer_and_missing_ones_stay_null(features):

@@ -67,6 +67,11 @@ def test_one_days_rollups_count_per_customer_session_and_feature():
         {"customer_id": "A", "feature": "cart", "uses": 2},
         {"customer_id": "B", "feature": "search", "uses": 1},
     ]
+    assert day_rollups["usage_day_hours"] == [
+        {"customer_id": "A", "hour": 0, "events": 2},
+        {"customer_id": "A", "hour": 19, "events": 1},
+        {"customer_id": "B", "hour": 7, "events": 1},
+    ]
     assert day_rollups["usage_day_event_ids"] == [{"event_id_hash": duckdb_hash(id)} for id in ("e2", "e3")]
 
 
@@ -81,14 +86,20 @@ def test_one_days_order_rollup_is_a_daily_purchase_period_with_cancellations_and
             "customer_id": ["A", "A", "A", "B", "B"],
             "amount": [10.10, 20.20, 99.0, 5.0, 7.0],
             "status": ["completed", "completed", "cancelled", "refunded", "refunded"],
+            "product_category": ["toys", "books", "books", "books", None],
         }
     )
-    assert [
-        row | {"spend": float(row["spend"])}
-        for row in rollups(ORDERS, pa.Table.from_pandas(orders))["order_day_customers"].to_pylist()
-    ] == [
+    day_rollups = {
+        name: [row | {"spend": float(row["spend"])} for row in table.to_pylist()]
+        for name, table in rollups(ORDERS, pa.Table.from_pandas(orders)).items()
+    }
+    assert day_rollups["order_day_customers"] == [
         dict(customer_id="A", completed_orders=2, spend=30.30, cancelled_orders=1, refunded_orders=0),
         dict(customer_id="B", completed_orders=0, spend=0.0, cancelled_orders=0, refunded_orders=2),
+    ]
+    assert day_rollups["order_day_categories"] == [  # completed orders only
+        dict(customer_id="A", product_category="books", completed_orders=1, spend=20.20),
+        dict(customer_id="A", product_category="toys", completed_orders=1, spend=10.10),
     ]
 
 

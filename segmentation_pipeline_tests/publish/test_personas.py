@@ -35,6 +35,9 @@ def features() -> pd.DataFrame:
             "mean_session_minutes": [2.0, 4.0, 6.0, 8.0, None, None, None, None],
             "top_feature": ["search", "search", "cart", "wishlist", None, None, None, None],
             "weekend_share": [0.5, 0.0, 1.0, 0.5, None, None, None, None],
+            "most_active_hour": pd.array([20, 20, 9, 21, None, None, None, None], dtype="Int64"),
+            "most_active_weekday": ["Saturday", "Tuesday", "Saturday", "Tuesday", None, None, None, None],
+            "top_category": ["books", "toys", None, "books", "toys", None, None, None],
             "frequency": [4, 2, 0, 1, 3, 0, 0, 0],
             "monetary": [100.0, 50.0, 0.0, 30.0, 120.0, 0.0, 0.0, 0.0],
             "has_survey": [True, True, True, False, False, False, False, False],
@@ -91,8 +94,11 @@ def test_mixes_shares_and_medians_are_exact():
     assert one["contact_channel_mix"] == "email 67%, sms 33%"
     assert one["marketing_opt_in_share"] == 0.75 and two["marketing_opt_in_share"] == pytest.approx(1 / 3)
     assert one["weekend_share"] == 0.5 and one["new_customer_share"] == 0.4
+    assert one["top_categories"] == "books 50%, toys 50%"  # buyers' top categories, ties alphabetical
+    assert one["most_active_hour"] == 20
+    assert one["most_active_weekday"] == "Tuesday"  # a tie: the earlier in the week, not alphabetical
     for column in ("top_categories", "most_active_hour", "most_active_weekday"):
-        assert table[column].isna().all()
+        assert pd.isna(two[column]), column
     assert list(table.index) == [1, 2] and (table["snapshot_date"] == DAY).all()
     to_arrow(table.reset_index()[[*table.columns[:1], "segment_id", *table.columns[1:]]], "segment_personas")
 
@@ -162,8 +168,8 @@ def test_persona_text_is_deterministic_and_built_from_the_figures():
     assert first["persona_summary"].tolist() == again["persona_summary"].tolist()
     assert first.loc[1, "persona_summary"] == (
         "5 customers (62% of all), typically aged 25-34, largest country DE (40%), mostly on mobile in the evening. "
-        "They place 2.0 orders a year on average at 30 per order, 100% of revenue; 40% of buyers are at high churn "
-        "risk; 75% opted in to marketing."
+        "They place 2.0 orders a year on average at 30 per order, 100% of revenue, most often in books; 40% of buyers "
+        "are at high churn risk; 75% opted in to marketing; they are most active on Tuesdays around 20:00 UTC."
     )
     assert first.loc[2, "persona_summary"] == (
         "3 customers (38% of all), typically aged 65+, largest country FR (67%). "
@@ -172,7 +178,7 @@ def test_persona_text_is_deterministic_and_built_from_the_figures():
 
 
 def test_no_trait_is_invented_when_a_column_is_missing_or_all_null():
-    frame = features().drop(columns=["age_band", "country", "gender"])
+    frame = features().drop(columns=["age_band", "country", "gender", "top_category", "most_active_hour"])
     frame["marketing_opt_in"] = pd.array([None] * 8, dtype="boolean")
     frame[["nps_group", "primary_need", "preferred_contact_channel"]] = None
     frame["price_sensitivity"] = np.nan
@@ -187,8 +193,11 @@ def test_no_trait_is_invented_when_a_column_is_missing_or_all_null():
         "top_primary_needs",
         "mean_price_sensitivity",
         "contact_channel_mix",
+        "top_categories",
+        "most_active_hour",
     ):
         assert table[column].isna().all(), column
     text = " ".join(table["persona_summary"])
     assert "aged" not in text and "country" not in text and "opted in" not in text
+    assert "most often" not in text and "most active on" not in text
     assert table.loc[2, "next_action"] == "regular newsletter"  # opt-in unknown: its rule cannot fire

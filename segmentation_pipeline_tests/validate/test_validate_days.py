@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core.features.rollups import rollups
+from segmentation_pipeline.core.features.rollups import ROLLUPS, rollups
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, clean_schema, quarantine_schema
 from segmentation_pipeline.core.ingest.landing import read_landing
 from segmentation_pipeline.core.storage import atomic, staging
@@ -253,12 +253,12 @@ def test_a_batch_that_fails_to_write_leaves_every_days_previous_files(tmp_path, 
 
     def disk_full_at_the_last_file(table, path, **options):
         staged.append(path)
-        if len(staged) == 3 * len(DAYS):  # each day's rows, quarantine and rollup
+        if len(staged) == (2 + len(ROLLUPS["orders"])) * len(DAYS):  # each day's rows, quarantine and rollups
             raise OSError(28, "No space left on device")
         real_write(table, path, **options)
 
     monkeypatch.setattr(atomic.pq, "write_table", disk_full_at_the_last_file)
-    with pytest.raises(StorageError, match="^cannot write warehouse/rollups/order_day_customers/date=2026-03-01"):
+    with pytest.raises(StorageError, match="^cannot write warehouse/rollups/order_day_categories/date=2026-03-01"):
         next(validate_days(layout, ORDERS, DAYS, ValidationSettings(), RUN_ID, NOW))
 
     assert sorted(tmp_path.rglob("*.parquet")) == files
@@ -277,4 +277,4 @@ def test_the_rollups_are_renamed_after_every_days_rows(tmp_path, monkeypatch):
     list(validate_days(layout, USAGE_EVENTS, DAYS, ValidationSettings(), RUN_ID, NOW))
 
     tables = [target.parents[2].name for target in renamed if target.suffix == ".parquet"]
-    assert tables == ["validated"] * len(DAYS) + ["quarantine"] * len(DAYS) + ["rollups"] * 4 * len(DAYS)
+    assert tables == ["validated"] * len(DAYS) + ["quarantine"] * len(DAYS) + ["rollups"] * len(ROLLUPS["usage_events"]) * len(DAYS)

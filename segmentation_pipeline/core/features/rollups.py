@@ -1,8 +1,9 @@
 """The daily rollups derived from each validated day, written with its rows.
 
 Most of a snapshot's work does not depend on the snapshot. Per day, usage events collapse into one row per customer
-(counts by device and time of day), the distinct sessions and the uses per feature; orders collapse into one row per
-customer (completed orders and spend, cancellations, refunds), which is exactly lifetimes' daily purchase period.
+(counts by device and time of day), the distinct sessions, the uses per feature and the events per hour of the day;
+orders collapse into one row per customer (completed orders and spend, cancellations, refunds), which is exactly
+lifetimes' daily purchase period, and one per customer and product category.
 These rollups are written with the day's validated rows, in the same all-or-nothing swap, so a snapshot reads fewer,
 narrower rows (README: Features). The feature SQL aggregates them exactly as it would the rows: counts and sums add up
 over days, and distinct sessions are de-duplicated across days, so a session spanning midnight still counts once. Each
@@ -30,8 +31,14 @@ from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 # Calendar fields come from the UTC wall-clock time as a plain TIMESTAMP, make_timestamp(epoch_us(ts)): the same values
 # as on the TIMESTAMPTZ in a UTC session, without a time-zone conversion per row.
 ROLLUPS: dict[str, tuple[str, ...]] = {
-    ORDERS.name: ("order_day_customers",),
-    USAGE_EVENTS.name: ("usage_day_customers", "usage_day_sessions", "usage_day_features", "usage_day_event_ids"),
+    ORDERS.name: ("order_day_customers", "order_day_categories"),
+    USAGE_EVENTS.name: (
+        "usage_day_customers",
+        "usage_day_sessions",
+        "usage_day_features",
+        "usage_day_hours",
+        "usage_day_event_ids",
+    ),
 }
 """The rollups of each source that has any, by name."""
 
@@ -41,12 +48,21 @@ ROLLUP_SCHEMAS = {
         [("customer_id", pa.string()), ("completed_orders", pa.int64()), ("spend", pa.decimal128(18, 2))]
         + [(name, pa.int64()) for name in ("cancelled_orders", "refunded_orders")]
     ),
+    "order_day_categories": pa.schema(
+        [
+            ("customer_id", pa.string()),
+            ("product_category", pa.string()),
+            ("completed_orders", pa.int64()),
+            ("spend", pa.decimal128(18, 2)),
+        ]
+    ),
     "usage_day_customers": pa.schema(
         [("customer_id", pa.string()), ("events", pa.int64()), ("duration_s", pa.decimal128(18, 3))]
         + [(name, pa.int64()) for name in _COUNTS[1:]]
     ),
     "usage_day_sessions": pa.schema([("customer_id", pa.string()), ("session_id", pa.string())]),
     "usage_day_features": pa.schema([("customer_id", pa.string()), ("feature", pa.string()), ("uses", pa.int64())]),
+    "usage_day_hours": pa.schema([("customer_id", pa.string()), ("hour", pa.int8()), ("events", pa.int64())]),
     "usage_day_event_ids": pa.schema([("event_id_hash", pa.uint64())]),
 }
 EVENT_ID_HASHES = "usage_day_event_ids"

@@ -19,9 +19,7 @@ from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
 TOP_VALUES = 3
 """Values listed in a `top_*` column; `*_mix` columns list every value."""
 AGE_BANDS = ("16-24", "25-34", "35-44", "45-54", "55-64", "65+")
-MISSING_TRAITS = ("top_categories", "most_active_hour", "most_active_weekday")
-"""Persona columns the customer features do not hold (no product category, hour or weekday feature): always null,
-until a feature provides them."""
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PROFILE_COLUMNS = (
     "segment_id",
     "segment_name",
@@ -61,6 +59,7 @@ def segment_personas(
         "top_features": _mix(features, "top_feature", group, TOP_VALUES),
         "orders_per_customer": _mean(frequency, group),
         "avg_order_value": _ratio(_number(features, "monetary").fillna(0.0), frequency, group),
+        "top_categories": _mix(features, "top_category", group, TOP_VALUES),
         "nps_mix": _mix(features, "nps_group", group),
         "survey_share": _mean(_flag(features, "has_survey", missing=np.nan), group),
         "top_primary_needs": _mix(features, "primary_need", group, TOP_VALUES),
@@ -68,12 +67,13 @@ def segment_personas(
         "contact_channel_mix": _mix(features, "preferred_contact_channel", group),
         "marketing_opt_in_share": _mean(_flag(features, "marketing_opt_in", missing=np.nan), group),
         "weekend_share": _mean(_number(features, "weekend_share").where(usage), group),
+        "most_active_hour": _most_common(_number(features, "most_active_hour"), group, rank=None),
+        "most_active_weekday": _most_common(_text(features, "most_active_weekday"), group, rank=WEEKDAYS.index),
         "new_customer_share": _mean(_text(features, "lifecycle_stage").eq("new").astype("float64"), group),
     }
     for column, values in by_segment.items():
         table[column] = table["segment_id"].map(values)
-    for column in MISSING_TRAITS:
-        table[column] = None
+    table["most_active_hour"] = table["most_active_hour"].astype("Int64")
     actions = [next_action(rules, row) for row in table.to_dict("records")]
     table["next_action"] = [action for action, _ in actions]
     table["next_action_reason"] = [reason for _, reason in actions]
@@ -89,7 +89,7 @@ def persona_summary(persona: dict) -> str:
     if _known(persona["median_age_band"]):
         who.append(f"typically aged {persona['median_age_band']}")
     if _known(persona["top_countries"]):
-        country, share = persona["top_countries"].split(",")[0].rsplit(" ", 1)
+        country, share = _largest(persona["top_countries"])
         who.append(f"largest country {country} ({share})")
     device, time_of_day = persona["dominant_device"], persona["dominant_time_of_day"]
     if _known(device):
@@ -101,6 +101,7 @@ def persona_summary(persona: dict) -> str:
         buy.append(
             f"They place {persona['orders_per_customer']:.1f} orders a year on average at "
             f"{persona['avg_order_value']:,.0f} per order, {_percent(persona['revenue_share'])} of revenue"
+            + (f", most often in {_largest(persona['top_categories'])[0]}" if _known(persona["top_categories"]) else "")
         )
     else:
         buy.append("They have not bought in the last year")
@@ -108,6 +109,9 @@ def persona_summary(persona: dict) -> str:
         buy.append(f"{_percent(persona['high_churn_risk_share'])} of buyers are at high churn risk")
     if _known(persona["marketing_opt_in_share"]):
         buy.append(f"{_percent(persona['marketing_opt_in_share'])} opted in to marketing")
+    weekday, hour = persona["most_active_weekday"], persona["most_active_hour"]
+    if _known(weekday) and _known(hour):
+        buy.append(f"they are most active on {weekday}s around {hour:02d}:00 UTC")
     return f"{', '.join(who)}. {'; '.join(buy)}."
 
 
@@ -127,6 +131,23 @@ def _mix(features: pd.DataFrame, column: str, group: np.ndarray, top: int | None
         pairs = zip(shares["value"], shares["share"], strict=True)
         mixes[int(segment_id)] = ", ".join(f"{value} {_percent(share)}" for value, share in pairs)
     return mixes
+
+
+def _most_common(values: pd.Series, group: np.ndarray, rank) -> dict[int, object]:
+    """Per segment, the value most of its customers have (ties: the first in the order `rank` sorts by, natural
+    order without one); segments where nobody has a value are left out (null)."""
+    known = values.notna().to_numpy()
+    if not known.any():
+        return {}
+    counts = pd.crosstab(group[known], values[known].to_numpy())
+    counts = counts.sort_index(axis=1, key=None if rank is None else lambda index: index.map(rank))
+    return {int(segment_id): row.idxmax() for segment_id, row in counts.iterrows()}
+
+
+def _largest(mix: str) -> tuple[str, str]:
+    """The first value of a mix ("DE 40%, AT 20%") and its share."""
+    value, share = mix.split(",")[0].rsplit(" ", 1)
+    return value, share
 
 
 def _median_band(features: pd.DataFrame, group: np.ndarray) -> dict[int, str]:

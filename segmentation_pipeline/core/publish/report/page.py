@@ -87,6 +87,8 @@ PERSONA_FIELDS = [  # group, rows of (column, label, value format)
             ("contact_channel_mix", "Preferred channel", "{}"),
             ("marketing_opt_in_share", "Marketing opt-in", "{:.0%}"),
             ("weekend_share", "Weekend share of activity", "{:.0%}"),
+            ("most_active_weekday", "Most active weekday", "{}"),
+            ("most_active_hour", "Most active hour", "{:02.0f}:00 UTC"),
         ],
     ),
     (

@@ -21,4 +21,10 @@ order_outcomes AS (
         CAST(sum(cancelled_orders) AS BIGINT) AS cancelled_orders,
         CAST(sum(refunded_orders) AS BIGINT) AS refunded_orders
     FROM order_day_customers WHERE date <= $snapshot AND date > $snapshot - $lookback GROUP BY customer_id
+),
+order_categories AS (  -- the category with the most completed orders in the window (ties: alphabetical)
+    SELECT customer_id, first(product_category ORDER BY completed_orders DESC, product_category) AS top_category
+    FROM (SELECT customer_id, product_category, sum(completed_orders) AS completed_orders FROM order_day_categories
+          WHERE date <= $snapshot AND date > $snapshot - $lookback GROUP BY ALL)
+    GROUP BY customer_id
 )

@@ -15,6 +15,7 @@ SELECT
     CAST(coalesce(o.lifetime_spend, 0) AS DOUBLE) AS lifetime_spend,
     coalesce(x.cancelled_orders, 0) AS cancelled_orders,
     coalesce(x.refunded_orders, 0) AS refunded_orders,
+    g.top_category,
     $snapshot - CAST(c.created_at AS DATE) AS tenure_days,
     -- lifetimes / btyd compatible (daily periods, observation end = snapshot date)
     o.repeat_purchases,
@@ -38,6 +39,9 @@ SELECT
          WHEN u.morning_share >= greatest(u.afternoon_share, u.evening_share) THEN 'morning'
          WHEN u.afternoon_share >= u.evening_share THEN 'afternoon' ELSE 'evening' END AS preferred_time_of_day,
     u.weekend_share,
+    CAST(h.most_active_hour AS BIGINT) AS most_active_hour,
+    CASE w.weekday WHEN 1 THEN 'Monday' WHEN 2 THEN 'Tuesday' WHEN 3 THEN 'Wednesday' WHEN 4 THEN 'Thursday'
+        WHEN 5 THEN 'Friday' WHEN 6 THEN 'Saturday' WHEN 7 THEN 'Sunday' END AS most_active_weekday,
     coalesce(f.distinct_features, 0) AS distinct_features,
     f.top_feature,
     u.days_since_last_seen,
@@ -68,7 +72,10 @@ SELECT
 FROM customers_known c
 LEFT JOIN order_values o USING (customer_id)
 LEFT JOIN order_outcomes x USING (customer_id)
+LEFT JOIN order_categories g USING (customer_id)
 LEFT JOIN usage u USING (customer_id)
 LEFT JOIN feature_use f USING (customer_id)
+LEFT JOIN active_hour h USING (customer_id)
+LEFT JOIN active_weekday w USING (customer_id)
 LEFT JOIN latest_survey s USING (customer_id)
 ORDER BY c.customer_id

@@ -29,4 +29,16 @@ feature_use AS (
     FROM (SELECT customer_id, feature, sum(uses) AS uses FROM usage_day_features
           WHERE date <= $snapshot AND date > $snapshot - $usage_window GROUP BY ALL)
     GROUP BY customer_id
+),
+active_hour AS (  -- the UTC hour of the day with the most events (ties: the earliest)
+    SELECT customer_id, first(hour ORDER BY events DESC, hour) AS most_active_hour
+    FROM (SELECT customer_id, hour, sum(events) AS events FROM usage_day_hours
+          WHERE date <= $snapshot AND date > $snapshot - $usage_window GROUP BY ALL)
+    GROUP BY customer_id
+),
+active_weekday AS (  -- the weekday with the most events, 1 = Monday (ties: the earliest in the week)
+    SELECT customer_id, first(weekday ORDER BY events DESC, weekday) AS weekday
+    FROM (SELECT customer_id, isodow(date) AS weekday, sum(events) AS events FROM usage_day_customers
+          WHERE date <= $snapshot AND date > $snapshot - $usage_window GROUP BY ALL)
+    GROUP BY customer_id
 )
