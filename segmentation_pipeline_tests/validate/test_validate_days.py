@@ -277,4 +277,6 @@ def test_the_rollups_are_renamed_after_every_days_rows(tmp_path, monkeypatch):
     list(validate_days(layout, USAGE_EVENTS, DAYS, ValidationSettings(), RUN_ID, NOW))
 
     tables = [target.parents[2].name for target in renamed if target.suffix == ".parquet"]
-    assert tables == ["validated"] * len(DAYS) + ["quarantine"] * len(DAYS) + ["rollups"] * len(ROLLUPS["usage_events"]) * len(DAYS)
+    assert tables == ["validated"] * len(DAYS) + ["quarantine"] * len(DAYS) + ["rollups"] * len(
+        ROLLUPS["usage_events"]
+    ) * len(DAYS)
