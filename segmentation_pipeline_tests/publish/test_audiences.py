@@ -1,16 +1,26 @@
-"""Audience exports: who is in them, the e-mail hash, where they are written and how they are swapped in."""
+"""Audience exports: who is in them, the e-mail hash, where they are written, how they are swapped in, and how old
+snapshots are deleted."""
 
 import csv
 import hashlib
+import os
 import stat
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
-from segmentation_pipeline.core.publish.audiences import audience_export, private_folders
+from segmentation_pipeline.core.publish.audiences import audience_export, private_folders, remove_old_exports
+from segmentation_pipeline.core.publish.settings import PublishSettings, SettingsError
+from segmentation_pipeline.core.storage import atomic
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.staging import recover
+from segmentation_pipeline.defs.publish.resources import PublishingResource
 
 DAY = date(2026, 11, 22)
 CUSTOMERS = pd.DataFrame(
@@ -65,9 +75,9 @@ def test_the_plain_email_is_exported_only_when_the_setting_allows_it():
     ]
 
 
-def write(layout: DataLayout, customers: pd.DataFrame) -> None:
+def write(layout: DataLayout, customers: pd.DataFrame, day: date = DAY) -> None:
     """The export written as the publish writes it: with a `runs` file, swapped in by one journaled write."""
-    export, runs = layout.audience_export(DAY), layout.published_table("runs", DAY)
+    export, runs = layout.audience_export(day), layout.published_table("runs", day)
     private_folders(layout)
     write_parquet_files_atomically(
         {runs: pa.table({"n": [len(customers)]})},
@@ -102,3 +112,94 @@ def test_the_export_folder_is_private_and_a_rerun_replaces_it_as_a_whole(tmp_pat
     files = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*.csv"))
     assert files == ["behavioural/everyone.csv", "manifest.csv", "rfm/champions.csv", "rfm/hibernating.csv"]
     assert list(layout.staging.iterdir()) == []  # the old folder went with the write's staging folder
+
+
+def exported_days(layout: DataLayout) -> list[int]:
+    return [day.day for day, _ in layout.audience_export_folders()]
+
+
+def test_exports_beyond_the_kept_snapshots_are_deleted_oldest_first_never_the_one_just_written(tmp_path, monkeypatch):
+    layout = DataLayout(tmp_path)
+    for day in range(18, 23):
+        write(layout, CUSTOMERS, date(2026, 11, day))
+    others = [layout.audience_exports / "notes.txt", layout.audience_exports / "snapshot_date=2026-11-31"]
+    others[0].write_text("not a snapshot")
+    others[1].mkdir()
+    real_replace, deleted = os.replace, []
+
+    def note_deletions(source, destination):
+        real_replace(source, destination)
+        if Path(source).parent == layout.audience_exports:
+            deleted.append(Path(source).name)
+
+    monkeypatch.setattr(atomic.os, "replace", note_deletions)
+    assert remove_old_exports(layout, 2, date(2026, 11, 18)) == 2  # a re-published old day stays, with the 2 newest
+    assert deleted == ["snapshot_date=2026-11-19", "snapshot_date=2026-11-20"]
+    assert exported_days(layout) == [18, 21, 22]
+    assert remove_old_exports(layout, 0, DAY) == 0  # 0 keeps every snapshot
+    assert remove_old_exports(layout, 3, DAY) == 0
+    assert remove_old_exports(layout, 1, DAY) == 2
+    assert exported_days(layout) == [22] and all(path.exists() for path in others)
+    assert list(layout.staging.iterdir()) == []
+
+
+KILLER = """
+import os, shutil, signal, sys
+from datetime import date
+from pathlib import Path
+from segmentation_pipeline.core.publish.audiences import remove_old_exports
+from segmentation_pipeline.core.storage import atomic, staging
+from segmentation_pipeline.core.storage.layout import DataLayout
+
+root, point = Path(sys.argv[1]), sys.argv[2]
+real_replace = os.replace
+
+def replace(source, destination):
+    real_replace(source, destination)
+    if point == "after the first rename":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def rmtree(path, **options):
+    next(Path(path).rglob("*.csv")).unlink()  # half deleted
+    os.kill(os.getpid(), signal.SIGKILL)
+
+atomic.os.replace, staging.shutil.rmtree = replace, rmtree
+remove_old_exports(DataLayout(root), 1, date(2026, 11, 22))
+"""
+
+
+@pytest.mark.parametrize(("point", "left"), [("after the first rename", [21, 22]), ("while removing", [22])])
+def test_a_kill_while_deleting_old_exports_never_leaves_a_partial_export_and_the_next_run_finishes(
+    tmp_path, point, left
+):
+    layout = DataLayout(tmp_path)
+    for day in (20, 21, 22):
+        write(layout, CUSTOMERS, date(2026, 11, day))
+
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, str(tmp_path), point],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+
+    assert killed.returncode == -9, killed.stderr
+    assert exported_days(layout) == left  # each snapshot whole or gone: the deleted ones went in one rename each
+    for _, folder in layout.audience_export_folders():
+        assert len(list(folder.rglob("*.csv"))) == 7
+    assert len(list(layout.staging.iterdir())) == 1
+    assert recover(layout) == 1  # the next run starts by removing what the killed one left in the staging area
+    assert remove_old_exports(layout, 1, DAY) == len(left) - 1  # and its publish deletes what is still too old
+    assert exported_days(layout) == [22] and list(layout.staging.iterdir()) == []
+
+
+def test_a_negative_or_fractional_number_of_kept_exports_is_refused_naming_the_setting():
+    for kept in (-1, 1.5, True):
+        with pytest.raises(
+            SettingsError,
+            match=rf"^publishing setting audience_exports_kept must be a whole number "
+            rf"at least 0 \(0 keeps every snapshot\), got {kept!r}$",
+        ):
+            PublishSettings(audience_exports_kept=kept)
+    with pytest.raises(SettingsError, match="audience_exports_kept"):
+        PublishingResource(audience_exports_kept=-3).settings()

@@ -40,3 +40,15 @@ def test_a_share_outside_0_to_1_is_refused_naming_the_setting():
             PublishSettings(control_group_share=share)
     with pytest.raises(SettingsError, match="control_group_share"):
         PublishingResource(control_group_share=2.0).settings()
+
+
+def test_membership_is_hashlibs_for_any_characters_in_the_ids_and_the_salt():
+    ids = pd.Series(
+        ["C0000007", "Zoë Ångström", "客户-42", "O'Brien", 'say "hi"', "", "x' OR '1'='1"], index=range(7, 0, -1)
+    )
+    salt = "pe'pper\"; DROP TABLE t; --"  # a parameter of the query, never part of its text
+    draws = [int.from_bytes(hashlib.sha256(f"{salt}:{value}".encode()).digest()[:8], "big") for value in ids]
+    share = (sorted(draws)[2] + sorted(draws)[3]) / 2 / 2**64  # between the third and fourth smallest draws
+    members = in_control_group(ids, share, salt)
+    assert members.to_dict() == {index: draw < share * 2**64 for index, draw in zip(ids.index, draws, strict=True)}
+    assert members.sum() == 3

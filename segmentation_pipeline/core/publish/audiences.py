@@ -8,21 +8,26 @@ a snapshot's folder is swapped in as a whole with its publish (see `core/publish
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES
+from segmentation_pipeline.core.publish.hashing import sha256_hex
+from segmentation_pipeline.core.publish.memberships import FamilyMembers, family_members
+from segmentation_pipeline.core.storage.atomic import remove_folders_atomically
 from segmentation_pipeline.core.storage.durable import fsync, make_folders
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.key_sets import as_string_array
 from segmentation_pipeline.core.validate.row_checks import EMAIL_PATTERN
 
 FOLDER_MODE, FILE_MODE = 0o700, 0o640
@@ -66,27 +71,33 @@ def audience_export(customers: pd.DataFrame, emails: pd.DataFrame, plain_emails:
     """The audiences of a snapshot from its `customer_segments` rows with CRM ids (`marketing_opt_in`,
     `in_control_group` and the segment columns) and the validated CRM customers' `customer_id` and `email`. Every
     segment of the snapshot gets a file, empty if none of its customers may be reached."""
-    email = customers[["customer_id"]].merge(emails, on="customer_id", how="left")["email"]
-    normalised = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(email, type=pa.string(), from_pandas=True)))
+    ids = as_string_array(customers["customer_id"])
+    found = pc.index_in(ids, value_set=as_string_array(emails["customer_id"]))
+    email = as_string_array(emails["email"]).take(found)
+    normalised = pc.utf8_lower(pc.utf8_trim_whitespace(email))
     usable = pc.match_substring_regex(normalised, EMAIL_PATTERN).fill_null(False).to_numpy(zero_copy_only=False)
     eligible = (customers["marketing_opt_in"].fillna(False).astype(bool) & ~customers["in_control_group"]).to_numpy()
     reach = eligible & usable
-    addresses = normalised.filter(pa.array(reach)).to_pylist()
-    contacts = {"email_sha256": [hashlib.sha256(value.encode()).hexdigest() for value in addresses]}
+    addresses = normalised.filter(pa.array(reach))
+    contacts = {"customer_id": ids.filter(pa.array(reach)), "email_sha256": sha256_hex(addresses)}
     if plain_emails:
         contacts["email"] = addresses
-    reached = customers[reach].assign(**contacts)
+    reached = pa.table(contacts)
+    by_id = pc.sort_indices(reached["customer_id"]).to_numpy()
+    reached = reached.take(by_id)
+    position = np.full(len(customers), -1)  # a customer's row in `reached`, -1 if not reached
+    position[np.flatnonzero(reach)[by_id]] = np.arange(len(by_id))
     files, manifest = {}, []
-    for family, column in SEGMENT_FAMILIES.items():
-        slugs = _slugs(sorted(_memberships(customers, column, [])["segment"].unique()))
-        for segment, rows in _by_segment(_memberships(reached, column, list(contacts)), slugs):
-            path = f"{family}/{slugs[segment]}.csv"
+    for members in family_members(customers):
+        slugs = _slugs(members.names)
+        for segment, rows in zip(members.names, _by_segment(reached, members, position), strict=True):
+            path = f"{members.family}/{slugs[segment]}.csv"
             files[path] = rows
-            manifest.append((family, segment, path, len(rows)))
+            manifest.append((members.family, segment, path, len(rows)))
     return AudienceExport(
         files=files,
         manifest=pd.DataFrame(manifest, columns=["family", "segment", "file", "customers"]),
-        customers=len(reached),
+        customers=reached.num_rows,
         left_out_without_email=int((eligible & ~usable).sum()),
         plain_emails=plain_emails,
     )
@@ -95,6 +106,16 @@ def audience_export(customers: pd.DataFrame, emails: pd.DataFrame, plain_emails:
 def validated_emails(layout: DataLayout) -> pd.DataFrame:
     """`customer_id` and `email` of the validated CRM customers (the only place e-mails are read for export)."""
     return pq.read_table(layout.validated("customers", None), columns=["customer_id", "email"]).to_pandas()
+
+
+def remove_old_exports(layout: DataLayout, kept: int, written: date) -> int:
+    """Delete the snapshot folders beyond the `kept` newest by date (0: keep all), oldest first, never that of
+    `written`, each as a whole (`remove_folders_atomically`); returns how many were deleted."""
+    if not kept:
+        return 0
+    old = [folder for day, folder in layout.audience_export_folders()[:-kept] if day != written]
+    remove_folders_atomically(old, layout=layout)
+    return len(old)
 
 
 def private_folders(layout: DataLayout) -> None:
@@ -113,22 +134,17 @@ def _private_folder(folder: Path) -> None:
         fsync(folder.parent)
 
 
-def _memberships(customers: pd.DataFrame, column: str, contacts: list[str]) -> pd.DataFrame:
-    """(customer_id, segment, *contacts) rows of a family; a customer has one behavioural and one RFM segment, any
-    number of rule or manual segments (each listed once)."""
-    pairs = customers[["customer_id", column, *contacts]].rename(columns={column: "segment"})
-    if column == "rule_segments":
-        pairs = pairs.explode("segment").dropna(subset=["segment"])
-    return pairs.astype({"segment": "str"})
-
-
-def _by_segment(members: pd.DataFrame, slugs: dict[str, str]):
-    """Each segment (in name order) with its rows sorted by customer_id; segments without any rows included."""
-    members = members.sort_values(["segment", "customer_id"], ignore_index=True)
-    grouped = dict(tuple(members.groupby("segment", sort=True)))
-    empty = members.iloc[0:0]
-    for segment in slugs:
-        yield segment, grouped.get(segment, empty).drop(columns="segment").reset_index(drop=True)
+def _by_segment(reached: pa.Table, members: FamilyMembers, position: np.ndarray):
+    """The rows of `reached` (sorted by customer_id) of each segment of the family, in name order, empty frames
+    included."""
+    reached_positions = position[members.rows]
+    keep = reached_positions >= 0
+    codes, reached_positions = members.codes[keep], reached_positions[keep]
+    order = np.lexsort((reached_positions, codes))  # by segment, then by customer_id
+    rows = reached.take(reached_positions[order])
+    bounds = np.searchsorted(codes[order], np.arange(len(members.names) + 1))
+    for start, end in itertools.pairwise(bounds.tolist()):
+        yield rows.slice(start, end - start).to_pandas()
 
 
 def _slugs(segments: list[str]) -> dict[str, str]:

@@ -7,17 +7,17 @@ snapshot, after every refit, whatever segments they move through, until the salt
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 import numpy as np
 import pandas as pd
+
+from segmentation_pipeline.core.publish.hashing import sha256_first_8_bytes
 
 
 def in_control_group(customer_ids: pd.Series, share: float, salt: str) -> pd.Series:
     """True for the customers in the control group (aligned with `customer_ids`): those whose SHA-256 of
     `salt:customer_id`, read as a big-endian integer from its first 8 bytes, is below `share` · 2^64."""
     threshold = math.ceil(share * 2**64)  # an integer is below share · 2^64 exactly when below its ceiling (< 2^64)
-    prefixes = b"".join(hashlib.sha256(f"{salt}:{value}".encode()).digest()[:8] for value in customer_ids.tolist())
-    draws = np.frombuffer(prefixes, dtype=">u8")
+    draws = sha256_first_8_bytes(customer_ids, f"{salt}:")
     return pd.Series(draws < np.uint64(threshold), index=customer_ids.index, name="in_control_group")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -11,6 +13,34 @@ SEGMENT_FAMILIES = {"behavioural": "segment_name", "rfm": "rfm_segment", "rule":
 """Segment type -> its column in `customer_segments` (`rule_segments` holds a list of rule and manual segments): the
 families that audiences, uplift and overlap are reported for, in their order."""
 _MAX_BITMASK_SEGMENTS = 63  # segments that fit in the bits of one uint64
+
+
+@dataclass(frozen=True)
+class FamilyMembers:
+    """The memberships of one segment family, one entry per (customer, segment), in the customers' row order."""
+
+    family: str
+    rows: np.ndarray
+    """Row position of the customer in the frame."""
+    codes: np.ndarray
+    """Position of the segment in `names`."""
+    names: list[str]
+    """The family's segments with at least one customer, sorted."""
+
+
+def family_members(customers: pd.DataFrame) -> list[FamilyMembers]:
+    """The memberships of every family of `SEGMENT_FAMILIES` (in its order) in `customer_segments`-like rows, as
+    integer arrays, so that audiences, uplift and overlap group a million customers without string keys."""
+    count, families = len(customers), []
+    for family, column in SEGMENT_FAMILIES.items():
+        rows, names = np.arange(count), customers[column]
+        if column == "rule_segments":
+            lists = pa.array(customers[column], type=SEGMENT_LIST_TYPE)
+            rows, names = np.repeat(rows, np.diff(lists.offsets.to_numpy())), lists.flatten().to_pandas()
+        codes, labels = pd.factorize(pd.Series(names).astype("str"), sort=True)
+        keep = codes >= 0
+        families.append(FamilyMembers(family, rows[keep], codes[keep], [str(label) for label in labels]))
+    return families
 
 
 def membership_lists(long_table: pd.DataFrame, customer_ids: pd.Series) -> pd.Series:

@@ -7,10 +7,9 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from scipy import sparse
 
-from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
+from segmentation_pipeline.core.publish.memberships import family_members
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
 
 
@@ -18,23 +17,14 @@ def segment_overlap(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFram
     """One row per ordered pair (a, b) of distinct segments with at least one customer, same family included (so
     the matrix is complete; behavioural and RFM segments never share customers with their own family).
     `customers`: segment_name, rfm_segment and rule_segments (the list of rule and manual segments), one row each."""
-    count = len(customers)
-    rule_lists = pa.array(customers["rule_segments"], type=SEGMENT_LIST_TYPE)
-    rule_owners = np.repeat(np.arange(count), np.diff(rule_lists.offsets.to_numpy()))
     rows, cols, segments = [], [], []
-    for family, owners, names in (
-        ("behavioural", np.arange(count), customers["segment_name"]),
-        ("rfm", np.arange(count), customers["rfm_segment"]),
-        ("rule", rule_owners, rule_lists.flatten().to_pandas()),
-    ):
-        codes, labels = pd.factorize(pd.Series(names).astype("str"), sort=True)
-        keep = codes >= 0
-        rows.append(owners[keep])
-        cols.append(codes[keep] + len(segments))
-        segments.extend((family, str(label)) for label in labels)
+    for members in family_members(customers):
+        rows.append(members.rows)
+        cols.append(members.codes + len(segments))
+        segments.extend((members.family, name) for name in members.names)
     matrix = sparse.csr_matrix(
         (np.ones(sum(map(len, rows)), dtype=np.int64), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(count, len(segments)),
+        shape=(len(customers), len(segments)),
     )
     shared = (matrix.T @ matrix).toarray()
     sizes = np.diag(shared)

@@ -25,6 +25,8 @@ class PublishSettings:
     control_group_share: float = 0.05
     control_group_salt: str = DEFAULT_CONTROL_GROUP_SALT
     export_plain_emails: bool = False
+    audience_exports_kept: int = 7
+    """Audience export snapshots kept after each publish, the newest by date (and the one just written); 0 keeps all."""
     drift_checks_block: bool = False
     max_psi: float = 0.25
     max_segment_share_change_pp: float = 5.0
@@ -43,4 +45,10 @@ class PublishSettings:
         if not 0 <= self.control_group_share < 1:
             raise SettingsError(
                 f"publishing setting control_group_share must be at least 0 and below 1, got {self.control_group_share}"
+            )
+        kept = self.audience_exports_kept
+        if isinstance(kept, bool) or not isinstance(kept, int) or kept < 0:
+            raise SettingsError(
+                f"publishing setting audience_exports_kept must be a whole number at least 0 (0 keeps every "
+                f"snapshot), got {kept!r}"
             )

@@ -12,6 +12,7 @@ from segmentation_pipeline.core.publish.audiences import (
     AudienceExport,
     audience_export,
     private_folders,
+    remove_old_exports,
     validated_emails,
 )
 from segmentation_pipeline.core.publish.drift import snapshot_drift
@@ -30,6 +31,8 @@ DRIFT_CATEGORIES = ("rfm_segment", "segment_name", "lifecycle_stage", "value_tie
 class PublishedSnapshot:
     tables: dict[str, pd.DataFrame]
     audiences: AudienceExport
+    removed_exports: int
+    """Old audience export snapshots deleted after this publish (`audience_exports_kept`)."""
     drift: dict
     previous_day: date | None
 
@@ -39,7 +42,8 @@ def publish_snapshot(layout: DataLayout, day: date, settings: PublishSettings) -
     (`core/storage/staging.py`): a re-published snapshot's export folder and `runs` file are taken away before its
     other tables are swapped, then the new folder and the new `runs` are renamed in last, so a snapshot listed in
     `runs` always has every table and its export from one publish. Publish days in date order: each snapshot's
-    transitions and uplift start from the one published before it."""
+    transitions and uplift start from the one published before it. Then the audience exports beyond
+    `audience_exports_kept` are deleted."""
     inputs = tables.SnapshotInputs(
         *(
             read_snapshot_table(layout, table, day)
@@ -75,6 +79,7 @@ def publish_snapshot(layout: DataLayout, day: date, settings: PublishSettings) -
         completion_markers=[export, layout.published_table("runs", day)],
         others={export: audiences.write},
     )
+    removed_exports = remove_old_exports(layout, settings.audience_exports_kept, day)
     previous_day, previous_customers = previous if previous else (None, None)
     drift = snapshot_drift(previous_customers, published["customer_segments"], DRIFT_NUMBERS, DRIFT_CATEGORIES)
-    return PublishedSnapshot(published, audiences, drift, previous_day)
+    return PublishedSnapshot(published, audiences, removed_exports, drift, previous_day)

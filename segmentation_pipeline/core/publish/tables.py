@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
@@ -13,6 +12,7 @@ import pyarrow.parquet as pq
 from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES
 from segmentation_pipeline.core.publish.audiences import AudienceExport
 from segmentation_pipeline.core.publish.control_group import in_control_group
+from segmentation_pipeline.core.publish.hashing import sha256_hex
 from segmentation_pipeline.core.publish.kpis import segment_kpis, segment_value_figures, value_tiers
 from segmentation_pipeline.core.publish.memberships import membership_lists
 from segmentation_pipeline.core.publish.next_actions import DEFAULT_NEXT_ACTIONS, NextActionRule
@@ -121,7 +121,9 @@ def snapshot_tables(
 def pseudonymise(customer_ids: pd.Series, salt: str) -> pd.Series:
     """A salted SHA-256 (hex) per id: the same customer gets the same hash in every snapshot (so BI can follow and
     join customers), but the CRM id cannot be looked up without the salt."""
-    return customer_ids.map(lambda value: hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()).astype("str")
+    return pd.Series(
+        sha256_hex(customer_ids, f"{salt}:"), index=customer_ids.index, name=customer_ids.name, dtype="str"
+    )
 
 
 def run_manifest(

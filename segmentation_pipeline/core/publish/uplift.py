@@ -11,15 +11,18 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES
+from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES, family_members
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
+from segmentation_pipeline.core.validate.key_sets import as_string_array
 
 Z_95 = 1.959963984540054
 """The two-sided 95% quantile of the normal distribution."""
 METRICS = {"orders": "orders_per_customer", "revenue": "revenue_per_customer", "retention_rate": "retention_rate"}
 """Uplift name -> the per-group figure it is the treated minus control difference of."""
 BASELINE_COLUMNS = ("in_control_group", "lifetime_orders", "lifetime_spend")
+AGGREGATIONS = {f"{metric}_{kind}": (metric, kind) for metric in METRICS for kind in ("mean", "var")}
 
 
 def segment_uplift(
@@ -32,42 +35,40 @@ def segment_uplift(
     columns = PUBLISHED_SCHEMAS["segment_uplift"].names
     if baseline is None or not set(BASELINE_COLUMNS) <= set(baseline.columns):
         return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
-    now = current[["customer_id", "lifetime_orders", "lifetime_spend"]]
-    both = baseline.merge(now, on="customer_id", suffixes=("_before", ""))  # ids are unique in a snapshot
+    found = pc.index_in(as_string_array(baseline["customer_id"]), value_set=as_string_array(current["customer_id"]))
+    in_both = found.is_valid().to_numpy(zero_copy_only=False)  # ids are unique in a snapshot
+    before = baseline.loc[in_both, [*BASELINE_COLUMNS, *SEGMENT_FAMILIES.values()]].reset_index(drop=True)
+    now = current[["lifetime_orders", "lifetime_spend"]].iloc[found.drop_null().to_numpy()].reset_index(drop=True)
     outcomes = pd.DataFrame(
         {
-            "control": both["in_control_group"].astype(bool),
-            "orders": (both["lifetime_orders"] - both["lifetime_orders_before"]).astype("float64"),
-            "revenue": (both["lifetime_spend"] - both["lifetime_spend_before"]).astype("float64"),
+            "orders": (now["lifetime_orders"] - before["lifetime_orders"]).astype("float64"),
+            "revenue": (now["lifetime_spend"] - before["lifetime_spend"]).astype("float64"),
         }
     )
     outcomes["retention_rate"] = (outcomes["orders"] > 0).astype("float64")
-    groups = pd.concat(
-        [
-            outcomes.assign(segment_type=segment_type, segment=both[column].to_numpy()).explode("segment")
-            if column == "rule_segments"
-            else outcomes.assign(segment_type=segment_type, segment=both[column].astype("str").to_numpy())
-            for segment_type, column in SEGMENT_FAMILIES.items()
-        ],
-        ignore_index=True,
-    ).dropna(subset=["segment"])
-    table = _compare(groups.astype({"segment": "str"}))
+    control = before["in_control_group"].astype(bool).to_numpy()
+    statistics, segments = {"treated": [], "control": []}, []
+    for members in family_members(before):
+        for group, chosen in (("treated", ~control[members.rows]), ("control", control[members.rows])):
+            rows, keys = members.rows[chosen], members.codes[chosen] + len(segments)
+            statistics[group].append(
+                outcomes.take(rows).groupby(keys).agg(customers=("orders", "size"), **AGGREGATIONS)
+            )
+        segments.extend((members.family, name) for name in members.names)
+    treated, control = (pd.concat(statistics[group]).add_prefix(f"{group}_") for group in ("treated", "control"))
+    table = _compare(treated.join(control, how="outer"), segments)
     return table.assign(snapshot_date=day, baseline_snapshot_date=baseline_day)[columns]
 
 
-def _compare(groups: pd.DataFrame) -> pd.DataFrame:
-    """Per segment: size, mean and sample variance of each metric for the treated and the control customers, the
-    difference of the means and its 95% interval (normal approximation with Welch's standard error; for retention
-    the same formula is the difference of two proportions). Null where a group is empty; the interval also where a
-    group has a single customer."""
+def _compare(table: pd.DataFrame, segments: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per segment (`table`'s index: its position in `segments`, the (segment type, segment) pairs), from the size,
+    mean and sample variance of each metric for the treated and the control customers: the difference of the means
+    and its 95% interval (normal approximation with Welch's standard error; for retention the same formula is the
+    difference of two proportions). Null where a group is empty; the interval also where a group has a single
+    customer."""
     keys = ["segment_type", "segment"]
-    aggregations = {f"{metric}_{kind}": (metric, kind) for metric in METRICS for kind in ("mean", "var")}
-    treated, control = (
-        groups[groups["control"] == in_control].groupby(keys).agg(customers=("orders", "size"), **aggregations)
-        for in_control in (False, True)
-    )
-    table = treated.add_prefix("treated_").join(control.add_prefix("control_"), how="outer")
-    table = table.reset_index().sort_values(keys, ignore_index=True)
+    names = pd.DataFrame([segments[key] for key in table.index], columns=keys, index=table.index, dtype="str")
+    table = names.join(table).sort_values(keys, ignore_index=True)
     for group in ("treated", "control"):
         table[f"{group}_customers"] = table[f"{group}_customers"].fillna(0).astype("int64")
     sizes = {

@@ -3,7 +3,8 @@ root's staging area (`.staging/`, outside every table folder, so no table glob e
 into place; a write of several files is committed by a journal first (`staging.py`), so it is all or nothing.
 
 A failure (disk full, permission denied) leaves the previous files as they were and raises a one-line
-`StorageError` naming the target. `layout` is optional everywhere: without it, the data root is found from the path.
+`StorageError` naming the target. Folders are deleted the same way: renamed into the staging area, then removed.
+`layout` is optional everywhere: without it, the data root is found from the path.
 """
 
 from __future__ import annotations
@@ -103,6 +104,20 @@ def write_files_atomically(
         commit(folder, root, renames, markers & set(targets))
 
 
+def remove_folders_atomically(folders: list[Path], *, layout: DataLayout | None = None) -> None:
+    """Delete each folder (in order) by one rename out of its parent into the staging area, then remove it there: a
+    reader sees the whole folder or none of it, and what a crash leaves in the staging area is removed by the next
+    write or `recover`, like any crashed write."""
+    if not folders:
+        return
+    with _write(folders, layout) as (folder, root):
+        for index, target in enumerate(folders):
+            with _failing_as(target, root, "delete"):
+                _check_folder(target, folder.parent)
+                os.replace(target, folder / f"{index}-{target.name}")
+                fsync(target.parent)
+
+
 DICTIONARY_PAGE_BYTES = 64 * 2**10
 """A column's dictionary stops growing here and the column falls back to plain encoding: ids (a dictionary as large
 as the column) are written about 40% faster and take a third less space, while columns of a few values (devices,
@@ -132,10 +147,10 @@ def _check_folder(target: Path, area: Path) -> None:
 
 
 @contextmanager
-def _failing_as(target: Path, root: Path) -> Iterator[None]:
+def _failing_as(target: Path, root: Path, action: str = "write") -> Iterator[None]:
     try:
         yield
     except StorageError:
         raise
     except OSError as error:
-        raise storage_error("write", shown(target, root), error) from error
+        raise storage_error(action, shown(target, root), error) from error

@@ -137,6 +137,11 @@ class DataLayout:
         """The folder of one snapshot's audience files and their `manifest.csv`, swapped in as a whole."""
         return self.audience_exports / f"snapshot_date={snapshot_date.isoformat()}"
 
+    def audience_export_folders(self) -> list[tuple[date, Path]]:
+        """Every snapshot folder of the audience exports with its day, oldest first; other entries are not listed."""
+        folders = [(_folder_day(path.name), path) for path in self.audience_exports.glob("snapshot_date=*")]
+        return sorted((day, path) for day, path in folders if day is not None and path.is_dir())
+
     @property
     def latest_views(self) -> Path:
         """`published/latest.duckdb`: views over every snapshot and the newest one."""
@@ -148,6 +153,16 @@ def _partition_file(table_dir: Path, key: str, day: date | None) -> Path:
     if day is None:
         return table_dir / PART_FILE
     return table_dir / f"{key}={day.isoformat()}" / PART_FILE
+
+
+def _folder_day(name: str) -> date | None:
+    """The day of a `snapshot_date=YYYY-MM-DD` folder name, None for any other name."""
+    value = name.removeprefix("snapshot_date=")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return day if day.isoformat() == value else None
 
 
 def partition_day(path: Path) -> date:

@@ -33,9 +33,9 @@ LEGACY_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")
 
 @dataclass(frozen=True)
 class Journal:
-    """A committed write: move the `withdrawn` targets aside, then rename each staged file over its target, in order.
-    Redoing it after a crash at any point completes the same write: a staged file that is gone was renamed already,
-    and a withdrawn target is only moved aside while its replacement is still staged."""
+    """A committed write: move the `withdrawn` targets aside (the last first), then rename each staged file over its
+    target, in order. Redoing it after a crash at any point completes the same write: a staged file that is gone was
+    renamed already, and a withdrawn target is only moved aside while its replacement is still staged."""
 
     renames: tuple[tuple[Path, Path], ...]
     withdrawn: frozenset[Path] = frozenset()
@@ -218,7 +218,9 @@ def _write_journal(journal: Journal, folder: Path, root: Path, first_target: Pat
 
 
 def _apply(journal: Journal, folder: Path, root: Path, action: str) -> None:
-    for index, (staged, target) in enumerate(journal.renames):
+    """Withdraw in the reverse order of the renames, so the last completion marker (`runs`) goes first: a crash
+    between two withdrawals never leaves a snapshot listed while another of its markers (its export) is away."""
+    for index, (staged, target) in reversed(list(enumerate(journal.renames))):
         if target in journal.withdrawn and staged.exists() and target.exists():
             _rename(target, folder / f"withdrawn-{index}", target, root, action, folder, target.parent)
     renamed = []

@@ -60,7 +60,8 @@ AUDIENCES = ["exports", "audiences"]
             deps=["customer_features", "rfm_scores", "behavioural_segments", "customer_value", "rule_segments"],
             description="Per snapshot and segment (behavioural, RFM, rule or manual), the opted-in customers outside "
             "the control group with their hashed e-mail, for ad platforms (`exports/audiences/snapshot_date="
-            "YYYY-MM-DD/`, personal data: readable by the pipeline's account only); swapped in with the publish.",
+            "YYYY-MM-DD/`, personal data: readable by the pipeline's account only); swapped in with the publish, "
+            "older snapshots beyond `audience_exports_kept` deleted after it.",
         )
     ],
     check_specs=drift_check_specs,
@@ -80,6 +81,7 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, pub
             "files": len(audiences.files),
             "customers": audiences.customers,
             "left_out_without_email": audiences.left_out_without_email,
+            "old_exports_deleted": snapshot.removed_exports,
         }
     write_latest_views(layout)
     for table in PUBLISHED_TABLES:

@@ -21,6 +21,9 @@ class PublishingResource(SettingsResource):
     """Salt of the control group's hash: keep it fixed, a new salt draws a new control group."""
     export_plain_emails: bool = PublishSettings.export_plain_emails
     """False: audience exports hold SHA-256 e-mail hashes only. True: also the plain (normalised) e-mail."""
+    audience_exports_kept: int = PublishSettings.audience_exports_kept
+    """Audience export snapshots kept (they hold personal data): after each publish, snapshot folders older than the
+    newest this many are deleted, never the one just written; 0 keeps every snapshot."""
     drift_checks_block: bool = PublishSettings.drift_checks_block
     """False: drift checks warn. True: a failed drift check is an error that blocks the segment report."""
     max_psi: float = PublishSettings.max_psi
