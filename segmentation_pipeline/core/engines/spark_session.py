@@ -1,0 +1,68 @@
+"""Starting and stopping the Spark session of a run. PySpark is imported here, on first use, and nowhere else at
+import time: the DuckDB engine needs neither PySpark nor Java."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from segmentation_pipeline.core.errors import PipelineError, bounded
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+DEFAULT_MASTER = "local[2]"
+DEFAULT_APP_NAME = "segmentation_pipeline"
+SPARK_CONNECT_SCHEME = "sc://"
+BASE_CONF = {
+    # every calendar field and every CAST(timestamp AS DATE) of the SQL is a UTC one, as in DuckDB's session
+    "spark.sql.session.timeZone": "UTC",
+    # the driver listens on loopback only unless the conf says otherwise (a cluster on other machines needs its
+    # real address)
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+INSTALL_HINT = "engine spark needs the spark extra: pip install -e '.[spark]'"
+
+
+class SparkUnavailable(PipelineError):
+    """The Spark engine was chosen but cannot start: PySpark not installed, no Java, or the master refused."""
+
+
+def start_spark(
+    master: str = DEFAULT_MASTER, app_name: str = DEFAULT_APP_NAME, conf: Mapping[str, str] | None = None
+) -> SparkSession:
+    """A Spark session on `master` (`local[N]`, `spark://host:port`, or a Spark Connect `sc://host:port`), with the
+    project's base settings under `conf`. Stop it with `session.stop()`."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise SparkUnavailable(INSTALL_HINT) from error
+    remote = master.startswith(SPARK_CONNECT_SCHEME)
+    if not remote and shutil.which("java") is None and not _java_home():
+        raise SparkUnavailable(
+            f"engine spark (master {master}) needs a Java 17 runtime: none on PATH and JAVA_HOME is not set "
+            "(Debian: apt-get install openjdk-17-jre-headless)"
+        )
+    builder = SparkSession.builder.appName(app_name)
+    builder = builder.remote(master) if remote else builder.master(master)
+    # Spark Connect sessions take only SQL settings; the driver's addresses are the server's business
+    settings = {"spark.sql.session.timeZone": BASE_CONF["spark.sql.session.timeZone"]} if remote else dict(BASE_CONF)
+    for key, value in {**settings, **(conf or {})}.items():
+        builder = builder.config(key, str(value))
+    try:
+        return builder.getOrCreate()
+    except Exception as error:  # Py4J, Spark Connect and JVM start-up failures share no base class
+        raise SparkUnavailable(bounded(f"engine spark: cannot start a session on {master}: {_first_line(error)}"))
+
+
+def _java_home() -> bool:
+    home = os.environ.get("JAVA_HOME")
+    return bool(home) and os.path.exists(os.path.join(home, "bin", "java"))
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
