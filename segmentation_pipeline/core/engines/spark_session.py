@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ BASE_CONF = {
     # real address)
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
+    # the run prints its own progress; Spark's INFO and WARN lines would bury it
+    "spark.log.level": "FATAL",
 }
 INSTALL_HINT = "engine spark needs the spark extra: pip install -e '.[spark]'"
 
@@ -49,13 +52,21 @@ def start_spark(
     builder = SparkSession.builder.appName(app_name)
     builder = builder.remote(master) if remote else builder.master(master)
     # Spark Connect sessions take only SQL settings; the driver's addresses are the server's business
-    settings = {"spark.sql.session.timeZone": BASE_CONF["spark.sql.session.timeZone"]} if remote else dict(BASE_CONF)
+    if remote:
+        settings = {"spark.sql.session.timeZone": BASE_CONF["spark.sql.session.timeZone"]}
+    else:  # the Python workers run this interpreter, which has the project's packages (DuckDB for its hash)
+        settings = {**BASE_CONF, "spark.pyspark.python": sys.executable}
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, str(value))
     try:
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
     except Exception as error:  # Py4J, Spark Connect and JVM start-up failures share no base class
-        raise SparkUnavailable(bounded(f"engine spark: cannot start a session on {master}: {_first_line(error)}"))
+        message = f"engine spark: cannot start a session on {master}: {_first_line(error)}"
+        raise SparkUnavailable(bounded(message)) from None
+    from segmentation_pipeline.core.engines.spark_engine import register_functions
+
+    register_functions(session)
+    return session
 
 
 def _java_home() -> bool:

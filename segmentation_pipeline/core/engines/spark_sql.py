@@ -9,8 +9,8 @@ Translation happens in two passes over the typed syntax tree (types from the inp
 2. Explicit DuckDB to Spark: SQLGlot's output, with the constructs it mistranslates replaced:
    - `isodow(d)`: SQLGlot writes `DAYOFWEEK(d) % 7 + 1` (Saturday = 1); Spark's `WEEKDAY(d) + 1` is Monday = 1.
    - a DOUBLE division by zero: DuckDB gives ±inf or NaN (IEEE), Spark's ANSI mode raises.
-   - `round(double, n)`: DuckDB rounds `x * 10^n` to an integer (`round(0.285, 2)` = 0.28, the double being
-     0.28499...), Spark rounds the shortest decimal repr (0.29); rewritten as DuckDB computes it.
+   - `round(double, n)`: DuckDB rounds the double's exact binary value (`round(0.285, 2)` = 0.28, the double being
+     0.28499...), Spark its shortest decimal text (0.29): the session's `duckdb_round` (spark_functions.sql).
    - `first(x ORDER BY k ...)`: Spark rejects the ordered aggregate; `MIN_BY(x, STRUCT(k IS NULL, k, ...))` keeps
      DuckDB's order and its NULLS LAST (a DESC key must be numeric: it is negated).
    - `arg_min(x, k)` / `arg_max(x, k)`: DuckDB skips rows whose `x` is NULL, Spark's `MIN_BY`/`MAX_BY` do not.
@@ -40,7 +40,9 @@ from segmentation_pipeline.core.errors import PipelineError
 
 DUCKDB_HASH_UDF = "duckdb_hash"
 """The Spark session function that returns DuckDB's `hash` of a value (registered by spark_engine.py)."""
-KNOWN_ANONYMOUS = frozenset({"weekday", "unix_micros", "power", DUCKDB_HASH_UDF})
+DUCKDB_ROUND = "duckdb_round"
+"""The Spark session function that rounds a DOUBLE as DuckDB does (spark_functions.sql)."""
+KNOWN_ANONYMOUS = frozenset({"weekday", "unix_micros", DUCKDB_ROUND, DUCKDB_HASH_UDF})
 """Functions SQLGlot has no node for that the translation itself writes (all exist in Spark)."""
 MAX_PASSES = 8
 
@@ -165,9 +167,7 @@ def _duckdb_round(node: exp.Round) -> exp.Expression | None:
     digits = node.args.get("decimals") or exp.Literal.number(0)
     if not (digits.is_int and int(digits.name) >= 0):
         raise UnsafeTranslation(f"{node.sql('duckdb')}: only a constant, non-negative number of digits is translated")
-    scale = exp.func("POWER", exp.Literal.number(10), digits.copy())
-    scaled = exp.Round(this=exp.Mul(this=exp.paren(node.this.copy()), expression=scale.copy()))
-    return exp.paren(exp.Div(this=scaled, expression=scale))
+    return exp.func(DUCKDB_ROUND, node.this.copy(), digits.copy())
 
 
 def _ordered_first(node: exp.First) -> exp.Expression | None:
@@ -197,7 +197,8 @@ def _naive_timestamp(node: exp.UnixToTime) -> exp.Expression:
     scale = node.args.get("scale")
     if not (scale is not None and scale.is_int and int(scale.name) == 6):
         raise UnsafeTranslation(f"{node.sql('duckdb')}: only make_timestamp(microseconds) is translated")
-    return exp.cast(exp.func("TIMESTAMP_MICROS", node.this.copy()), exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
+    naive = exp.DataType.build("TIMESTAMP_NTZ", dialect="spark")
+    return exp.cast(exp.func("TIMESTAMP_MICROS", node.this.copy()), naive)
 
 
 def _anonymous(node: exp.Anonymous) -> exp.Expression | None:
@@ -260,9 +261,8 @@ def _kind(node: exp.Expression) -> str:
 
 
 def _schema_key(tables: Schema) -> tuple:
-    return tuple(
-        (name, tuple((field.name, _sql_type(field.type)) for field in schema)) for name, schema in sorted(tables.items())
-    )
+    columns = {name: tuple((field.name, _sql_type(field.type)) for field in schema) for name, schema in tables.items()}
+    return tuple(sorted(columns.items()))
 
 
 def _sql_type(arrow: pa.DataType) -> str:

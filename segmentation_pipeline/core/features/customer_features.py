@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -29,16 +30,30 @@ from segmentation_pipeline.core.ingest.contract import (
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.storage.tables import has_snapshot_table, read_snapshot_table
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 DEFAULT_SETTINGS = FeatureSettings()
+HISTORY_SOURCES = (CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS)
+"""The validated sources the feature SQL reads (with their rollups)."""
 
 
 def compute_features(
-    layout: DataLayout, snapshot_date: date, settings: FeatureSettings = DEFAULT_SETTINGS
+    layout: DataLayout,
+    snapshot_date: date,
+    settings: FeatureSettings = DEFAULT_SETTINGS,
+    spark: SparkSession | None = None,
 ) -> pd.DataFrame:
     """One row per customer known (created) by the end of `snapshot_date`, from validated history up to that day and
-    its daily rollups (bring those up to date first with `rollups.refresh_rollups`)."""
+    its daily rollups (bring those up to date first with `rollups.refresh_rollups`); on Spark if a session is
+    given, else on DuckDB."""
+    parameters = query_parameters(snapshot_date, settings)
+    if spark is not None:
+        from segmentation_pipeline.core.engines.spark_engine import run_history_query
+
+        return to_pandas(run_history_query(spark, layout, features_sql(), parameters, HISTORY_SOURCES))
     with open_history(layout) as con:
-        return to_pandas(con.sql(features_sql(), params=query_parameters(snapshot_date, settings)).to_arrow_table())
+        return to_pandas(con.sql(features_sql(), params=parameters).to_arrow_table())
 
 
 def purchase_days(layout: DataLayout, until: date) -> pd.DataFrame:
@@ -58,9 +73,7 @@ def snapshot_features(layout: DataLayout, snapshot_date: date) -> pd.DataFrame:
     return compute_features(layout, snapshot_date)
 
 
-def open_history(
-    layout: DataLayout, sources: tuple[Source, ...] = (CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS)
-) -> duckdb.DuckDBPyConnection:
+def open_history(layout: DataLayout, sources: tuple[Source, ...] = HISTORY_SOURCES) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection (time zone UTC) with the tables the feature SQL reads: `customers`, and a view over every
     validated day of `orders`, `survey_responses` and `usage_events` and of their daily rollups (or only those of
     `sources`)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +26,9 @@ from segmentation_pipeline.core.features.sql import sql
 from segmentation_pipeline.core.ingest.contract import ORDERS, USAGE_EVENTS, Source, clean_schema
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 # Each query (sql/rollups/<name>.sql) reads validated rows of one or more days as `day_rows`, each with the index of its
 # day as `day_index`, and groups by it as well: a backfill runs one query set per batch of days, not one per day.
@@ -41,6 +45,8 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
     ),
 }
 """The rollups of each source that has any, by name."""
+SPARK_BATCH_DAYS = 31
+"""Days rolled up per Spark query set when Spark rebuilds rollups: a month of results on the driver at a time."""
 
 _COUNTS = ("events", "mobile", "desktop", "tablet", "night", "morning", "afternoon", "evening")
 ROLLUP_SCHEMAS = {
@@ -87,19 +93,25 @@ def rollups_by_day(source: Source, rows_by_day: dict[date | None, pa.Table]) -> 
     with duckdb_cursor() as con:
         con.register("day_rows", rows)
         tables = {name: con.sql(sql(f"rollups/{name}")).to_arrow_table() for name in names}
-    by_day = {day: {} for day in rows_by_day}
+    return split_by_day(tables, list(rows_by_day))
+
+
+def split_by_day(tables: dict[str, pa.Table], days: list) -> dict:
+    """Each rollup query's result (sorted by `day_index`, the position of its day in `days`) as each day's table in
+    the rollup's schema."""
+    by_day = {day: {} for day in days}
     for name, table in tables.items():
-        bounds = np.searchsorted(table["day_index"].to_numpy(), np.arange(len(counts) + 1))
+        bounds = np.searchsorted(table["day_index"].to_numpy(), np.arange(len(days) + 1))
         table = table.drop_columns("day_index").cast(_schema(name))
         for day, start, end in zip(by_day, bounds[:-1], bounds[1:], strict=True):
             by_day[day][name] = table.slice(start, end - start)
     return by_day
 
 
-def refresh_rollups(layout: DataLayout) -> dict[str, list[date]]:
+def refresh_rollups(layout: DataLayout, spark: SparkSession | None = None) -> dict[str, list[date]]:
     """Rebuild the rollups of every validated day whose rollups are missing or older than its rows (a warehouse
     validated before rollups existed, or a crash between the renames); drop rollups of days whose rows are gone.
-    Returns the days rebuilt per source."""
+    With a Spark session, Spark rebuilds them. Returns the days rebuilt per source."""
     rebuilt = {}
     for source in (ORDERS, USAGE_EVENTS):
         day_files = {partition_day(path): path for path in layout.validated_files(source.name)}
@@ -108,10 +120,25 @@ def refresh_rollups(layout: DataLayout) -> dict[str, list[date]]:
                 if partition_day(path) not in day_files:
                     path.unlink()
         rebuilt[source.name] = sorted(day for day, path in day_files.items() if _stale(layout, source, day, path))
+        if spark is not None:
+            _refresh_on_spark(spark, layout, source, rebuilt[source.name])
+            continue
         for day in rebuilt[source.name]:
             rows = pq.read_table(day_files[day], schema=clean_schema(source))
             write_parquet_files_atomically(rollup_files(layout, source, {day: rows}))
     return rebuilt
+
+
+def _refresh_on_spark(spark: SparkSession, layout: DataLayout, source: Source, days: list[date]) -> None:
+    """Spark reads the days' validated files and rolls them up, a batch of days per query set; each batch's files
+    are written in one all-or-nothing write."""
+    from segmentation_pipeline.core.engines.spark_engine import rollups_by_day as spark_rollups_by_day
+
+    for start in range(0, len(days), SPARK_BATCH_DAYS):
+        by_day = spark_rollups_by_day(spark, layout, source, days[start : start + SPARK_BATCH_DAYS])
+        write_parquet_files_atomically(
+            {layout.rollup(name, day): table for day, tables in by_day.items() for name, table in tables.items()}
+        )
 
 
 def rollup_files(layout: DataLayout, source: Source, rows_by_day: dict[date, pa.Table]) -> dict[Path, pa.Table]:
@@ -133,10 +160,13 @@ def rollup_is_current(layout: DataLayout, name: str, day: date, rows: Path) -> b
     return (pq.read_schema(path).metadata or {}).get(b"hash_fingerprint") == hash_fingerprint().encode()
 
 
+HASH_PROBE = "segmentation_pipeline event id"
+
+
 @cache
 def hash_fingerprint() -> str:
     with duckdb_cursor() as con:
-        return str(con.execute("SELECT hash('segmentation_pipeline event id')").fetchone()[0])
+        return str(con.execute("SELECT hash(?)", [HASH_PROBE]).fetchone()[0])
 
 
 def _schema(name: str) -> pa.Schema:

@@ -1,0 +1,185 @@
+"""The feature and rollup SQL run on Spark: Spark reads the data root's validated Parquet (and its rollups) itself,
+runs the SQL of core/features/sql/ translated by spark_sql.py, and returns the result as Arrow in exactly the schema
+DuckDB gives the same query, so the callers write the same files either way.
+
+Only results come back to the driver: one row per customer (features) or per customer and day (rollups), as with
+DuckDB. The rows themselves are read and aggregated by Spark's executors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
+from segmentation_pipeline.core.engines.spark_sql import DUCKDB_HASH_UDF, to_spark_sql
+from segmentation_pipeline.core.errors import PipelineError
+from segmentation_pipeline.core.features.rollups import (
+    EVENT_ID_HASHES,
+    HASH_PROBE,
+    ROLLUP_SCHEMAS,
+    ROLLUPS,
+    hash_fingerprint,
+    split_by_day,
+)
+from segmentation_pipeline.core.features.sql import sql
+from segmentation_pipeline.core.ingest.contract import Source, clean_schema
+from segmentation_pipeline.core.storage.layout import DataLayout
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+DAY = pa.field("date", pa.date32())
+FUNCTIONS_SQL = Path(__file__).resolve().parent / "spark_functions.sql"
+
+
+def run_history_query(
+    session: SparkSession,
+    layout: DataLayout,
+    query: str,
+    parameters: Mapping[str, object],
+    sources: tuple[Source, ...],
+) -> pa.Table:
+    """`query` over the history tables of `sources` (the views `customer_features.open_history` gives DuckDB), on
+    Spark, as the Arrow table DuckDB would return."""
+    tables = {}
+    for source in sources:
+        if not source.daily:
+            path = layout.validated(source.name, None)
+            tables[source.name] = _view(session, source.name, [path] if path.exists() else [], clean_schema(source))
+            continue
+        files = layout.validated_files(source.name)
+        tables[source.name] = _daily_view(session, source.name, files, clean_schema(source))
+        for name in ROLLUPS.get(source.name, ()):
+            if name != EVENT_ID_HASHES:  # the duplicate check's, read by no query (and unsigned: not a Spark type)
+                tables[name] = _daily_view(session, name, layout.rollup_files(name), ROLLUP_SCHEMAS[name])
+    return _run(session, query, tables, parameters)
+
+
+def rollups_by_day(
+    session: SparkSession, layout: DataLayout, source: Source, days: list[date]
+) -> dict[date, dict[str, pa.Table]]:
+    """The rollups of each of `days`' validated rows of `source`, read by Spark from the validated files: the tables
+    `rollups.rollups_by_day` gives, from one Spark query per rollup over all the days."""
+    names = ROLLUPS.get(source.name, ())
+    if not names:
+        return {day: {} for day in days}
+    if EVENT_ID_HASHES in names:
+        check_same_hash(session)
+    files = [layout.validated(source.name, day) for day in days]
+    rows = _daily_view(session, "day_rows_by_date", files, clean_schema(source))
+    # the rollup SQL groups by `day_index`; the partition date orders the days as their positions do
+    session.sql("SELECT *, date AS day_index FROM day_rows_by_date").createOrReplaceTempView("day_rows")
+    tables = {"day_rows": rows.append(pa.field("day_index", pa.date32()))}
+    results = {name: _run(session, sql(f"rollups/{name}"), tables, {}, _rollup_schema(name)) for name in names}
+    positions = pa.array(days, pa.date32())
+    indexed = {
+        name: table.set_column(
+            table.schema.get_field_index("day_index"), "day_index", pc.index_in(table["day_index"], positions)
+        )
+        for name, table in results.items()
+    }
+    return split_by_day(indexed, days)
+
+
+def register_functions(session: SparkSession) -> None:
+    """The session functions the translated SQL calls (spark_sql.py): those of spark_functions.sql, and DuckDB's
+    `hash`, run by DuckDB on the executors."""
+    from pyspark.sql.functions import arrow_udf
+
+    for statement in _function_statements():
+        session.sql(statement)
+    session.udf.register(DUCKDB_HASH_UDF, arrow_udf(_duckdb_hash, "bigint"))
+
+
+@cache
+def _function_statements() -> list[str]:
+    lines = [line for line in FUNCTIONS_SQL.read_text(encoding="utf-8").splitlines() if not line.startswith("--")]
+    return [statement.strip() for statement in "\n".join(lines).split(";") if statement.strip()]
+
+
+def check_same_hash(session: SparkSession) -> None:
+    """The executors' DuckDB hashes as the driver's does: the nightly duplicate check (core/validate/key_sets.py)
+    looks the driver's hashes up in rollups the executors wrote."""
+    (signed,) = session.sql(f"SELECT {DUCKDB_HASH_UDF}('{HASH_PROBE}')").first()
+    executors = str(signed % 2**64)
+    if executors != hash_fingerprint():
+        raise PipelineError(
+            f"engine spark: the executors' DuckDB hash ({executors}) differs from the driver's ({hash_fingerprint()})"
+            " for the probe string; install the same duckdb release on the cluster as on the driver"
+        )
+
+
+def _duckdb_hash(values: pa.Array) -> pa.Array:
+    """DuckDB's 64-bit `hash` of each value, its bits as a signed integer (Spark has no unsigned 64-bit type)."""
+    with duckdb_cursor() as con:
+        con.register("values_to_hash", pa.table({"value": values}))
+        hashes = con.sql("SELECT hash(value) AS hash FROM values_to_hash").to_arrow_table()["hash"]
+    return hashes.combine_chunks().view(pa.int64())
+
+
+def _run(
+    session: SparkSession,
+    query: str,
+    tables: dict[str, pa.Schema],
+    parameters: Mapping[str, object],
+    schema: pa.Schema | None = None,
+) -> pa.Table:
+    """The translated query's result, cast to `schema` (else to the schema DuckDB gives the query)."""
+    result = session.sql(to_spark_sql(query, tables, parameters), args=dict(parameters)).toArrow()
+    schema = schema or duckdb_result_schema(query, tables, parameters)
+    columns = []
+    for field, column in zip(schema, result.columns, strict=True):
+        if field.type == pa.uint64():  # DuckDB's hash, carried by Spark as the same bits in a signed BIGINT
+            column = pa.chunked_array([chunk.view(pa.uint64()) for chunk in column.chunks], pa.uint64())
+        columns.append(column.cast(field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def duckdb_result_schema(query: str, tables: dict[str, pa.Schema], parameters: Mapping[str, object]) -> pa.Schema:
+    """The Arrow schema of `query`'s result on DuckDB: run on empty tables of the same schemas."""
+    return _duckdb_result_schema(query, tuple(sorted(tables.items())), _key(parameters))
+
+
+@cache
+def _duckdb_result_schema(query: str, tables: tuple, parameters: tuple) -> pa.Schema:
+    with duckdb_cursor() as con:
+        for name, schema in tables:
+            con.register(name, schema.empty_table())
+        return con.sql(query, params=dict(parameters)).to_arrow_table().schema
+
+
+def _key(parameters: Mapping[str, object]) -> tuple:
+    return tuple(sorted(parameters.items()))
+
+
+def _rollup_schema(name: str) -> pa.Schema:
+    return pa.schema([pa.field("day_index", pa.date32()), *ROLLUP_SCHEMAS[name]])
+
+
+def _daily_view(session: SparkSession, name: str, files: list[Path], schema: pa.Schema) -> pa.Schema:
+    """A view over daily partition files, with their `date` partition column; an empty one without days."""
+    return _view(session, name, files, schema.append(DAY), base=files[0].parent.parent if files else None)
+
+
+def _view(
+    session: SparkSession, name: str, files: list[Path], schema: pa.Schema, base: Path | None = None
+) -> pa.Schema:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    frame: DataFrame
+    if files:
+        reader = session.read.schema(from_arrow_schema(schema))
+        if base is not None:
+            reader = reader.option("basePath", str(base))
+        frame = reader.parquet(*(str(path) for path in files))
+    else:
+        frame = session.createDataFrame([], from_arrow_schema(schema))
+    frame.createOrReplaceTempView(name)
+    return schema
