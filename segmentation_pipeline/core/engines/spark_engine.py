@@ -54,11 +54,13 @@ def run_history_query(
             path = layout.validated(source.name, None)
             tables[source.name] = _view(session, source.name, [path] if path.exists() else [], clean_schema(source))
             continue
-        files = layout.validated_files(source.name)
-        tables[source.name] = _daily_view(session, source.name, files, clean_schema(source))
+        # one glob per table, listed by the driver (a list of many files costs Spark a listing job)
+        glob = [layout.validated_glob(source.name)] if layout.has_validated_days(source.name) else []
+        tables[source.name] = _daily_view(session, source.name, glob, clean_schema(source))
         for name in ROLLUPS.get(source.name, ()):
             if name != EVENT_ID_HASHES:  # the duplicate check's, read by no query (and unsigned: not a Spark type)
-                tables[name] = _daily_view(session, name, layout.rollup_files(name), ROLLUP_SCHEMAS[name])
+                glob = [layout.rollup_glob(name)] if layout.rollup_files(name) else []
+                tables[name] = _daily_view(session, name, glob, ROLLUP_SCHEMAS[name])
     return _run(session, query, tables, parameters)
 
 
@@ -163,22 +165,23 @@ def _rollup_schema(name: str) -> pa.Schema:
     return pa.schema([pa.field("day_index", pa.date32()), *ROLLUP_SCHEMAS[name]])
 
 
-def _daily_view(session: SparkSession, name: str, files: list[Path], schema: pa.Schema) -> pa.Schema:
-    """A view over daily partition files, with their `date` partition column; an empty one without days."""
-    return _view(session, name, files, schema.append(DAY), base=files[0].parent.parent if files else None)
+def _daily_view(session: SparkSession, name: str, paths: list[Path], schema: pa.Schema) -> pa.Schema:
+    """A view over daily partition files (or globs of them), with their `date` partition column; an empty one
+    without any."""
+    return _view(session, name, paths, schema.append(DAY), base=paths[0].parent.parent if paths else None)
 
 
 def _view(
-    session: SparkSession, name: str, files: list[Path], schema: pa.Schema, base: Path | None = None
+    session: SparkSession, name: str, paths: list[Path], schema: pa.Schema, base: Path | None = None
 ) -> pa.Schema:
     from pyspark.sql.pandas.types import from_arrow_schema
 
     frame: DataFrame
-    if files:
+    if paths:
         reader = session.read.schema(from_arrow_schema(schema))
         if base is not None:
             reader = reader.option("basePath", str(base))
-        frame = reader.parquet(*(str(path) for path in files))
+        frame = reader.parquet(*(str(path) for path in paths))
     else:
         frame = session.createDataFrame([], from_arrow_schema(schema))
     frame.createOrReplaceTempView(name)

@@ -24,8 +24,13 @@ BASE_CONF = {
     # real address)
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
-    # the run prints its own progress; Spark's INFO and WARN lines would bury it
+    # the run prints its own progress; Spark's log lines and progress bars would bury it (its errors reach the
+    # run as one line)
     "spark.log.level": "FATAL",
+    "spark.ui.showConsoleProgress": "false",
+    # the driver lists the day folders itself: a listing job per table (Spark's default above 32 paths) costs more
+    # than listing thousands of local day folders
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
 }
 INSTALL_HINT = "engine spark needs the spark extra: pip install -e '.[spark]'"
 
@@ -54,8 +59,11 @@ def start_spark(
     # Spark Connect sessions take only SQL settings; the driver's addresses are the server's business
     if remote:
         settings = {"spark.sql.session.timeZone": BASE_CONF["spark.sql.session.timeZone"]}
-    else:  # the Python workers run this interpreter, which has the project's packages (DuckDB for its hash)
-        settings = {**BASE_CONF, "spark.pyspark.python": sys.executable}
+    else:
+        settings = BASE_CONF
+        # the Python workers run this interpreter, which has the project's packages (DuckDB for its hash); PySpark
+        # reads only the environment for it
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, str(value))
     try:
