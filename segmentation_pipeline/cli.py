@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from segmentation_pipeline.core.calendar import quarter_start
+from segmentation_pipeline.core.engines import DEFAULT_ENGINE, ENGINES
+from segmentation_pipeline.core.engines.spark_session import DEFAULT_MASTER
 from segmentation_pipeline.core.errors import PipelineError, bounded
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
 from segmentation_pipeline.core.ingest.crm_database import (
@@ -89,6 +91,19 @@ def main(argv: list[str] | None = None) -> int:
         help=f"read the CRM's customers and orders from this PostgreSQL database (default: ${CRM_DATABASE_URL_ENV}; "
         "neither: from landing/crm/)",
     )
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=DEFAULT_ENGINE,
+        help="what runs the daily rollups and the customer features (default: duckdb; spark needs the spark extra)",
+    )
+    run.add_argument(
+        "--spark-master",
+        metavar="URL",
+        default=None,
+        help=f"with --engine spark: local[N], spark://host:7077 or Spark Connect sc://host:15002 (default: "
+        f"{DEFAULT_MASTER})",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "sample-data":
@@ -99,10 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"wrote a sample landing zone to {args.out.resolve() / 'landing'}: {summary}")
         return _load_sample_into(args.to_database, args.out / "landing") if args.to_database else 0
+    if args.spark_master and args.engine != "spark":
+        run.error("--spark-master needs --engine spark")
     if args.crm_database:
         os.environ[CRM_DATABASE_URL_ENV] = args.crm_database
     try:
-        run_pipeline(args.data_dir, args.as_of)
+        run_pipeline(args.data_dir, args.as_of, engine_run_config(args.engine, args.spark_master))
     except (PipelineError, OSError, sqlite3.Error) as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
@@ -169,11 +186,22 @@ class ValidationFailed(PipelineError):
     """A blocking check failed: the run stopped before anything downstream of it, so nothing new was published."""
 
 
-def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
+def engine_run_config(engine: str, spark_master: str | None = None) -> dict:
+    """The run config of every run: quiet console logs, and the engine's resources unless they are the defaults."""
+    resources = {}
+    if engine != DEFAULT_ENGINE:
+        resources["engine"] = {"config": {"engine": engine}}
+    if spark_master:
+        resources["spark"] = {"config": {"master": spark_master}}
+    return {**QUIET_RUN_CONFIG, "resources": resources} if resources else QUIET_RUN_CONFIG
+
+
+def run_pipeline(data_dir: Path | None, as_of: date | None, run_config: dict = QUIET_RUN_CONFIG) -> Path:
     """Materialize every landing day up to `as_of` not yet validated (one run), then that day's snapshot (a second run).
 
     The Dagster instance lives under the data root unless DAGSTER_HOME is set, so two data roots never share state.
-    Returns the published `customer_segments` file of the snapshot.
+    Every run gets `run_config` (see `engine_run_config`). Returns the published `customer_segments` file of the
+    snapshot.
     """
     from segmentation_pipeline.defs.resources import DATA_DIR_ENV, REPO_DATA_DIR
 
@@ -182,10 +210,10 @@ def run_pipeline(data_dir: Path | None, as_of: date | None) -> Path:
     os.environ["DAGSTER_HOME"] = str(_prepare_dagster_home(Path(os.environ.get("DAGSTER_HOME") or layout.dagster_home)))
     os.environ.setdefault(PLANNED_EVENTS_ENV, "1")
     with data_root_lock(layout.root):
-        return _run_locked(layout, as_of)
+        return _run_locked(layout, as_of, run_config)
 
 
-def _run_locked(layout: DataLayout, as_of: date | None) -> Path:
+def _run_locked(layout: DataLayout, as_of: date | None, run_config: dict) -> Path:
     repaired = recover(layout)
     if repaired:
         print(f"repaired {repaired} interrupted write(s) left by an earlier run")
@@ -202,11 +230,12 @@ def _run_locked(layout: DataLayout, as_of: date | None) -> Path:
     print(f"data root: {layout.root}\nDagster instance: {os.environ['DAGSTER_HOME']}")
     display = ProgressDisplay()
     with display, watching(display):
-        redone = _ingest_pending_days(definitions, instance, layout, first_day, as_of)
-        _fit_quarter_model(definitions, instance, first_day, as_of)
-        _republish_affected_snapshots(definitions, instance, layout, redone, as_of)
+        redone = _ingest_pending_days(definitions, instance, run_config, layout, first_day, as_of)
+        _fit_quarter_model(definitions, instance, run_config, first_day, as_of)
+        _republish_affected_snapshots(definitions, instance, run_config, layout, redone, as_of)
         print(f"[3/3] snapshot {as_of}: ingest, validate, features, RFM, segments, publish")
-        _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=as_of.isoformat())
+        job = definitions.resolve_job_def("segmentation_job")
+        _execute(job, instance, run_config, partition_key=as_of.isoformat())
     print(f"done in {time.monotonic() - started:.1f} s")
     return _print_summary(layout, as_of)
 
@@ -227,7 +256,9 @@ def _check_partitions_cover(layout: DataLayout, first_day: date, as_of: date) ->
         raise InputError(f"--as-of {as_of} is not a complete day yet; the latest complete day is {latest}")
 
 
-def _ingest_pending_days(definitions, instance, layout: DataLayout, first_day: date, as_of: date) -> list[date]:
+def _ingest_pending_days(
+    definitions, instance, run_config: dict, layout: DataLayout, first_day: date, as_of: date
+) -> list[date]:
     """Ingest and validate every landing day before `as_of` that is not validated yet, or whose landing files or
     validated partition changed since (in one run per stretch of consecutive days: an initial load is a backfill).
     Returns the days done again."""
@@ -247,7 +278,7 @@ def _ingest_pending_days(definitions, instance, layout: DataLayout, first_day: d
             "dagster/asset_partition_range_start": start.isoformat(),
             "dagster/asset_partition_range_end": end.isoformat(),
         }
-        _execute(definitions.resolve_job_def("ingest_job"), instance, tags=tags)
+        _execute(definitions.resolve_job_def("ingest_job"), instance, run_config, tags=tags)
     return sorted(redo)
 
 
@@ -262,16 +293,18 @@ def _stretches(days: list[date]) -> list[tuple[date, date]]:
     return stretches
 
 
-def _republish_affected_snapshots(definitions, instance, layout: DataLayout, redone: list[date], as_of: date) -> None:
+def _republish_affected_snapshots(
+    definitions, instance, run_config: dict, layout: DataLayout, redone: list[date], as_of: date
+) -> None:
     """Published snapshots from the first re-done day on read that day's data (features look back over history):
     build and publish them again, in date order, before the new snapshot."""
     affected = [day for day in published_snapshots(layout) if redone and redone[0] <= day < as_of]
     for day in affected:
         print(f"[redo] snapshot {day}: recomputed and published again (it reads data re-ingested for {redone[0]})")
-        _execute(definitions.resolve_job_def("segmentation_job"), instance, partition_key=day.isoformat())
+        _execute(definitions.resolve_job_def("segmentation_job"), instance, run_config, partition_key=day.isoformat())
 
 
-def _fit_quarter_model(definitions, instance, first_day: date, as_of: date) -> None:
+def _fit_quarter_model(definitions, instance, run_config: dict, first_day: date, as_of: date) -> None:
     """The model of `as_of`'s quarter, fitted on the quarter's eve unless it exists or there is no history then."""
     import dagster as dg
 
@@ -283,7 +316,8 @@ def _fit_quarter_model(definitions, instance, first_day: date, as_of: date) -> N
         print(f"[2/3] no history before the quarter starting {quarter}: the snapshot run fits the model on {as_of}")
     else:
         print(f"[2/3] fitting the segmentation model of the quarter starting {quarter} on the snapshot of its eve")
-        _execute(definitions.resolve_job_def("quarterly_refit_job"), instance, partition_key=quarter.isoformat())
+        job = definitions.resolve_job_def("quarterly_refit_job")
+        _execute(job, instance, run_config, partition_key=quarter.isoformat())
 
 
 def _landing_range(layout: DataLayout, as_of: date | None) -> tuple[date, date]:
@@ -333,12 +367,12 @@ def _prepare_dagster_home(path: Path) -> Path:
     return path
 
 
-def _execute(job, instance, **kwargs) -> None:
+def _execute(job, instance, run_config: dict, **kwargs) -> None:
     import dagster as dg
 
     started = time.monotonic()
     try:
-        job.execute_in_process(instance=instance, run_config=QUIET_RUN_CONFIG, **kwargs)
+        job.execute_in_process(instance=instance, run_config=run_config, **kwargs)
         print(f"      {job.name} finished in {time.monotonic() - started:.1f} s")
     except (dg.DagsterExecutionStepExecutionError, dg.Failure) as error:
         raised = error.user_exception if isinstance(error, dg.DagsterExecutionStepExecutionError) else error

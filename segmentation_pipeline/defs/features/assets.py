@@ -8,31 +8,36 @@ from segmentation_pipeline.core.features.rollups import refresh_rollups
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline.defs.features.resources import FeaturesResource, RfmResource
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
-from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot, EngineResource, SparkResource
 
 
 @dg.asset(
     pool=DATA_ROOT_POOL,
     group_name="features",
-    kinds={"duckdb", "parquet"},
+    kinds={"duckdb", "spark", "parquet"},
     deps=["validated_customers", "validated_orders", "validated_survey_responses", "validated_usage_events"],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="One row per customer known at the end of the snapshot day: value, behaviour, survey, CRM, lifecycle.",
 )
 def customer_features(
-    context: dg.AssetExecutionContext, data_root: DataRoot, features: FeaturesResource
+    context: dg.AssetExecutionContext,
+    data_root: DataRoot,
+    features: FeaturesResource,
+    engine: EngineResource,
+    spark: SparkResource,
 ) -> dg.MaterializeResult:
     layout, settings = data_root.layout, features.settings()
-    rebuilt = refresh_rollups(layout)
+    session = spark.session() if engine.is_spark else None
+    rebuilt = refresh_rollups(layout, session)
     if any(rebuilt.values()):
         context.log.info(f"rebuilt stale daily rollups: { ({name: len(days) for name, days in rebuilt.items()}) } days")
     counts = {}
     for day in partition_days(context):
-        table = compute_features(layout, day, settings)
+        table = compute_features(layout, day, settings, session)
         write_snapshot_table(layout, "customer_features", day, table)
         counts[day] = {"customers": len(table)}
-    return dg.MaterializeResult(metadata=per_day_metadata(counts, row_count="customers"))
+    return dg.MaterializeResult(metadata={**per_day_metadata(counts, row_count="customers"), "engine": engine.engine})
 
 
 @dg.asset(
