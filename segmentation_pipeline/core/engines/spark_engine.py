@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from segmentation_pipeline.core.duckdb_session import duckdb_cursor
 from segmentation_pipeline.core.engines.spark_sql import DUCKDB_HASH_UDF, to_spark_sql
-from segmentation_pipeline.core.errors import PipelineError
+from segmentation_pipeline.core.errors import PipelineError, bounded
 from segmentation_pipeline.core.features.rollups import (
     EVENT_ID_HASHES,
     HASH_PROBE,
@@ -41,6 +41,7 @@ FUNCTIONS_SQL = Path(__file__).resolve().parent / "spark_functions.sql"
 
 def run_history_query(
     session: SparkSession,
+    label: str,
     layout: DataLayout,
     query: str,
     parameters: Mapping[str, object],
@@ -61,7 +62,7 @@ def run_history_query(
             if name != EVENT_ID_HASHES:  # the duplicate check's, read by no query (and unsigned: not a Spark type)
                 glob = [layout.rollup_glob(name)] if layout.rollup_files(name) else []
                 tables[name] = _daily_view(session, name, glob, ROLLUP_SCHEMAS[name])
-    return _run(session, query, tables, parameters)
+    return run_query(session, label, query, tables, parameters)
 
 
 def rollups_by_day(
@@ -79,7 +80,10 @@ def rollups_by_day(
     # the rollup SQL groups by `day_index`; the partition date orders the days as their positions do
     session.sql("SELECT *, date AS day_index FROM day_rows_by_date").createOrReplaceTempView("day_rows")
     tables = {"day_rows": rows.append(pa.field("day_index", pa.date32()))}
-    results = {name: _run(session, sql(f"rollups/{name}"), tables, {}, _rollup_schema(name)) for name in names}
+    results = {
+        name: run_query(session, f"rollup {name}", sql(f"rollups/{name}"), tables, {}, _rollup_schema(name))
+        for name in names
+    }
     positions = pa.array(days, pa.date32())
     indexed = {
         name: table.set_column(
@@ -126,15 +130,23 @@ def _duckdb_hash(values: pa.Array) -> pa.Array:
     return hashes.combine_chunks().view(pa.int64())
 
 
-def _run(
+def run_query(
     session: SparkSession,
+    label: str,
     query: str,
     tables: dict[str, pa.Schema],
     parameters: Mapping[str, object],
     schema: pa.Schema | None = None,
 ) -> pa.Table:
-    """The translated query's result, cast to `schema` (else to the schema DuckDB gives the query)."""
-    result = session.sql(to_spark_sql(query, tables, parameters), args=dict(parameters)).toArrow()
+    """DuckDB SQL `query` over the session's views `tables` (by name, with their schemas), translated and run on
+    Spark, its result cast to `schema` (else to the schema DuckDB gives the query). A failure is one line naming
+    `label`."""
+    from pyspark.errors import PySparkException
+
+    try:
+        result = session.sql(to_spark_sql(query, tables, parameters), args=dict(parameters)).toArrow()
+    except PySparkException as error:
+        raise PipelineError(bounded(f"engine spark: {label}: {_first_line(str(error))}")) from None
     schema = schema or duckdb_result_schema(query, tables, parameters)
     columns = []
     for field, column in zip(schema, result.columns, strict=True):
@@ -142,6 +154,10 @@ def _run(
             column = pa.chunked_array([chunk.view(pa.uint64()) for chunk in column.chunks], pa.uint64())
         columns.append(column.cast(field.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def duckdb_result_schema(query: str, tables: dict[str, pa.Schema], parameters: Mapping[str, object]) -> pa.Schema:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -44,10 +45,12 @@ def start_spark(
 ) -> SparkSession:
     """A Spark session on `master` (`local[N]`, `spark://host:port`, or a Spark Connect `sc://host:port`), with the
     project's base settings under `conf`. Stop it with `session.stop()`."""
+    # the Spark engine converts through Arrow only (toArrow, Arrow UDFs), never through pandas
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         from pyspark.sql import SparkSession
-    except ImportError as error:
-        raise SparkUnavailable(INSTALL_HINT) from error
+    except ImportError:
+        raise SparkUnavailable(INSTALL_HINT) from None
     remote = master.startswith(SPARK_CONNECT_SCHEME)
     if not remote and shutil.which("java") is None and not _java_home():
         raise SparkUnavailable(

@@ -51,7 +51,11 @@ def compute_features(
     if spark is not None:
         from segmentation_pipeline.core.engines.spark_engine import run_history_query
 
-        return to_pandas(run_history_query(spark, layout, features_sql(), parameters, HISTORY_SOURCES))
+        return to_pandas(
+            run_history_query(
+                spark, f"customer features of {snapshot_date}", layout, features_sql(), parameters, HISTORY_SOURCES
+            )
+        )
     with open_history(layout) as con:
         return to_pandas(con.sql(features_sql(), params=parameters).to_arrow_table())
 
