@@ -29,7 +29,7 @@ from segmentation_pipeline.core.features.rollups import (
     split_by_day,
 )
 from segmentation_pipeline.core.features.sql import sql
-from segmentation_pipeline.core.ingest.contract import Source, clean_schema
+from segmentation_pipeline.core.ingest.contract import SOURCES, Source, clean_schema
 from segmentation_pipeline.core.storage.layout import DataLayout
 
 if TYPE_CHECKING:
@@ -37,6 +37,18 @@ if TYPE_CHECKING:
 
 DAY = pa.field("date", pa.date32())
 FUNCTIONS_SQL = Path(__file__).resolve().parent / "spark_functions.sql"
+
+
+def history_schemas(sources: tuple[Source, ...]) -> dict[str, pa.Schema]:
+    """The tables the feature SQL reads, by name, with their schemas: each source's validated rows (with the `date`
+    partition of daily ones) and its daily rollups."""
+    schemas = {}
+    for source in sources:
+        schemas[source.name] = clean_schema(source).append(DAY) if source.daily else clean_schema(source)
+        for name in ROLLUPS.get(source.name, ()):
+            if name != EVENT_ID_HASHES:  # the duplicate check's, read by no query (and unsigned: not a Spark type)
+                schemas[name] = ROLLUP_SCHEMAS[name].append(DAY)
+    return schemas
 
 
 def run_history_query(
@@ -49,20 +61,20 @@ def run_history_query(
 ) -> pa.Table:
     """`query` over the history tables of `sources` (the views `customer_features.open_history` gives DuckDB), on
     Spark, as the Arrow table DuckDB would return."""
-    tables = {}
-    for source in sources:
-        if not source.daily:
-            path = layout.validated(source.name, None)
-            tables[source.name] = _view(session, source.name, [path] if path.exists() else [], clean_schema(source))
+    schemas = history_schemas(sources)
+    for name, schema in schemas.items():
+        if name in SOURCES and not SOURCES[name].daily:
+            path = layout.validated(name, None)
+            _view(session, name, [path] if path.exists() else [], schema)
             continue
-        # one glob per table, listed by the driver (a list of many files costs Spark a listing job)
-        glob = [layout.validated_glob(source.name)] if layout.has_validated_days(source.name) else []
-        tables[source.name] = _daily_view(session, source.name, glob, clean_schema(source))
-        for name in ROLLUPS.get(source.name, ()):
-            if name != EVENT_ID_HASHES:  # the duplicate check's, read by no query (and unsigned: not a Spark type)
-                glob = [layout.rollup_glob(name)] if layout.rollup_files(name) else []
-                tables[name] = _daily_view(session, name, glob, ROLLUP_SCHEMAS[name])
-    return run_query(session, label, query, tables, parameters)
+        # one glob per table, listed by the driver (a list of many files would cost Spark a listing job)
+        files, glob = (
+            (layout.validated_files(name), layout.validated_glob(name))
+            if name in SOURCES
+            else (layout.rollup_files(name), layout.rollup_glob(name))
+        )
+        _view(session, name, [glob] if files else [], schema, base=glob.parent.parent)
+    return run_query(session, label, query, schemas, parameters)
 
 
 def rollups_by_day(
@@ -71,12 +83,13 @@ def rollups_by_day(
     """The rollups of each of `days`' validated rows of `source`, read by Spark from the validated files: the tables
     `rollups.rollups_by_day` gives, from one Spark query per rollup over all the days."""
     names = ROLLUPS.get(source.name, ())
-    if not names:
+    if not names or not days:
         return {day: {} for day in days}
     if EVENT_ID_HASHES in names:
         check_same_hash(session)
     files = [layout.validated(source.name, day) for day in days]
-    rows = _daily_view(session, "day_rows_by_date", files, clean_schema(source))
+    rows = clean_schema(source).append(DAY)
+    _view(session, "day_rows_by_date", files, rows, base=files[0].parent.parent)
     # the rollup SQL groups by `day_index`; the partition date orders the days as their positions do
     session.sql("SELECT *, date AS day_index FROM day_rows_by_date").createOrReplaceTempView("day_rows")
     tables = {"day_rows": rows.append(pa.field("day_index", pa.date32()))}
@@ -181,15 +194,9 @@ def _rollup_schema(name: str) -> pa.Schema:
     return pa.schema([pa.field("day_index", pa.date32()), *ROLLUP_SCHEMAS[name]])
 
 
-def _daily_view(session: SparkSession, name: str, paths: list[Path], schema: pa.Schema) -> pa.Schema:
-    """A view over daily partition files (or globs of them), with their `date` partition column; an empty one
-    without any."""
-    return _view(session, name, paths, schema.append(DAY), base=paths[0].parent.parent if paths else None)
-
-
-def _view(
-    session: SparkSession, name: str, paths: list[Path], schema: pa.Schema, base: Path | None = None
-) -> pa.Schema:
+def _view(session: SparkSession, name: str, paths: list[Path], schema: pa.Schema, base: Path | None = None) -> None:
+    """A view over Parquet files (or globs of them; partition columns from the folders under `base`), or an empty
+    one without any."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     frame: DataFrame
@@ -201,4 +208,3 @@ def _view(
     else:
         frame = session.createDataFrame([], from_arrow_schema(schema))
     frame.createOrReplaceTempView(name)
-    return schema

@@ -61,13 +61,15 @@ def start_spark(
     builder = builder.remote(master) if remote else builder.master(master)
     # Spark Connect sessions take only SQL settings; the driver's addresses are the server's business
     if remote:
-        settings = {"spark.sql.session.timeZone": BASE_CONF["spark.sql.session.timeZone"]}
+        settings = {"spark.sql.session.timeZone": BASE_CONF["spark.sql.session.timeZone"], **(conf or {})}
     else:
-        settings = BASE_CONF
-        # the Python workers run this interpreter, which has the project's packages (DuckDB for its hash); PySpark
-        # reads only the environment for it
+        settings = {**BASE_CONF, **(conf or {})}
+        # the Python workers run this interpreter, which has the project's packages (DuckDB for its hash): PySpark
+        # takes it from the environment only. The JVM binds its other services (block manager, shuffle) where the
+        # driver binds.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    for key, value in {**settings, **(conf or {})}.items():
+        os.environ.setdefault("SPARK_LOCAL_IP", settings["spark.driver.bindAddress"])
+    for key, value in settings.items():
         builder = builder.config(key, str(value))
     try:
         session = builder.getOrCreate()

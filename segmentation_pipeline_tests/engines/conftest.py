@@ -1,0 +1,30 @@
+import pyarrow as pa
+import pytest
+
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
+from segmentation_pipeline.core.engines.spark_engine import run_query
+from segmentation_pipeline.core.engines.spark_session import start_spark
+
+TEST_CONF = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"}
+"""A test session: no web UI, and few shuffle partitions for tiny data on 2 cores."""
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """A real local Spark session, one per test module (starting one takes about 15 s)."""
+    session = start_spark("local[2]", "segmentation_pipeline_tests", TEST_CONF)
+    yield session
+    session.stop()
+
+
+def on_both_engines(spark, query: str, tables: dict[str, pa.Table], parameters: dict | None = None):
+    """`query` (DuckDB SQL over `tables`) run by DuckDB and, translated, by Spark: both results as Arrow."""
+    parameters = parameters or {}
+    with duckdb_cursor() as con:
+        for name, table in tables.items():
+            con.register(name, table)
+        expected = con.sql(query, params=parameters).to_arrow_table()
+    for name, table in tables.items():
+        spark.createDataFrame(table).createOrReplaceTempView(name)
+    schemas = {name: table.schema for name, table in tables.items()}
+    return expected, run_query(spark, "test query", query, schemas, parameters)
