@@ -45,8 +45,8 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
     ),
 }
 """The rollups of each source that has any, by name."""
-SPARK_BATCH_DAYS = 31
-"""Days rolled up per Spark query set when Spark rebuilds rollups: a month of results on the driver at a time."""
+SPARK_BATCH_DAYS = 92
+"""Days rolled up per Spark query set when Spark rebuilds rollups: a quarter of results on the driver at a time."""
 
 _COUNTS = ("events", "mobile", "desktop", "tablet", "night", "morning", "afternoon", "evening")
 ROLLUP_SCHEMAS = {
