@@ -12,7 +12,7 @@ from pathlib import Path
 
 from segmentation_pipeline.core.calendar import quarter_start
 from segmentation_pipeline.core.engines import DEFAULT_ENGINE, ENGINES
-from segmentation_pipeline.core.engines.spark_session import DEFAULT_MASTER
+from segmentation_pipeline.core.engines.spark_session import DEFAULT_MASTER, require_spark
 from segmentation_pipeline.core.errors import PipelineError, bounded
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, ORDERS
 from segmentation_pipeline.core.ingest.crm_database import (
@@ -119,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.crm_database:
         os.environ[CRM_DATABASE_URL_ENV] = args.crm_database
     try:
+        if args.engine == "spark":
+            require_spark(args.spark_master or DEFAULT_MASTER)
         run_pipeline(args.data_dir, args.as_of, engine_run_config(args.engine, args.spark_master))
     except (PipelineError, OSError, sqlite3.Error) as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)

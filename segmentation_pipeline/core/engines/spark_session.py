@@ -45,18 +45,10 @@ def start_spark(
 ) -> SparkSession:
     """A Spark session on `master` (`local[N]`, `spark://host:port`, or a Spark Connect `sc://host:port`), with the
     project's base settings under `conf`. Stop it with `session.stop()`."""
-    # the Spark engine converts through Arrow only (toArrow, Arrow UDFs), never through pandas
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise SparkUnavailable(INSTALL_HINT) from None
+    require_spark(master)
+    from pyspark.sql import SparkSession
+
     remote = master.startswith(SPARK_CONNECT_SCHEME)
-    if not remote and shutil.which("java") is None and not _java_home():
-        raise SparkUnavailable(
-            f"engine spark (master {master}) needs a Java 17 runtime: none on PATH and JAVA_HOME is not set "
-            "(Debian: apt-get install openjdk-17-jre-headless)"
-        )
     builder = SparkSession.builder.appName(app_name)
     builder = builder.remote(master) if remote else builder.master(master)
     # Spark Connect sessions take only SQL settings; the driver's addresses are the server's business
@@ -80,6 +72,22 @@ def start_spark(
 
     register_functions(session)
     return session
+
+
+def require_spark(master: str = DEFAULT_MASTER) -> None:
+    """Fail at once, in one line, if a session on `master` cannot start here: PySpark missing, or (for a session
+    of its own, not Spark Connect's) no Java."""
+    # the Spark engine converts through Arrow only (toArrow, Arrow UDFs), never through pandas
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    try:
+        import pyspark.sql  # noqa: F401
+    except ImportError:
+        raise SparkUnavailable(INSTALL_HINT) from None
+    if not master.startswith(SPARK_CONNECT_SCHEME) and shutil.which("java") is None and not _java_home():
+        raise SparkUnavailable(
+            f"engine spark (master {master}) needs a Java 17 runtime: none on PATH and JAVA_HOME is not set "
+            "(Debian: apt-get install openjdk-17-jre-headless)"
+        )
 
 
 def _java_home() -> bool:

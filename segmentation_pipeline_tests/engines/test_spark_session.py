@@ -1,0 +1,38 @@
+"""The Spark engine's environment faults are one line each, before any work: PySpark not installed, no Java."""
+
+import sys
+
+import pytest
+
+from segmentation_pipeline.cli import main
+from segmentation_pipeline.core.engines.spark_session import SparkUnavailable, require_spark, start_spark
+from segmentation_pipeline.sample_data import generate_landing_zone
+
+NO_JAVA = "engine spark (master local[2]) needs a Java 17 runtime: none on PATH and JAVA_HOME is not set"
+
+
+@pytest.fixture
+def without_java(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+
+
+def test_without_the_spark_extra_the_engine_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # what `import pyspark.sql` meets without the extra
+    with pytest.raises(SparkUnavailable) as raised:
+        start_spark()
+    assert str(raised.value) == "engine spark needs the spark extra: pip install -e '.[spark]'"
+
+
+def test_without_java_a_local_session_is_refused_and_spark_connect_is_not(without_java):
+    with pytest.raises(SparkUnavailable, match=r"^engine spark \(master local\[2\]\) needs a Java 17 runtime"):
+        start_spark()
+    require_spark("sc://127.0.0.1:15002")  # the server runs the JVM
+
+
+def test_the_cli_stops_before_any_run_without_java(without_java, tmp_path, capsys):
+    generate_landing_zone(tmp_path, customers=50, days=3, seed=1)
+    assert main(["run", "--data-dir", str(tmp_path), "--engine", "spark"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {NO_JAVA}") and error.count("\n") == 1
+    assert not (tmp_path / "warehouse").exists()
