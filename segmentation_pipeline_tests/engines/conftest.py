@@ -1,3 +1,4 @@
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -7,6 +8,7 @@ from segmentation_pipeline.core.engines.spark_session import start_spark
 
 TEST_CONF = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"}
 """A test session: no web UI, and few shuffle partitions for tiny data on 2 cores."""
+FLOAT_RELATIVE_TOLERANCE = 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -28,3 +30,12 @@ def on_both_engines(spark, query: str, tables: dict[str, pa.Table], parameters: 
         spark.createDataFrame(table).createOrReplaceTempView(name)
     schemas = {name: table.schema for name, table in tables.items()}
     return expected, run_query(spark, "test query", query, schemas, parameters)
+
+
+def assert_same_table(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Same columns, dtypes and rows: exact for ids, counts, dates and strings, floats to 1e-9 relative."""
+    assert list(actual.columns) == list(expected.columns)
+    assert actual.dtypes.to_dict() == expected.dtypes.to_dict()
+    pd.testing.assert_frame_equal(actual, expected, check_exact=False, rtol=FLOAT_RELATIVE_TOLERANCE, atol=0)
+    exact = [column for column in expected.columns if not pd.api.types.is_float_dtype(expected[column])]
+    pd.testing.assert_frame_equal(actual[exact], expected[exact], check_exact=True)

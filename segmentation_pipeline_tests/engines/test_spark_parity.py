@@ -4,7 +4,6 @@ rebuilds every rollup file as DuckDB wrote it, and computes the same customer fe
 import shutil
 from datetime import date, timedelta
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -12,10 +11,10 @@ from segmentation_pipeline.core.features.customer_features import compute_featur
 from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, ROLLUPS, refresh_rollups
 from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 from segmentation_pipeline.sample_data import generate_landing_zone
+from segmentation_pipeline_tests.engines.conftest import assert_same_table
 from segmentation_pipeline_tests.helpers import validate_landing_zone
 
 END = date(2026, 5, 31)
-FLOAT_RELATIVE_TOLERANCE = 1e-9
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +56,3 @@ def test_both_engines_compute_the_same_customer_features(zone, spark, snapshot):
     # the features the fixes are about hold real values, not only NULLs on both sides
     for column in ("recency_days", "most_active_weekday", "avg_order_value", "top_category", "weekend_share"):
         assert duckdb_features[column].notna().sum() > 100, column
-
-
-def assert_same_table(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
-    """Same columns, dtypes and rows: exact for ids, counts, dates and strings, floats to 1e-9 relative."""
-    assert list(actual.columns) == list(expected.columns)
-    assert actual.dtypes.to_dict() == expected.dtypes.to_dict()
-    pd.testing.assert_frame_equal(actual, expected, check_exact=False, rtol=FLOAT_RELATIVE_TOLERANCE, atol=0)
-    exact = [column for column in expected.columns if not pd.api.types.is_float_dtype(expected[column])]
-    pd.testing.assert_frame_equal(actual[exact], expected[exact], check_exact=True)

@@ -1,0 +1,124 @@
+"""A real distributed run: a Spark standalone cluster on this machine (a master and two workers started from the
+PySpark install, on loopback only, as README shows), the rollups and features computed on its executors, and the
+result equal to DuckDB's."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pyspark
+import pytest
+
+from segmentation_pipeline.core.engines.spark_session import start_spark
+from segmentation_pipeline.core.features.customer_features import compute_features
+from segmentation_pipeline.core.features.rollups import ROLLUPS, refresh_rollups
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.sample_data import generate_landing_zone
+from segmentation_pipeline_tests.engines.conftest import TEST_CONF, assert_same_table
+from segmentation_pipeline_tests.helpers import validate_landing_zone
+
+END = date(2026, 4, 30)
+WORKERS = 2
+STARTUP_SECONDS = 120
+SPARK_CLASS = Path(pyspark.__file__).parent / "bin" / "spark-class"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def spark_process(log: Path, *arguments: str) -> subprocess.Popen:
+    """A Spark daemon (`spark-class` execs its JVM, so the process is the daemon), its output in `log`."""
+    environment = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+    with open(log, "wb") as output:
+        return subprocess.Popen(
+            [str(SPARK_CLASS), *arguments], stdout=output, stderr=subprocess.STDOUT, env=environment
+        )
+
+
+def wait_for(log: Path, text: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while text not in log.read_text(errors="replace"):
+        assert process.poll() is None, f"{log.name} exited: {log.read_text(errors='replace')[-2000:]}"
+        assert time.monotonic() < deadline, f"{log.name}: no '{text}' after {STARTUP_SECONDS} s"
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The master URL of a standalone cluster of two one-core workers; every process is stopped at the end."""
+    logs = tmp_path_factory.mktemp("spark_cluster_logs")
+    port = free_port()
+    master_url = f"spark://127.0.0.1:{port}"
+    processes = []
+    try:
+        master = spark_process(
+            logs / "master.log",
+            "org.apache.spark.deploy.master.Master",
+            *("--host", "127.0.0.1", "--port", str(port), "--webui-port", str(free_port())),
+        )
+        processes.append(master)
+        wait_for(logs / "master.log", "I have been elected leader", master)
+        for index in range(WORKERS):
+            worker = spark_process(
+                logs / f"worker{index}.log",
+                "org.apache.spark.deploy.worker.Worker",
+                master_url,
+                *("--host", "127.0.0.1", "--cores", "1", "--memory", "1g", "--webui-port", str(free_port())),
+            )
+            processes.append(worker)
+            wait_for(logs / f"worker{index}.log", "Successfully registered with master", worker)
+        yield master_url
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def cluster_session(cluster):
+    conf = {**TEST_CONF, "spark.executor.memory": "512m", "spark.cores.max": str(WORKERS)}
+    session = start_spark(cluster, "segmentation_pipeline_cluster_test", conf)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def zone(tmp_path_factory):
+    root = tmp_path_factory.mktemp("spark_cluster_zone")
+    generate_landing_zone(root, customers=1000, days=60, seed=9, end_date=END)
+    return validate_landing_zone(root)
+
+
+def test_the_work_runs_on_the_workers_executors(cluster_session):
+    executors = cluster_session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
+    assert executors == WORKERS
+    hashes = cluster_session.sql("SELECT DISTINCT duckdb_hash(CAST(id AS STRING)) AS h FROM range(0, 1000, 1, 8)")
+    assert hashes.count() == 1000  # a Python UDF over 8 partitions, run by the executors' Python workers
+
+
+def test_the_cluster_rebuilds_the_rollups_and_computes_the_features_as_duckdb(cluster_session, zone, tmp_path):
+    layout = DataLayout(tmp_path / "data")
+    shutil.copytree(zone.root, layout.root)
+    names = [name for source_names in ROLLUPS.values() for name in source_names]
+    written = {path: pq.read_table(path) for name in names for path in layout.rollup_files(name)}
+    shutil.rmtree(layout.warehouse / "rollups")
+
+    rebuilt = refresh_rollups(layout, cluster_session)
+
+    assert len(rebuilt["usage_events"]) == 60
+    for path, duckdb_table in written.items():
+        spark_table = pq.read_table(path)
+        if path.parent.parent.name == "usage_day_event_ids":
+            duckdb_table, spark_table = duckdb_table.sort_by("event_id_hash"), spark_table.sort_by("event_id_hash")
+        assert spark_table.equals(duckdb_table, check_metadata=True), path
+    assert_same_table(compute_features(layout, END, spark=cluster_session), compute_features(zone, END))
