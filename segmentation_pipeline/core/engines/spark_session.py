@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -77,8 +76,6 @@ def start_spark(
 def require_spark(master: str = DEFAULT_MASTER) -> None:
     """Fail at once, in one line, if a session on `master` cannot start here: PySpark missing, or (for a session
     of its own, not Spark Connect's) no Java."""
-    # the Spark engine converts through Arrow only (toArrow, Arrow UDFs), never through pandas
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         import pyspark.sql  # noqa: F401
     except ImportError:
