@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.publish.memberships import SEGMENT_COLUMNS
 from segmentation_pipeline.core.publish.settings import PublishSettings
-from segmentation_pipeline.core.publish.transitions import SEGMENT_COLUMNS
 
 PSI_EPSILON = 1e-4
 """Share used for an empty bin (on either side) so ln(actual / expected) stays finite; a bin empty on both sides
