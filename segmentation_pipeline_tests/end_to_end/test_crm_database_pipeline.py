@@ -127,6 +127,16 @@ def test_a_wrong_password_is_one_line_without_it_and_nothing_is_published(tmp_pa
     assert not (root / "published").exists()
 
 
+def test_a_sample_that_cannot_be_loaded_is_one_line_without_the_password(tmp_path, crm_url, capsys):
+    wrong = crm_url.replace("postgres:", "postgres:not-the-", 1)
+    sample = ["sample-data", "--customers", "50", "--days", "5", "--seed", "3", "--end-date", str(END)]
+    assert main([*sample, "--out", str(tmp_path / "sample"), "--to-database", wrong]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "not-the-" not in error and "***@127.0.0.1" in error
+    assert error.startswith("error: crm.customers: cannot connect to the CRM database postgresql://postgres:***@")
+    assert "password authentication failed" in error
+
+
 def test_a_table_without_a_required_column_fails_its_step_once_without_retries(tmp_path, crm_url, capsys, monkeypatch):
     broken = create_database(crm_url, "crm_broken")
     sample = ["sample-data", "--customers", "50", "--days", "5", "--seed", "3", "--end-date", str(END)]
