@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sqlite3
 import sys
@@ -96,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     except (PipelineError, OSError, sqlite3.Error) as error:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
+    finally:
+        # the interpreter's collections at exit would walk every object Dagster, pandas and Great Expectations made:
+        # frozen objects are skipped, which ends the command seconds sooner
+        gc.freeze()
     return 0
 
 

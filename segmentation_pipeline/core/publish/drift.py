@@ -52,7 +52,7 @@ def population_stability_index(expected: pd.Series, actual: pd.Series, bins: int
 
 def categorical_psi(expected: pd.Series, actual: pd.Series) -> float:
     """PSI over the union of the levels of both sides, null being a level of its own."""
-    levels = sorted(set(expected.dropna()) | set(actual.dropna()), key=str)
+    levels = sorted(set(expected.dropna().unique()) | set(actual.dropna().unique()), key=str)
     return _psi(_level_shares(expected, levels), _level_shares(actual, levels))
 
 
