@@ -22,6 +22,7 @@ from segmentation_pipeline.core.ingest.crm_database import CRM_DATABASE_URL_ENV,
 from segmentation_pipeline.core.ingest.crm_database_load import load_landing_crm
 from segmentation_pipeline.core.ingest.landing import landing_days, read_landing
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.export import receipt_path
 from segmentation_pipeline.defs.ingest.resources import CrmDatabaseResource
 from segmentation_pipeline.defs.resources import DataRoot
 from segmentation_pipeline.defs.validate.assets import validated_customers
@@ -92,6 +93,9 @@ def test_the_snapshot_read_from_the_database_equals_the_one_from_files(runs):
     for name, table in from_files.items():
         pd.testing.assert_frame_equal(from_database[name], table, check_exact=False, rtol=1e-9, obj=name)
     assert len(from_files["customer_segments"]) == 300
+    files_layout, database_layout = runs
+    assert receipt_path(files_layout).is_file()
+    assert not receipt_path(database_layout).exists()  # a database table is validated on every run
 
 
 def _quarantined(layout: DataLayout, source: str) -> pd.DataFrame:
@@ -125,6 +129,16 @@ def test_a_wrong_password_is_one_line_without_it_and_nothing_is_published(tmp_pa
     assert error.startswith("error: crm.orders: cannot connect to the CRM database postgresql://postgres:***@")
     assert "password authentication failed" in error
     assert not (root / "published").exists()
+
+
+def test_a_sample_that_cannot_be_loaded_is_one_line_without_the_password(tmp_path, crm_url, capsys):
+    wrong = crm_url.replace("postgres:", "postgres:not-the-", 1)
+    sample = ["sample-data", "--customers", "50", "--days", "5", "--seed", "3", "--end-date", str(END)]
+    assert main([*sample, "--out", str(tmp_path / "sample"), "--to-database", wrong]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "not-the-" not in error and "***@127.0.0.1" in error
+    assert error.startswith("error: crm.customers: cannot connect to the CRM database postgresql://postgres:***@")
+    assert "password authentication failed" in error
 
 
 def test_a_table_without_a_required_column_fails_its_step_once_without_retries(tmp_path, crm_url, capsys, monkeypatch):

@@ -21,6 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.export import receipt_path
 from segmentation_pipeline.sample_data import generate_landing_zone
 from segmentation_pipeline_tests.end_to_end import kill_points
 from segmentation_pipeline_tests.end_to_end.kill_points import NOT_PIPELINE_FILES, Run, run_and_kill, run_cli
@@ -58,13 +60,23 @@ def reference(pristine, tmp_path_factory) -> Path:
 # --- what a reader sees ----------------------------------------------------------------------------------------------
 
 
+def state_files(root: Path) -> list[Path]:
+    """The files the pipeline keeps beside its warehouse tables for itself: the first landing day and the CRM
+    export's validation receipt."""
+    layout = DataLayout(root)
+    return [layout.first_landing_day, receipt_path(layout)]
+
+
 def visible_table_files(root: Path) -> list[Path]:
     """Every file the readers' globs pick up: `published/*/*/*`, `warehouse/**`, `quarantine/**` (a glob's `*` does
-    not match a leading dot, so hidden temporary names are not picked up, as in DuckDB, Spark or a shell)."""
+    not match a leading dot, so hidden temporary names are not picked up, as in DuckDB, Spark or a shell), but the
+    state files."""
     patterns = ("published/*/*/*", "warehouse/**/*", "quarantine/**/*")
     paths = {Path(path) for pattern in patterns for path in glob.glob(str(root / pattern), recursive=True)}
     return sorted(
-        path for path in paths if path.is_file() and path.relative_to(root).parts[:2] not in {("published", "reports")}
+        path
+        for path in paths - set(state_files(root))
+        if path.is_file() and path.relative_to(root).parts[:2] not in {("published", "reports")}
     )
 
 
@@ -79,6 +91,12 @@ def reader_problems(root: Path) -> list[str]:
         except (pa.ArrowException, OSError) as error:
             problems.append(f"{path.relative_to(root)}: not readable Parquet ({error})")
     problems += [f"{path}: a visible temporary file" for path in pipeline_files(root) if path.name.endswith(".tmp")]
+    receipt = receipt_path(DataLayout(root))
+    if receipt.exists():
+        try:
+            json.loads(receipt.read_text(encoding="utf-8"))
+        except ValueError as error:
+            problems.append(f"{receipt.relative_to(root)}: cut short ({error})")
     problems += runs_problems(root)
     for report in glob.glob(str(root / "published" / "reports" / "*" / "*.html")):
         if not Path(report).read_text(encoding="utf-8").rstrip().endswith("</html>"):
@@ -185,7 +203,8 @@ def differences_from(reference: Path, root: Path) -> list[str]:
         mine, clean = comparable(root / path), comparable(reference / path)
         if not mine.equals(clean):
             problems.append(f"{path}: differs from the clean run ({mine.num_rows} vs {clean.num_rows} rows)")
-    for path in sorted(theirs & ours):  # the warehouse's row counts too: same rows validated and quarantined
+    tables = {path for path in theirs & ours if root / path not in state_files(root)}
+    for path in sorted(tables):  # the warehouse's row counts too: same rows validated and quarantined
         if path.parts[0] in ("warehouse", "quarantine") and num_rows(root / path) != num_rows(reference / path):
             problems.append(f"{path}: {num_rows(root / path)} rows, the clean run has {num_rows(reference / path)}")
     latest = root / "published" / "latest.duckdb"

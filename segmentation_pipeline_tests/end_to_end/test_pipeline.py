@@ -140,6 +140,19 @@ def test_rerunning_replaces_outputs_instead_of_duplicating_them(pipeline_run, ca
     run_pipeline(layout.root, END)
     assert "already validated" in capsys.readouterr().out
     pd.testing.assert_frame_equal(pd.read_parquet(published), before)
+    instance = dg.DagsterInstance.get()
+    # the export is validated by the first ingest run; the snapshot run after it and the rerun reuse that validation
+    *reused, first = instance.fetch_materializations(dg.AssetKey("validated_customers"), limit=10).records
+    assert first.asset_materialization.metadata["validation"].value == "validated in this run"
+    assert [record.asset_materialization.metadata["validation"].value for record in reused] == [
+        f"reused from run {first.run_id}"
+    ] * 2
+    assert reused[0].asset_materialization.metadata["rows_clean"] == first.asset_materialization.metadata["rows_clean"]
+    rerun = reused[0]
+    checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey("validated_customers"), "critical_expectations")]
+    )
+    assert [(c.run_id, c.status.value) for c in checks.values()] == [(rerun.run_id, "SUCCEEDED")]
     assert len(read(layout.published / "customer_segments" / "*" / "*.parquet")) == len(before)
 
 

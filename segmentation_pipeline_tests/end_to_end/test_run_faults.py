@@ -1,5 +1,5 @@
-"""`segmentation-pipeline run` under faults of the environment and of earlier runs: one line and exit code 1 instead
-of a traceback, one run per data root, and changed or damaged days done again."""
+"""`segmentation-pipeline run` (and `sample-data`) under faults of the environment and of earlier runs: one line and
+exit code 1 instead of a traceback, one run per data root, and changed or damaged days done again."""
 
 import errno
 import os
@@ -51,6 +51,13 @@ def test_an_unusable_environment_is_one_line_and_exit_code_1(monkeypatch, capsys
     monkeypatch.setattr(cli, "run_pipeline", fail)
     assert main(["run"]) == 1
     assert capsys.readouterr().err == message + "\n"
+
+
+def test_sample_data_into_a_folder_that_cannot_be_created_is_one_line_and_exit_code_1(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "file" / "sample"
+    assert main(["sample-data", "--customers", "20", "--days", "3", "--out", str(out)]) == 1
+    assert capsys.readouterr().err == f"error: {out / 'landing' / 'crm'}: not a directory\n"
 
 
 def test_a_second_run_on_the_same_data_root_stops_with_a_message(landing_zone, capsys):

@@ -1,4 +1,5 @@
-"""Published snapshot tables: pseudonymised ids, the previous complete snapshot, and the latest-snapshot views."""
+"""Published snapshot tables: joining a snapshot's tables, pseudonymised ids, the previous complete snapshot, and the
+latest-snapshot views."""
 
 import os
 from datetime import date
@@ -12,7 +13,7 @@ from segmentation_pipeline.core.publish.latest_views import write_latest_views
 from segmentation_pipeline.core.publish.schemas import (
     PUBLISHED_SCHEMAS,
 )
-from segmentation_pipeline.core.publish.tables import previous_snapshot, pseudonymise
+from segmentation_pipeline.core.publish.tables import joined_by_customer, previous_snapshot, pseudonymise
 from segmentation_pipeline.core.storage import staging
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
@@ -101,3 +102,22 @@ def test_latest_views_skip_a_snapshot_while_a_crashed_republish_of_it_is_incompl
     assert latest_customers() == [("a", date(2026, 11, 20)), ("b", date(2026, 11, 20))]  # 21st: not in `runs`
     assert recover(layout) == 1
     assert latest_customers() == [("x", date(2026, 11, 21))]
+
+
+def test_tables_are_joined_by_customer_id_whether_or_not_they_list_the_same_customers_in_order():
+    table = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "monetary": [1.0, 2.0, 3.0]}, index=[10, 11, 12])
+    aligned = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "segment_id": [7, 8, 9]})
+    shuffled = pd.DataFrame({"customer_id": ["c3", "c1"], "segment_id": [9, 7]})
+
+    side_by_side = joined_by_customer(table, aligned)
+    merged = joined_by_customer(table, shuffled)
+
+    assert side_by_side.to_dict("list") == {
+        "customer_id": ["c1", "c2", "c3"],
+        "monetary": [1.0, 2.0, 3.0],
+        "segment_id": [7, 8, 9],
+    }
+    assert side_by_side.index.tolist() == [10, 11, 12]
+    assert merged["segment_id"].tolist()[::2] == [7.0, 9.0] and pd.isna(merged["segment_id"].iloc[1])
+    with pytest.raises(pd.errors.MergeError):
+        joined_by_customer(table, pd.DataFrame({"customer_id": ["c1", "c1"], "segment_id": [1, 2]}))

@@ -206,6 +206,86 @@ def test_a_crash_between_renames_is_completed_by_the_next_write(tmp_path, monkey
     assert staging_leftovers(layout) == []
 
 
+def publish_with_export(layout: DataLayout, version: int) -> None:
+    """As `publish_snapshot`: the tables, with the export folder and then `runs` as completion markers."""
+
+    def write_export(folder: Path) -> None:
+        folder.mkdir()
+        (folder / "manifest.csv").write_text(f"version\n{version}\n")
+
+    export = layout.audience_export(DAY)
+    write_parquet_files_atomically(
+        {path: pa.table({"version": [version] * ROWS}) for path in snapshot_paths(layout)},
+        layout=layout,
+        completion_markers=[export, layout.published_table("runs", DAY)],
+        others={export: write_export},
+    )
+
+
+def export_version(layout: DataLayout) -> int | None:
+    manifest = layout.audience_export(DAY) / "manifest.csv"
+    return int(manifest.read_text().split()[1]) if manifest.exists() else None
+
+
+APPLY = [
+    ("withdraw", "runs"),
+    ("withdraw", "audiences"),
+    ("rename", "customer_segments"),
+    ("rename", "segment_profiles"),
+    ("rename", "segment_kpis"),
+    ("rename", "audiences"),
+    ("rename", "runs"),
+]
+"""Every move of re-publishing `publish_with_export`, in order: the markers withdrawn (the last first), then renamed
+back last."""
+WITHDRAWN, RENAMED = {"runs": None}, dict.fromkeys(TABLES[:3], 2)
+
+
+@pytest.mark.parametrize(
+    ("moves_done", "tables", "export"),
+    [
+        (0, dict.fromkeys(TABLES, 1), 1),
+        (1, dict.fromkeys(TABLES, 1) | WITHDRAWN, 1),  # `runs` is away before anything else moves
+        (2, dict.fromkeys(TABLES, 1) | WITHDRAWN, None),
+        (3, dict.fromkeys(TABLES, 1) | {"customer_segments": 2} | WITHDRAWN, None),
+        (4, dict.fromkeys(TABLES, 1) | {"customer_segments": 2, "segment_profiles": 2} | WITHDRAWN, None),
+        (5, RENAMED | WITHDRAWN, None),
+        (6, RENAMED | WITHDRAWN, 2),  # `runs` is back only after everything else
+    ],
+)
+def test_a_crash_at_any_move_of_the_apply_leaves_nothing_half_listed_and_the_next_run_completes_it(
+    tmp_path, monkeypatch, moves_done, tables, export
+):
+    """While the tables are a mix, `runs` does not list the snapshot and every file there is whole; `recover` (what
+    the next run does first) does the remaining moves, the one that crashed included, each once."""
+    layout = DataLayout(tmp_path)
+    publish_with_export(layout, 1)
+    real_replace = os.replace
+    moves, crashed = [], []
+
+    def crash_once(source, destination):
+        if Path(destination).name != staging.JOURNAL:  # committing the journal is not a move of the apply
+            if len(moves) == moves_done and not crashed:
+                crashed.append(destination)
+                raise Crash
+            withdrawing = Path(destination).name.startswith("withdrawn-")
+            target = Path(source if withdrawing else destination).relative_to(tmp_path)
+            moves.append(("withdraw" if withdrawing else "rename", target.parts[1]))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(staging.os, "replace", crash_once)
+    with pytest.raises(Crash):
+        publish_with_export(layout, 2)
+
+    assert moves == APPLY[:moves_done]
+    assert (versions(layout), export_version(layout)) == (tables, export)
+    assert glob_rows(layout, "customer_segments") == ROWS
+    assert recover(layout) == 1
+    assert moves == APPLY
+    assert (versions(layout), export_version(layout)) == (dict.fromkeys(TABLES, 2), 2)
+    assert staging_leftovers(layout) == []
+
+
 def test_recover_removes_abandoned_staging_folders_and_keeps_those_of_live_writers(tmp_path):
     layout = DataLayout(tmp_path)
     assert recover(layout) == 0  # no staging area yet: nothing to do

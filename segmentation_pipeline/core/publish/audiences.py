@@ -22,12 +22,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.arrow_values import as_string_array
 from segmentation_pipeline.core.publish.hashing import sha256_hex
 from segmentation_pipeline.core.publish.memberships import FamilyMembers, family_members
 from segmentation_pipeline.core.storage.atomic import remove_folders_atomically
 from segmentation_pipeline.core.storage.durable import fsync, make_folders
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.validate.key_sets import as_string_array
 from segmentation_pipeline.core.validate.row_checks import EMAIL_PATTERN
 
 FOLDER_MODE, FILE_MODE = 0o700, 0o640

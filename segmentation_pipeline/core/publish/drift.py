@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.publish.memberships import SEGMENT_COLUMNS
 from segmentation_pipeline.core.publish.settings import PublishSettings
-from segmentation_pipeline.core.publish.transitions import SEGMENT_COLUMNS
 
 PSI_EPSILON = 1e-4
 """Share used for an empty bin (on either side) so ln(actual / expected) stays finite; a bin empty on both sides
@@ -52,7 +52,7 @@ def population_stability_index(expected: pd.Series, actual: pd.Series, bins: int
 
 def categorical_psi(expected: pd.Series, actual: pd.Series) -> float:
     """PSI over the union of the levels of both sides, null being a level of its own."""
-    levels = sorted(set(expected.dropna()) | set(actual.dropna()), key=str)
+    levels = sorted(set(expected.dropna().unique()) | set(actual.dropna().unique()), key=str)
     return _psi(_level_shares(expected, levels), _level_shares(actual, levels))
 
 

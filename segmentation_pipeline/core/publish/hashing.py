@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from segmentation_pipeline.core.arrow_values import as_string_array
 from segmentation_pipeline.core.duckdb_session import duckdb_cursor
-from segmentation_pipeline.core.validate.key_sets import as_string_array
 
 HEX = "sha256($prefix || value)"
 FIRST_8_BYTES = f"('0x' || left({HEX}, 16))::UBIGINT"

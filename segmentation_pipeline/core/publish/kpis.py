@@ -11,6 +11,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from segmentation_pipeline.core.publish.memberships import SEGMENT_COLUMNS
 from segmentation_pipeline.core.tiers import TIERS, rank_tiers
 
 VALUE_TIERS = (*TIERS, "none")
@@ -44,8 +45,6 @@ KPI_COLUMNS = {**KPI_KEYS, **KPI_FIGURES, **{CONTROL_PREFIX + name: dtype for na
 """Output columns of `segment_kpis`, in order, with their pandas dtypes (snapshot_date holds `datetime.date`): the
 row's keys, its KPIs over all its customers, then the same KPIs over its control-group customers only."""
 
-SEGMENT_KEYS = {"rfm": "rfm_segment", "behavioural": "segment_name"}
-
 
 def value_tiers(monetary: pd.Series, has_orders: pd.Series) -> pd.Series:
     """The value tier of each customer (aligned with `monetary`): the rank tier (`core/tiers.py`: top 20% "high",
@@ -75,7 +74,7 @@ def segment_kpis(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
 def _kpi_rows(work: pd.DataFrame) -> pd.DataFrame:
     """The segment and channel rows of `work`'s customers: their keys and `KPI_FIGURES`, in a stable order."""
     pieces = []
-    for segment_type, column in SEGMENT_KEYS.items():
+    for segment_type, column in SEGMENT_COLUMNS.items():
         keys = ["segment"] if segment_type == "rfm" else ["segment", "segment_id"]
         typed = work.assign(segment=work[column])
         for by, by_channel in ((keys, False), (keys + ["acquisition_channel"], True)):
@@ -105,7 +104,7 @@ def _per_customer(customers: pd.DataFrame) -> pd.DataFrame:
     """What the KPIs add up, one row per customer."""
     return pd.DataFrame(
         {
-            **{column: customers[column].astype("str") for column in SEGMENT_KEYS.values()},
+            **{column: customers[column].astype("str") for column in SEGMENT_COLUMNS.values()},
             "segment_id": customers["segment_id"].astype("Int64"),
             "acquisition_channel": customers["acquisition_channel"].fillna(UNKNOWN_CHANNEL).astype("str"),
             "active": customers["lifecycle_stage"].isin(ACTIVE_STAGES),

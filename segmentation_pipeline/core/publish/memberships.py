@@ -12,6 +12,9 @@ SEGMENT_LIST_TYPE = pa.list_(pa.string())  # Parquet type of a column of members
 SEGMENT_FAMILIES = {"behavioural": "segment_name", "rfm": "rfm_segment", "rule": "rule_segments"}
 """Segment type -> its column in `customer_segments` (`rule_segments` holds a list of rule and manual segments): the
 families that audiences, uplift and overlap are reported for, in their order."""
+SEGMENT_COLUMNS = {family: SEGMENT_FAMILIES[family] for family in ("rfm", "behavioural")}
+"""The families of one segment per customer, RFM first: the segment types of `segment_kpis`, `segment_transitions`
+and the snapshot drift."""
 _MAX_BITMASK_SEGMENTS = 63  # segments that fit in the bits of one uint64
 
 

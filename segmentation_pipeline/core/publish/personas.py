@@ -118,13 +118,8 @@ def persona_summary(persona: dict) -> str:
 def _mix(features: pd.DataFrame, column: str, group: np.ndarray, top: int | None = None) -> dict[int, str]:
     """Per segment, its values by share of the customers who have one ("a 52%, b 30%"; largest first, ties
     alphabetical), the first `top` only when given; segments where nobody has a value are left out (null)."""
-    values = _text(features, column)
-    known = values.notna().to_numpy()
-    if not known.any():
-        return {}
-    counts = pd.crosstab(group[known], values[known].to_numpy())
     mixes = {}
-    for segment_id, row in counts.iterrows():
+    for segment_id, row in _counts(_text(features, column), group).iterrows():
         row = row[row > 0]
         shares = (row / row.sum()).rename("share").rename_axis("value").reset_index()
         shares = shares.sort_values(["share", "value"], ascending=[False, True]).head(top)
@@ -136,12 +131,15 @@ def _mix(features: pd.DataFrame, column: str, group: np.ndarray, top: int | None
 def _most_common(values: pd.Series, group: np.ndarray, rank) -> dict[int, object]:
     """Per segment, the value most of its customers have (ties: the first in the order `rank` sorts by, natural
     order without one); segments where nobody has a value are left out (null)."""
-    known = values.notna().to_numpy()
-    if not known.any():
-        return {}
-    counts = pd.crosstab(group[known], values[known].to_numpy())
-    counts = counts.sort_index(axis=1, key=None if rank is None else lambda index: index.map(rank))
+    counts = _counts(values, group).sort_index(axis=1, key=None if rank is None else lambda index: index.map(rank))
     return {int(segment_id): row.idxmax() for segment_id, row in counts.iterrows()}
+
+
+def _counts(values: pd.Series, group: np.ndarray) -> pd.DataFrame:
+    """Customers per segment (rows) and value (columns), counting only customers who have a value, so a segment
+    where nobody has one has no row."""
+    known = values.notna().to_numpy()
+    return pd.crosstab(group[known], values[known].to_numpy())
 
 
 def _largest(mix: str) -> tuple[str, str]:

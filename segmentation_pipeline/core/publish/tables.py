@@ -43,7 +43,7 @@ def customer_segments(
     customer is in the control group."""
     table = features
     for scores in (rfm_scores, assignments, value):
-        table = table.merge(scores, on="customer_id", how="left", validate="one_to_one")
+        table = joined_by_customer(table, scores)
     table["rule_segments"] = membership_lists(memberships, table["customer_id"])
     table["value_tier"] = value_tiers(table["monetary"], table["has_orders"])
     table["in_control_group"] = in_control_group(
@@ -54,6 +54,15 @@ def customer_segments(
         raise AssertionError(f"{missing} customers of the snapshot have no behavioural segment")
     columns = PUBLISHED_SCHEMAS["customer_segments"].names
     return without_personal_data(table[columns].sort_values("customer_id", ignore_index=True))
+
+
+def joined_by_customer(table: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """`table` with `other`'s columns, matched by customer_id (a left join, one row per customer on each side). The
+    tables of a snapshot list the same customers in the same order, so they are put side by side without a merge's
+    hashing; tables that differ are merged."""
+    if pd.Index(table["customer_id"]).equals(pd.Index(other["customer_id"])):
+        return pd.concat([table, other.drop(columns="customer_id").set_axis(table.index)], axis=1)
+    return table.merge(other, on="customer_id", how="left", validate="one_to_one")
 
 
 def segment_profiles(profiles: pd.DataFrame, customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
@@ -89,13 +98,13 @@ def snapshot_tables(
     """Every published table of a snapshot except `runs`, from its `customer_segments` rows with CRM ids.
     `previous` is the last published snapshot before `day` (its date and customer_segments), for the transitions
     and the uplift; ids are hashed before comparing, so both sides match."""
-    kpi_inputs = customers.merge(inputs.features[["customer_id", "nps", "sessions"]], on="customer_id", validate="1:1")
+    kpi_inputs = joined_by_customer(customers, inputs.features[["customer_id", "nps", "sessions"]])
     profiles = segment_profiles(inputs.profiles, kpi_inputs, day)
-    segment_ids = inputs.features[["customer_id"]].merge(
-        inputs.assignments[["customer_id", "segment_id"]], on="customer_id", how="left", validate="1:1"
-    )["segment_id"]
+    segment_ids = joined_by_customer(
+        inputs.features[["customer_id"]], inputs.assignments[["customer_id", "segment_id"]]
+    )
     personas = segment_personas(
-        inputs.features, segment_ids.set_axis(inputs.features.index), profiles, day, next_actions
+        inputs.features, segment_ids["segment_id"].set_axis(inputs.features.index), profiles, day, next_actions
     )
     overlap = segment_overlap(customers, day)
     customers = customers.copy()

@@ -6,9 +6,10 @@ from datetime import date
 
 import pandas as pd
 
+from segmentation_pipeline.core.publish.memberships import SEGMENT_COLUMNS
+
 NEW = "(new customer)"
 GONE = "(left)"
-SEGMENT_COLUMNS = {"rfm": "rfm_segment", "behavioural": "segment_name"}
 TRANSITION_COLUMNS = {
     "snapshot_date": "object",
     "previous_snapshot_date": "object",

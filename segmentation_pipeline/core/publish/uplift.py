@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from segmentation_pipeline.core.arrow_values import as_string_array
 from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES, family_members
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
-from segmentation_pipeline.core.validate.key_sets import as_string_array
 
 Z_95 = 1.959963984540054
 """The two-sided 95% quantile of the normal distribution."""

@@ -218,11 +218,27 @@ def _write_journal(journal: Journal, folder: Path, root: Path, first_target: Pat
 
 
 def _apply(journal: Journal, folder: Path, root: Path, action: str) -> None:
-    """Withdraw in the reverse order of the renames, so the last completion marker (`runs`) goes first: a crash
-    between two withdrawals never leaves a snapshot listed while another of its markers (its export) is away."""
+    """Do a committed write in two steps, in this order, so that no crash leaves a half-swapped set listed: first
+    withdraw the completion markers, then rename the staged files over their targets in the journal's order, which
+    has the markers last. In between, the targets are a mix of previous and new files that no marker lists. Each step
+    skips what is done already (a staged file that is gone was renamed), so after a crash at any point the next write
+    or `recover` runs `_apply` again from the journal and completes the same write."""
+    _withdraw_markers(journal, folder, root, action)
+    _rename_staged(journal, root, action)
+
+
+def _withdraw_markers(journal: Journal, folder: Path, root: Path, action: str) -> None:
+    """Move the markers' previous files aside in the reverse order of the renames, so the last marker (`runs`) goes
+    first: a crash between two withdrawals never leaves a snapshot listed while another of its markers (its export)
+    is away."""
     for index, (staged, target) in reversed(list(enumerate(journal.renames))):
         if target in journal.withdrawn and staged.exists() and target.exists():
             _rename(target, folder / f"withdrawn-{index}", target, root, action, folder, target.parent)
+
+
+def _rename_staged(journal: Journal, root: Path, action: str) -> None:
+    """Rename every file still staged over its target, in order: a marker is back only once everything it lists is
+    in place."""
     renamed = []
     for staged, target in journal.renames:
         if staged.exists():

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.arrow_values import as_string_array
 from segmentation_pipeline.core.duckdb_session import duckdb_cursor
 from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, rollup_is_current
 from segmentation_pipeline.core.ingest.contract import SOURCES, USAGE_EVENTS, Source
@@ -57,16 +58,6 @@ class KeySet:
         if self._added:
             found |= values.map(self._added.__contains__).fillna(False).astype(bool)
         return found
-
-
-def as_string_array(values: pa.Array | Collection[str]) -> pa.Array:
-    """Arrow hash look-ups: pandas 3's `str` isin converts every look-up value in Python, far too slow for history."""
-    if isinstance(values, pa.Array):
-        return values
-    if isinstance(values, (pd.Series, pd.Index)):
-        array = pa.array(values, type=pa.string(), from_pandas=True)
-        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-    return pa.array(list(values), type=pa.string())
 
 
 def _is_in(values: pd.Series, allowed: pa.Array) -> pd.Series:

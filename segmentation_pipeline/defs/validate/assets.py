@@ -5,8 +5,9 @@ suite as blocking (critical) and warning checks."""
 import dagster as dg
 import pandas as pd
 
-from segmentation_pipeline.core.ingest.contract import CUSTOMERS, DAILY_SOURCES, Source
+from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES, Source
 from segmentation_pipeline.core.validate.expectations import SuiteRunner
+from segmentation_pipeline.core.validate.export import validate_export
 from segmentation_pipeline.core.validate.partitions import validate_days
 from segmentation_pipeline.core.validate.row_checks import OutcomeSummary, ValidationOutcome
 from segmentation_pipeline.defs.ingest.reads import (
@@ -55,7 +56,8 @@ def _outcome_metadata(summaries: list[OutcomeSummary]) -> dict:
     description=(
         "The CRM customer export (or the CRM database's customers table), typed by the input contract; bad rows go "
         "to `quarantine/customers/` with the rules they broke. An export without a valid customer stops the run "
-        "before anything is validated."
+        "before anything is validated. An export unchanged since its last validation reuses that validation's "
+        "findings (`core/validate/export.py`)."
     ),
 )
 def validated_customers(
@@ -64,15 +66,17 @@ def validated_customers(
     validation: ValidationResource,
     crm_database: CrmDatabaseResource,
 ) -> dg.MaterializeResult:
-    layout, settings = data_root.layout, validation.settings()
     now, database = pd.Timestamp.now(tz="UTC"), crm_database.database()
     with retried_only_if_transient():
-        reads, outcomes = next(validate_days(layout, CUSTOMERS, [None], settings, context.run.run_id, now, database))
-    suite = SuiteRunner(CUSTOMERS.name, settings)
-    return dg.MaterializeResult(
-        metadata={**_outcome_metadata([outcomes[None].summary()]), **read_metadata(context, [reads[None]])},
-        check_results=suite_check_results(suite.run({None: _judged(outcomes[None])})),
-    )
+        export = validate_export(data_root.layout, validation.settings(), context.run.run_id, now, database)
+    if export.reused_from:
+        context.log.info(f"the CRM export is unchanged since run {export.reused_from}: its validation is reused")
+    metadata = {
+        **_outcome_metadata([export.summary]),
+        **read_metadata(context, [export.read]),
+        "validation": f"reused from run {export.reused_from}" if export.reused_from else "validated in this run",
+    }
+    return dg.MaterializeResult(metadata=metadata, check_results=suite_check_results(export.expectations))
 
 
 def _judged(outcome: ValidationOutcome) -> tuple[pd.DataFrame, pd.DataFrame]:
