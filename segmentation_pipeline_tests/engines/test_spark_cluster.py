@@ -86,7 +86,13 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster_session(cluster):
-    conf = {**TEST_CONF, "spark.executor.memory": "512m", "spark.cores.max": str(WORKERS)}
+    conf = {
+        **TEST_CONF,
+        "spark.executor.memory": "512m",
+        "spark.cores.max": str(WORKERS),
+        # the first job waits (up to 30 s) for every worker's executor, which registers after the session starts
+        "spark.scheduler.minRegisteredResourcesRatio": "1.0",
+    }
     session = start_spark(cluster, "segmentation_pipeline_cluster_test", conf)
     yield session
     session.stop()
@@ -100,10 +106,10 @@ def zone(tmp_path_factory):
 
 
 def test_the_work_runs_on_the_workers_executors(cluster_session):
-    executors = cluster_session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
-    assert executors == WORKERS
     hashes = cluster_session.sql("SELECT DISTINCT duckdb_hash(CAST(id AS STRING)) AS h FROM range(0, 1000, 1, 8)")
     assert hashes.count() == 1000  # a Python UDF over 8 partitions, run by the executors' Python workers
+    executors = cluster_session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
+    assert executors == WORKERS
 
 
 def test_the_cluster_rebuilds_the_rollups_and_computes_the_features_as_duckdb(cluster_session, zone, tmp_path):
