@@ -79,10 +79,14 @@ def cluster(tmp_path_factory):
             wait_for(logs / f"worker{index}.log", "Successfully registered with master", worker)
         yield master_url
     finally:
-        for process in processes:
+        for process in reversed(processes):  # workers first: a master left without them stops at once
             process.terminate()
-        for process in processes:
-            process.wait(timeout=60)
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a JVM whose shutdown hooks hang (seen under load) is killed
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="module")
