@@ -44,7 +44,7 @@ def landing_zone(tmp_path, monkeypatch):
     ],
 )
 def test_an_unusable_environment_is_one_line_and_exit_code_1(monkeypatch, capsys, failure, message):
-    def fail(data_dir, as_of, run_config):
+    def fail(*run_arguments):
         raise failure
 
     monkeypatch.setenv("DAGSTER_HOME", "/instance")

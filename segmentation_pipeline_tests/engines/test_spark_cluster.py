@@ -3,7 +3,6 @@ PySpark install, on loopback only, as README shows), the rollups and features co
 result equal to DuckDB's."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -11,16 +10,18 @@ import time
 from datetime import date
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pyspark
 import pytest
 
 from segmentation_pipeline.core.engines.spark_session import start_spark
 from segmentation_pipeline.core.features.customer_features import compute_features
-from segmentation_pipeline.core.features.rollups import ROLLUPS, refresh_rollups
-from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.sample_data import generate_landing_zone
-from segmentation_pipeline_tests.engines.conftest import TEST_CONF, assert_same_table
+from segmentation_pipeline_tests.engines.conftest import (
+    TEST_CONF,
+    assert_same_rollups,
+    assert_same_table,
+    rebuilt_on_spark,
+)
 from segmentation_pipeline_tests.helpers import validate_landing_zone
 
 END = date(2026, 4, 30)
@@ -78,22 +79,23 @@ def cluster(tmp_path_factory):
             wait_for(logs / f"worker{index}.log", "Successfully registered with master", worker)
         yield master_url
     finally:
-        for process in processes:
+        for process in reversed(processes):  # workers first: a master left without them stops at once
             process.terminate()
-        for process in processes:
-            process.wait(timeout=60)
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a JVM whose shutdown hooks hang (seen under load) is killed
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="module")
 def cluster_session(cluster):
-    conf = {
-        **TEST_CONF,
-        "spark.executor.memory": "512m",
-        "spark.cores.max": str(WORKERS),
-        # the first job waits (up to 30 s) for every worker's executor, which registers after the session starts
-        "spark.scheduler.minRegisteredResourcesRatio": "1.0",
-    }
+    conf = {**TEST_CONF, "spark.executor.memory": "512m", "spark.cores.max": str(WORKERS)}
     session = start_spark(cluster, "segmentation_pipeline_cluster_test", conf)
+    deadline = time.monotonic() + STARTUP_SECONDS  # executors register after the session starts, slower under load
+    while registered_executors(session) < WORKERS and time.monotonic() < deadline:
+        time.sleep(0.5)
     yield session
     session.stop()
 
@@ -105,26 +107,19 @@ def zone(tmp_path_factory):
     return validate_landing_zone(root)
 
 
+def registered_executors(session) -> int:
+    return session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
+
+
 def test_the_work_runs_on_the_workers_executors(cluster_session):
+    assert registered_executors(cluster_session) == WORKERS
     hashes = cluster_session.sql("SELECT DISTINCT duckdb_hash(CAST(id AS STRING)) AS h FROM range(0, 1000, 1, 8)")
     assert hashes.count() == 1000  # a Python UDF over 8 partitions, run by the executors' Python workers
-    executors = cluster_session.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1  # minus the driver
-    assert executors == WORKERS
 
 
 def test_the_cluster_rebuilds_the_rollups_and_computes_the_features_as_duckdb(cluster_session, zone, tmp_path):
-    layout = DataLayout(tmp_path / "data")
-    shutil.copytree(zone.root, layout.root)
-    names = [name for source_names in ROLLUPS.values() for name in source_names]
-    written = {path: pq.read_table(path) for name in names for path in layout.rollup_files(name)}
-    shutil.rmtree(layout.warehouse / "rollups")
-
-    rebuilt = refresh_rollups(layout, cluster_session)
+    layout, written, rebuilt = rebuilt_on_spark(zone, tmp_path / "data", cluster_session)
 
     assert len(rebuilt["usage_events"]) == 60
-    for path, duckdb_table in written.items():
-        spark_table = pq.read_table(path)
-        if path.parent.parent.name == "usage_day_event_ids":
-            duckdb_table, spark_table = duckdb_table.sort_by("event_id_hash"), spark_table.sort_by("event_id_hash")
-        assert spark_table.equals(duckdb_table, check_metadata=True), path
+    assert_same_rollups(written)
     assert_same_table(compute_features(layout, END, spark=cluster_session), compute_features(zone, END))

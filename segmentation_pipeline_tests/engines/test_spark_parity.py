@@ -1,17 +1,15 @@
 """Both engines on one generated landing zone (validated by the pipeline, whose DuckDB writes each day's rollups): Spark
 rebuilds every rollup file as DuckDB wrote it, and computes the same customer features."""
 
-import shutil
 from datetime import date, timedelta
 
-import pyarrow.parquet as pq
 import pytest
 
 from segmentation_pipeline.core.features.customer_features import compute_features
-from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, ROLLUPS, refresh_rollups
+from segmentation_pipeline.core.features.rollups import ROLLUPS, refresh_rollups
 from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 from segmentation_pipeline.sample_data import generate_landing_zone
-from segmentation_pipeline_tests.engines.conftest import assert_same_table
+from segmentation_pipeline_tests.engines.conftest import assert_same_rollups, assert_same_table, rebuilt_on_spark
 from segmentation_pipeline_tests.helpers import validate_landing_zone
 
 END = date(2026, 5, 31)
@@ -25,23 +23,14 @@ def zone(tmp_path_factory) -> DataLayout:
 
 
 def test_spark_rebuilds_every_rollup_file_as_duckdb_wrote_it(zone, spark, tmp_path):
-    layout = DataLayout(tmp_path / "data")
-    shutil.copytree(zone.root, layout.root)
-    names = [name for source_names in ROLLUPS.values() for name in source_names]
-    written = {path: pq.read_table(path) for name in names for path in layout.rollup_files(name)}
-    shutil.rmtree(layout.warehouse / "rollups")
-
-    rebuilt = refresh_rollups(layout, spark)
+    layout, written, rebuilt = rebuilt_on_spark(zone, tmp_path / "data", spark)
 
     assert rebuilt == {source: sorted(map(partition_day, layout.validated_files(source))) for source in ROLLUPS}
     assert len(rebuilt["usage_events"]) == 100
-    assert sorted(path for name in names for path in layout.rollup_files(name)) == sorted(written)
-    for path, duckdb_table in written.items():
-        spark_table = pq.read_table(path)
-        assert spark_table.schema.equals(duckdb_table.schema, check_metadata=True), path
-        if path.parent.parent.name == EVENT_ID_HASHES:  # one row per event: the order within a day is not defined
-            duckdb_table, spark_table = duckdb_table.sort_by("event_id_hash"), spark_table.sort_by("event_id_hash")
-        assert spark_table.equals(duckdb_table), path
+    assert sorted(path for names in ROLLUPS.values() for name in names for path in layout.rollup_files(name)) == sorted(
+        written
+    )
+    assert_same_rollups(written)
     assert sum(table.num_rows for table in written.values()) > 100_000
     assert refresh_rollups(layout, spark) == {"orders": [], "usage_events": []}  # current now
 
