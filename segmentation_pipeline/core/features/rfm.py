@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import product
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.features.settings import RfmSettings
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.storage.tables import has_snapshot_table, read_snapshot_table
+from segmentation_pipeline.core.storage.tables import has_snapshot_table, read_snapshot_table, write_snapshot_table
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 SCORES = (1, 2, 3, 4, 5)
 TARGET_SHARES = np.array([0.2, 0.4, 0.6, 0.8])
@@ -85,10 +89,24 @@ def cut_points_from_table(table: pd.DataFrame) -> list[CutPoints]:
     return cut_points
 
 
+def value_counts(values: pd.Series) -> pd.DataFrame:
+    """A metric's distinct values (as floats, null included) and how many customers have each: all that fitting cut
+    points and describing them needs, and what the Spark engine aggregates instead of collecting the values."""
+    counts = pd.Series(pd.to_numeric(values).to_numpy(dtype="float64", na_value=np.nan)).value_counts(dropna=False)
+    return pd.DataFrame({"value": counts.index.to_numpy(dtype="float64"), "customers": counts.to_numpy("int64")})
+
+
 def fit_cut_points(values: pd.Series, metric: Metric) -> CutPoints:
     """Cut points for one metric on a population's values (see the module docstring for the rule)."""
-    goodness = _goodness(values.dropna().to_numpy(dtype="float64"), metric)
-    distinct, counts = np.unique(goodness, return_counts=True)
+    return fit_cut_points_from_counts(value_counts(values), metric)
+
+
+def fit_cut_points_from_counts(counts: pd.DataFrame, metric: Metric) -> CutPoints:
+    """`fit_cut_points` from the population's `value_counts`."""
+    known = counts[counts["value"].notna()]
+    goodness = _goodness(known["value"].to_numpy(dtype="float64"), metric)
+    order = np.argsort(goodness, kind="stable")
+    distinct, counts = goodness[order], known["customers"].to_numpy(dtype="int64")[order]
     if len(distinct) == 0:
         return CutPoints(metric, np.array([]), np.array([3]))
     if len(distinct) < len(SCORES):
@@ -125,19 +143,26 @@ def _goodness(values: np.ndarray, metric: Metric) -> np.ndarray:
 
 def cut_points_table(cut_points: list[CutPoints], features: pd.DataFrame) -> pd.DataFrame:
     """One row per metric and score: the inclusive range of raw values that earns it, and how many customers did."""
+    return cut_points_table_from_counts(
+        cut_points, {cuts.metric.value_column: value_counts(features[cuts.metric.value_column]) for cuts in cut_points}
+    )
+
+
+def cut_points_table_from_counts(cut_points: list[CutPoints], counts: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """`cut_points_table` from each metric's `value_counts` (by value column) of the same customers."""
     rows = []
     for cuts in cut_points:
-        values = features[cuts.metric.value_column]
-        scores = cuts.score(values)
+        values = counts[cuts.metric.value_column]
+        scores = cuts.score(values["value"])
         for score in sorted(set(cuts.group_scores.tolist())):
-            members = values[scores == score]
+            members = values[(scores == score).to_numpy()]
             rows.append(
                 {
                     "metric": cuts.metric.value_column,
                     "score": score,
-                    "min_value": float(members.min()) if len(members) else None,
-                    "max_value": float(members.max()) if len(members) else None,
-                    "customers": int(len(members)),
+                    "min_value": float(members["value"].min()) if len(members) else None,
+                    "max_value": float(members["value"].max()) if len(members) else None,
+                    "customers": int(members["customers"].sum()),
                 }
             )
     return pd.DataFrame(rows, columns=["metric", "score", "min_value", "max_value", "customers"])
@@ -218,3 +243,41 @@ def frozen_cut_points(layout: DataLayout, settings: RfmSettings) -> tuple[list[C
             f"freeze_cut_points_from={fitted_on}: no cut points of that snapshot; build that snapshot first"
         )
     return cut_points_from_table(read_snapshot_table(layout, "rfm_cut_points", fitted_on)), fitted_on
+
+
+@dataclass(frozen=True)
+class RfmSnapshot:
+    """What scoring a snapshot gives besides `rfm_scores`: its cut points table and counts, for the asset's metadata."""
+
+    cut_points_table: pd.DataFrame
+    customers: int
+    buyers: int
+    segment_counts: pd.Series
+    """Customers per RFM segment, by segment name."""
+
+
+def score_snapshot(
+    layout: DataLayout,
+    day: date,
+    segment_map: SegmentMap,
+    frozen: tuple[list[CutPoints] | None, date | None],
+    spark: SparkSession | None = None,
+) -> RfmSnapshot:
+    """Score the snapshot's customers (on Spark if a session is given) and write `rfm_scores` and `rfm_cut_points`
+    (`frozen`: the cut points and their snapshot from `frozen_cut_points`)."""
+    cut_points, fitted_on = frozen
+    if spark is not None:
+        from segmentation_pipeline.core.engines.spark_scoring import score_rfm
+
+        snapshot = score_rfm(spark, layout, day, segment_map, cut_points)
+    else:
+        features = read_snapshot_table(layout, "customer_features", day)
+        scores, cut_points = score_customers(features, segment_map, cut_points)
+        write_snapshot_table(layout, "rfm_scores", day, scores)
+        buyers = features[features["has_orders"]]
+        snapshot = RfmSnapshot(
+            cut_points_table(cut_points, buyers), len(scores), len(buyers), scores["rfm_segment"].value_counts()
+        )
+    table = snapshot.cut_points_table.assign(fitted_on=fitted_on or day, snapshot_date=day)
+    write_snapshot_table(layout, "rfm_cut_points", day, table)
+    return snapshot

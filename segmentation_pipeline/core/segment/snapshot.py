@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
@@ -34,6 +34,9 @@ from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline.core.value.model import NoValueModel, ValueModel, fit_value_model
 from segmentation_pipeline.core.value.settings import ValueSettings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 class QuarterModels(NamedTuple):
@@ -65,26 +68,58 @@ def quarter_value_model(layout: DataLayout, day: date) -> ValueModel | NoValueMo
     return load_value_model(layout.model_folder(quarter_start(day)))
 
 
-def score_value(layout: DataLayout, day: date, value_model: ValueModel | NoValueModel) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ValueSummary:
+    """A snapshot's predicted value in figures, for the asset's metadata."""
+
+    customers: int
+    scored: int
+    churn_risk: pd.Series
+    """Customers per churn risk."""
+    predicted_clv_total: float
+
+    @classmethod
+    def of(cls, scores: pd.DataFrame) -> ValueSummary:
+        return cls(
+            len(scores),
+            int(scores["p_alive"].notna().sum()),
+            scores["churn_risk"].value_counts(),
+            float(scores["predicted_clv"].sum()),
+        )
+
+
+def score_value(
+    layout: DataLayout, day: date, value_model: ValueModel | NoValueModel, spark: SparkSession | None = None
+) -> ValueSummary:
     """Every customer's predicted value on `day` from the quarter's value model and the snapshot's own features (no
-    refit; nulls without a model or a purchase); writes and returns `customer_value`."""
+    refit; nulls without a model or a purchase), on Spark if a session is given; writes `customer_value`."""
+    if spark is not None:
+        from segmentation_pipeline.core.engines import spark_scoring
+
+        return spark_scoring.score_value(spark, layout, day, value_model)
     scores = value_model.score(snapshot_features(layout, day), day)
     write_snapshot_table(layout, "customer_value", day, scores)
-    return scores
+    return ValueSummary.of(scores)
 
 
 def assign_segments(
-    layout: DataLayout, day: date, model: SegmentModel, files: MarketerFiles
+    layout: DataLayout, day: date, model: SegmentModel, files: MarketerFiles, spark: SparkSession | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Score every customer of the snapshot with `model`, named with the marketers' current names over the model's
-    generated ones (an edit shows at the next publish; the model is not refitted or changed); writes
-    `segment_assignments` and `segment_profiles` and returns the profiles and the warnings about the names."""
-    features = snapshot_features(layout, day)
+    """Score every customer of the snapshot with `model` (on Spark if a session is given), named with the marketers'
+    current names over the model's generated ones (an edit shows at the next publish; the model is not refitted or
+    changed); writes `segment_assignments` and `segment_profiles` and returns the profiles and the warnings about
+    the names."""
     names_file = files.path(layout, "segment_names_file")
     names, warnings = apply_name_overrides(model.names, files.name_overrides(layout), str(names_file), model.version)
-    assignments = model.assign(features, names).assign(model_version=model.version)
-    profiles = segment_profiles(features, assignments, model, names)
-    write_snapshot_table(layout, "segment_assignments", day, assignments)
+    if spark is not None:
+        from segmentation_pipeline.core.engines import spark_scoring
+
+        profiles = spark_scoring.assign_segments(spark, layout, day, model, names)
+    else:
+        features = snapshot_features(layout, day)
+        assignments = model.assign(features, names).assign(model_version=model.version)
+        profiles = segment_profiles(features, assignments, model, names)
+        write_snapshot_table(layout, "segment_assignments", day, assignments)
     write_snapshot_table(layout, "segment_profiles", day, profiles)
     return profiles, warnings
 

@@ -27,7 +27,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from segmentation_pipeline.core.tiers import rank_tiers
+from segmentation_pipeline.core.tiers import Thresholds, rank_tiers
 from segmentation_pipeline.core.value import bgnbd, gamma_gamma, holdout, labels
 from segmentation_pipeline.core.value.fitting import Fit
 from segmentation_pipeline.core.value.holdout import HoldoutCheck
@@ -65,7 +65,9 @@ class NoValueModel:
     def card(self) -> dict:
         return {"fitted": False, "reason": self.reason}
 
-    def score(self, customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+    def score(
+        self, customers: pd.DataFrame, snapshot_date: date, tier_thresholds: Thresholds | None = None
+    ) -> pd.DataFrame:
         """Every score null, in the columns and order `ValueModel.score` gives."""
         return _score_frame(customers["customer_id"], np.zeros(len(customers), dtype=bool), {})
 
@@ -109,10 +111,14 @@ class ValueModel:
             "settings": asdict(self.settings),
         }
 
-    def score(self, customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+    def score(
+        self, customers: pd.DataFrame, snapshot_date: date, tier_thresholds: Thresholds | None = None
+    ) -> pd.DataFrame:
         """The scores (module docstring) of `customers` (`customer_id` and the summary columns on `snapshot_date`),
         one row per input row, in input order. What depends on (x, t_x, T) or (x, T) alone, the hypergeometric
-        functions above all, is computed once per distinct triplet or pair and mapped back to the customers."""
+        functions above all, is computed once per distinct triplet or pair and mapped back to the customers. The
+        value tiers rank the buyers among themselves, unless `tier_thresholds` (`core/tiers.py`) of the whole
+        snapshot are given (`customers` is then one batch of it)."""
         bought, x, t_x, T, m = _buyers(customers)
         triplets = Triplets.of(x, t_x, T)
         pair_of_triplet, pair_x, pair_T = triplets.pairs()
@@ -137,7 +143,7 @@ class ValueModel:
             "predicted_clv": clv,
             "churn_risk": labels.churn_risk(alive, settings),
             "expected_next_order_date": np.where(dated, next_order, np.datetime64("NaT")),
-            "predicted_value_tier": rank_tiers(clv),
+            "predicted_value_tier": rank_tiers(clv, tier_thresholds),
         }
         return _score_frame(customers["customer_id"], bought, scores)
 

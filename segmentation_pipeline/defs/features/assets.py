@@ -3,9 +3,9 @@
 import dagster as dg
 
 from segmentation_pipeline.core.features.customer_features import compute_features
-from segmentation_pipeline.core.features.rfm import cut_points_table, frozen_cut_points, score_customers, segment_map_of
+from segmentation_pipeline.core.features.rfm import frozen_cut_points, score_snapshot, segment_map_of
 from segmentation_pipeline.core.features.rollups import refresh_rollups
-from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
+from segmentation_pipeline.core.storage.tables import write_snapshot_table
 from segmentation_pipeline.defs.features.resources import FeaturesResource, RfmResource
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
 from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot, EngineResource, SparkResource
@@ -43,28 +43,32 @@ def customer_features(
 @dg.asset(
     pool=DATA_ROOT_POOL,
     group_name="features",
-    kinds={"pandas", "parquet"},
+    kinds={"pandas", "spark", "parquet"},
     deps=["customer_features"],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="R, F, M scores 1-5 from tie-safe cut points on the snapshot's buyers, and the named RFM segment.",
 )
-def rfm_scores(context: dg.AssetExecutionContext, data_root: DataRoot, rfm: RfmResource) -> dg.MaterializeResult:
+def rfm_scores(
+    context: dg.AssetExecutionContext,
+    data_root: DataRoot,
+    rfm: RfmResource,
+    engine: EngineResource,
+    spark: SparkResource,
+) -> dg.MaterializeResult:
     layout, settings = data_root.layout, rfm.settings()
     segment_map = segment_map_of(settings)
-    frozen, fitted_on = frozen_cut_points(layout, settings)
+    frozen = frozen_cut_points(layout, settings)
+    session = spark.session() if engine.is_spark else None
     counts = {}
     for day in partition_days(context):
-        features = read_snapshot_table(layout, "customer_features", day)
-        scores, cut_points = score_customers(features, segment_map, frozen)
-        write_snapshot_table(layout, "rfm_scores", day, scores)
-        table = cut_points_table(cut_points, features[features["has_orders"]])
-        write_snapshot_table(layout, "rfm_cut_points", day, table.assign(fitted_on=fitted_on or day, snapshot_date=day))
-        counts[day] = {"customers": len(scores), "buyers": int(features["has_orders"].sum())}
-    segment_counts = scores["rfm_segment"].value_counts().sort_index()
+        snapshot = score_snapshot(layout, day, segment_map, frozen, session)
+        counts[day] = {"customers": snapshot.customers, "buyers": snapshot.buyers}
+    segment_counts = snapshot.segment_counts.sort_index()
     return dg.MaterializeResult(
         metadata={
             **per_day_metadata(counts, row_count="customers"),
             "customers_per_rfm_segment": dg.MetadataValue.md(segment_counts.to_frame("customers").to_markdown()),
+            "engine": engine.engine,
         }
     )

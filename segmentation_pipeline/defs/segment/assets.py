@@ -11,6 +11,7 @@ from segmentation_pipeline.core.errors import examples
 from segmentation_pipeline.core.segment.model import SegmentModel
 from segmentation_pipeline.core.segment.snapshot import (
     QuarterModels,
+    ValueSummary,
     assign_segments,
     fit_quarter_model,
     quarter_model,
@@ -26,7 +27,7 @@ from segmentation_pipeline.defs.partitions import (
     per_day_metadata,
     quarterly_partitions,
 )
-from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot, EngineResource, SparkResource
 from segmentation_pipeline.defs.segment.checks import value_check_result, value_check_spec
 from segmentation_pipeline.defs.segment.resources import SegmentationResource, ValueResource
 
@@ -87,7 +88,7 @@ def _log_value_problem(context: dg.AssetExecutionContext, models: QuarterModels,
     specs=[
         dg.AssetSpec(
             "behavioural_segments",
-            kinds={"scikitlearn", "parquet"},
+            kinds={"scikitlearn", "spark", "parquet"},
             deps=["customer_features", "segmentation_model"],
             description="Each customer's behavioural segment from the quarter's model (no refit), and a profile per "
             "segment.",
@@ -105,10 +106,16 @@ def _log_value_problem(context: dg.AssetExecutionContext, models: QuarterModels,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def scored_snapshot(
-    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationResource, value: ValueResource
+    context: dg.AssetExecutionContext,
+    data_root: DataRoot,
+    segmentation: SegmentationResource,
+    value: ValueResource,
+    engine: EngineResource,
+    spark: SparkResource,
 ):
-    """One step for both: a quarter without models gets them fitted on its first scored snapshot, once."""
-    layout = data_root.layout
+    """One step for both: a quarter without models gets them fitted on its first scored snapshot, once. The fits
+    run here; the scoring on Spark with the `spark` engine."""
+    layout, session = data_root.layout, spark.session() if engine.is_spark else None
     counts, value_counts, warned = {}, {}, set()
     for day in partition_days(context):
         quarter = quarter_start(day)
@@ -121,12 +128,12 @@ def scored_snapshot(
         if quarter not in warned:
             _log_value_problem(context, models, quarter)
             warned.add(quarter)
-        profiles, name_warnings = assign_segments(layout, day, models.segments, segmentation.marketer_files())
+        profiles, name_warnings = assign_segments(layout, day, models.segments, segmentation.marketer_files(), session)
         for warning in name_warnings:
             context.log.warning(warning)
-        scores = score_value(layout, day, models.value)
+        summary = score_value(layout, day, models.value, session)
         counts[day] = {"customers": int(profiles["customers"].sum()), "segments": len(profiles)}
-        value_counts[day] = {"customers": len(scores), "scored": int(scores["p_alive"].notna().sum())}
+        value_counts[day] = {"customers": summary.customers, "scored": summary.scored}
     columns = ["segment_id", "segment_name", "customers", "share", "revenue_share", "description"]
     yield dg.MaterializeResult(
         asset_key="behavioural_segments",
@@ -134,22 +141,23 @@ def scored_snapshot(
             **per_day_metadata(counts, row_count="customers"),
             "model_version": models.segments.version,
             "segments": dg.MetadataValue.md(profiles[columns].to_markdown(index=False)),
+            "engine": engine.engine,
         },
     )
-    yield dg.MaterializeResult(asset_key="customer_value", metadata=_value_metadata(models, scores, value_counts))
+    yield dg.MaterializeResult(asset_key="customer_value", metadata=_value_metadata(models, summary, value_counts))
 
 
-def _value_metadata(models: QuarterModels, scores: pd.DataFrame, counts: dict) -> dict:
+def _value_metadata(models: QuarterModels, summary: ValueSummary, counts: dict) -> dict:
     """The run's figures per day and, under a value model, the last day's churn-risk mix and total predicted CLV."""
     value_model, figures = models.value, per_day_metadata(counts, row_count="customers")
     if isinstance(value_model, NoValueModel):
         return {**figures, "value_model": f"none: {value_model.reason}"}
-    risk = scores["churn_risk"].value_counts().reindex(CHURN_RISKS, fill_value=0)
+    risk = summary.churn_risk.reindex(CHURN_RISKS, fill_value=0)
     return {
         **figures,
         "value_model": f"fitted on {value_model.fitted_on}",
         "churn_risk": dg.MetadataValue.md(risk.rename_axis("churn_risk").to_frame("customers").to_markdown()),
-        "predicted_clv_total": float(scores["predicted_clv"].sum()),
+        "predicted_clv_total": summary.predicted_clv_total,
     }
 
 

@@ -1,0 +1,133 @@
+"""Per-customer work on Spark's executors with the driver's own pandas code, and one-file Parquet writes by an
+executor, so a table of every customer is neither collected nor written by the driver.
+
+Each Arrow batch reaching an executor is turned into pandas exactly as `read_snapshot_table` turns the table's file
+(the file's own Arrow schema and pandas metadata), so the pandas functions see the dtypes they see on DuckDB and
+give the same values; PySpark's own pandas conversion (`mapInPandas`), which it does not support under pandas >= 3,
+is never used. Tables are addressed by URI (`file://` here; any filesystem pyarrow opens on the executors).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from segmentation_pipeline.core.storage.atomic import DICTIONARY_PAGE_BYTES
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+FrameFunction = Callable[[pd.DataFrame], pd.DataFrame]
+HADOOP_SCHEMES = {"s3a": "s3", "s3n": "s3", "abfss": "abfs"}
+"""Hadoop's URI schemes (Spark's) and pyarrow's names for the same filesystems (the executors' writer)."""
+
+
+def uri(path: Path | str) -> str:
+    """A local path as a `file://` URI as Hadoop reads it (not percent-encoded: `snapshot_date=` stays); a URI as
+    it is."""
+    return path if isinstance(path, str) and "://" in path else f"file://{Path(path).absolute()}"
+
+
+def read_table(session: SparkSession, path: Path | str) -> tuple[DataFrame, pa.Schema]:
+    """A warehouse or published Parquet file as a Spark DataFrame, and its Arrow schema (with pandas metadata)."""
+    filesystem, location = _resolve(uri(path))
+    schema = pq.read_schema(location, filesystem=filesystem)
+    return session.read.parquet(uri(path)), schema
+
+
+def select_schema(schema: pa.Schema, names: list[str]) -> pa.Schema:
+    """`schema`'s fields `names`, with its pandas metadata restricted to them."""
+    metadata = dict(schema.metadata or {})
+    if b"pandas" in metadata:
+        pandas_metadata = json.loads(metadata[b"pandas"])
+        pandas_metadata["columns"] = [
+            column for column in pandas_metadata["columns"] if column["field_name"] in set(names)
+        ]
+        metadata[b"pandas"] = json.dumps(pandas_metadata).encode()
+    return pa.schema([schema.field(name) for name in names], metadata=metadata)
+
+
+def map_frames(frame: DataFrame, function: FrameFunction, source: pa.Schema, output: pa.Schema) -> DataFrame:
+    """`function` applied on the executors to each batch of `frame` (rows of a file of schema `source`) as pandas;
+    its frames come back as rows of `output`'s types. Row-wise functions only: a batch is any subset of rows."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    plain = spark_types(output)
+
+    def per_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            result = function(as_pandas(batch, source))
+            yield from pa.Table.from_pandas(result, preserve_index=False).cast(plain).to_batches()
+
+    return frame.mapInArrow(per_partition, from_arrow_schema(plain))
+
+
+def as_pandas(rows: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pd.DataFrame:
+    """A batch of a file's rows as the pandas frame that reading the file gives (`schema`: the file's)."""
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_batches([rows])
+    table = table.select(schema.names).cast(_without_metadata(schema))
+    return table.replace_schema_metadata(schema.metadata).to_pandas()
+
+
+def output_schema(function: FrameFunction, frame: DataFrame, source: pa.Schema) -> pa.Schema:
+    """The Arrow schema (pandas metadata included) of the table `function` makes of `frame` (rows of a file of
+    schema `source`): the schema the driver's `pa.Table.from_pandas` gives on DuckDB, from the function run on the
+    first row (or on none, for an empty frame; some models cannot score zero rows)."""
+    first = frame.limit(1).toArrow()
+    sample = pa.Table.from_batches(first.to_batches(), first.schema) if first.num_rows else None
+    rows = as_pandas(sample, source) if sample is not None else source.empty_table().to_pandas()
+    return pa.Table.from_pandas(function(rows), preserve_index=False).schema
+
+
+def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, order_by: list[str]) -> int:
+    """`frame`'s rows, sorted by `order_by`, written by one executor task as one Parquet file at `target` (a staged
+    path: the caller commits it) in exactly `schema`, with the settings of the driver's writer. Returns the rows."""
+    filesystem, location = _resolve(uri(target))
+
+    def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        rows = 0
+        with (
+            filesystem.open_output_stream(location) as stream,
+            pq.ParquetWriter(
+                stream, schema, compression="zstd", dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES
+            ) as writer,
+        ):
+            for batch in batches:
+                writer.write_table(pa.Table.from_batches([batch]).select(schema.names).cast(schema))
+                rows += batch.num_rows
+        yield pa.RecordBatch.from_pydict({"rows": [rows]})
+
+    written = frame.repartition(1).sortWithinPartitions(*order_by).mapInArrow(write, "rows long").collect()
+    return sum(row["rows"] for row in written)
+
+
+def _resolve(location: str) -> tuple[pafs.FileSystem, str]:
+    """pyarrow's filesystem and path for a URI in Spark's spelling (`s3a://` is pyarrow's `s3://`)."""
+    scheme, rest = location.split("://", 1)
+    if scheme == "file":
+        return pafs.LocalFileSystem(), rest
+    return pafs.FileSystem.from_uri(f"{HADOOP_SCHEMES.get(scheme, scheme)}://{rest}")
+
+
+def spark_types(schema: pa.Schema) -> pa.Schema:
+    """`schema` without metadata, in types Spark carries: timestamps in microseconds (Spark has no other unit; the
+    writer casts them back)."""
+    return pa.schema(
+        [
+            field.with_type(pa.timestamp("us", field.type.tz)) if pa.types.is_timestamp(field.type) else field
+            for field in schema.remove_metadata()
+        ]
+    )
+
+
+def _without_metadata(schema: pa.Schema) -> pa.Schema:
+    return schema.remove_metadata()
