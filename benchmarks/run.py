@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py                 # reference scale: 1M customers, 10M orders, 100M events
     .venv/bin/python benchmarks/run.py --scale 0.01    # 1% of it, a smoke run in a few minutes
     .venv/bin/python benchmarks/run.py --instance postgres --reuse-landing   # again, on the PostgreSQL instance
+    .venv/bin/python benchmarks/run.py --scale 0.001 --engine spark         # DuckDB, then the same on Spark
 
 A landing zone in the input contract is generated (seeded, by `benchmarks/synthetic.py`) under a fresh data root,
 then three stages run one after the other, each a `dg launch` of the project's own jobs with its own Dagster
@@ -23,7 +24,9 @@ stdout and JSON under `benchmarks/output/` (or `--json PATH`).
 `bench_cli.py --instance postgres`: the DAGSTER_PG_* server, else a throwaway local one) instead of SQLite under the
 data root; `dg launch` opens a connection per statement there, as runs launched by the daemon do.
 `--reuse-landing` keeps the root's landing zone from an earlier run of the same scale (and removes what the
-pipeline wrote), instead of generating it again.
+pipeline wrote), instead of generating it again. `--engine spark` runs the three stages on DuckDB, then empties the
+root but for its landing zone and runs them again with the Spark engine (`--spark-master`, default `local[2]`: the
+`engine` and `spark` resources through `dg launch --config-json`), and reports both side by side.
 """
 
 from __future__ import annotations
@@ -48,19 +51,29 @@ from bench_cli import postgres_instance  # noqa: E402
 from rfm_comparison import completed_orders, duckdb_rfm, lifetimes_summary  # noqa: E402
 from synthetic import Scale, add_scale_arguments, generate, read_marker, scale_from_arguments  # noqa: E402
 
+from segmentation_pipeline.cli import engine_run_config  # noqa: E402
 from segmentation_pipeline.core.calendar import quarter_start  # noqa: E402
+from segmentation_pipeline.core.engines.spark_session import DEFAULT_MASTER  # noqa: E402
 from segmentation_pipeline.instance import POSTGRES_DAGSTER_YAML  # noqa: E402
 
 TARGETS = {"initial_load": (300.0, 8192), "quarterly_refit": (120.0, None), "nightly_refresh": (60.0, 6144)}
 
 
-def stage_commands(first: date, snapshot: date) -> dict[str, list[str]]:
-    launch = [str(Path(sys.executable).parent / "dg"), "launch", "--job"]
+def stage_commands(first: date, snapshot: date, run_config: dict | None = None) -> dict[str, list[str]]:
+    """Each stage's `dg launch`; `run_config` (the engine's resources) is passed with `--config-json`."""
+    launch = [str(Path(sys.executable).parent / "dg"), "launch"]
+    launch += ["--config-json", json.dumps(run_config)] if run_config else []
+    launch += ["--job"]
     return {
         "initial_load": [*launch, "ingest_job", "--partition-range", f"{first}...{snapshot - timedelta(days=1)}"],
         "quarterly_refit": [*launch, "quarterly_refit_job", "--partition", quarter_start(snapshot).isoformat()],
         "nightly_refresh": [*launch, "segmentation_job", "--partition", snapshot.isoformat()],
     }
+
+
+def spark_run_config(master: str) -> dict:
+    """The resources of a `--engine spark` run, as the CLI's `--engine spark --spark-master` sets them."""
+    return {"resources": engine_run_config("spark", master)["resources"]}
 
 
 # Runs a stage's command and prints the rusage of all its finished descendants: CPU summed, max RSS of the largest.
@@ -91,7 +104,7 @@ def run_stage(command: list[str], root: Path, instance_env: dict[str, str]) -> d
     if measured.pop("returncode") != 0:
         sys.exit(f"{' '.join(command)} failed:\n{measured['tail']}")
     del measured["tail"]
-    return {"wall_s": wall, **measured, "command": " ".join(command[1:])}
+    return {"wall_s": wall, **measured, "command": " ".join(command[1:]).replace(str(REPO) + "/", "")}
 
 
 def rfm_side_by_side(root: Path, snapshot: date) -> dict:
@@ -133,18 +146,26 @@ def verdict(stage: str, figures: dict, results: dict) -> str:
 
 def report(results: dict) -> str:
     computer = results["machine"]
+    spark = results.get("spark")
     lines = [
         f"end to end through Dagster on {computer['cpus']} CPUs, {computer['memory_mb'] / 1024:.0f} GB memory,"
         f" {computer['swap_mb'] / 1024:.0f} GB swap; scale {results['scale']}; Dagster instance: {results['instance']}",
-        f"{'stage':<18}{'wall s':>10}{'CPU s':>10}{'peak RSS MB':>14}   target",
+        f"{'stage':<18}{'wall s':>10}{'CPU s':>10}{'peak RSS MB':>14}"
+        + (f"{'Spark wall s':>14}{'CPU s':>10}{'peak RSS MB':>14}" if spark else "")
+        + "   target (DuckDB)",
     ]
     for stage, figures in results["stages"].items():
+        on_spark = spark["stages"][stage] if spark else None
         lines.append(
-            f"{stage:<18}{figures['wall_s']:>10.1f}{figures['cpu_s']:>10.1f}{figures['peak_rss_mb']:>14,.0f}"
-            f"   {verdict(stage, figures, results)}"
+            f"{stage:<18}{_figures(figures, 10)}"
+            + (_figures(on_spark, 14) if on_spark else "")
+            + f"   {verdict(stage, figures, results)}"
         )
     total = sum(figures["wall_s"] for figures in results["stages"].values())
-    lines.append(f"{'end to end':<18}{total:>10.1f}")
+    spark_total = f"{sum(figures['wall_s'] for figures in spark['stages'].values()):>38.1f}" if spark else ""
+    lines.append(f"{'end to end':<18}{total:>10.1f}{spark_total}")
+    if spark:
+        lines.append(f"Spark: master {spark['master']} (RSS: the largest process, the Spark driver's JVM)")
     rfm = results["rfm"]
     if "ratio" in rfm:
         lines.append(
@@ -152,6 +173,19 @@ def report(results: dict) -> str:
             " (target >= 10x)"
         )
     return "\n".join(lines)
+
+
+def _figures(figures: dict, width: int) -> str:
+    return f"{figures['wall_s']:>{width}.1f}{figures['cpu_s']:>10.1f}{figures['peak_rss_mb']:>14,.0f}"
+
+
+def run_stages(root: Path, first: date, snapshot: date, instance_env: dict, run_config: dict | None = None) -> dict:
+    stages = {}
+    for stage, command in stage_commands(first, snapshot, run_config).items():
+        print(f"running {stage}: {' '.join(command[1:])}", flush=True)
+        stages[stage] = run_stage(command, root, instance_env)
+        print(f"  {stages[stage]['wall_s']:.1f} s", flush=True)
+    return stages
 
 
 def prepare_root(root: Path, scale: Scale, reuse_landing: bool) -> float:
@@ -176,6 +210,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="where to write the results (default: under benchmarks/output/)")
     parser.add_argument("--instance", choices=["sqlite", "postgres"], default="sqlite", help="the Dagster instance")
     parser.add_argument("--reuse-landing", action="store_true", help="keep the root's landing zone (same scale)")
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="spark: after the DuckDB stages, the same stages again on the Spark engine, on the same landing zone",
+    )
+    parser.add_argument("--spark-master", default=DEFAULT_MASTER, help="the Spark master of --engine spark")
     args = parser.parse_args(argv)
     scale = scale_from_arguments(args)
 
@@ -191,13 +232,16 @@ def main(argv: list[str] | None = None) -> None:
             "machine": machine(),
             "instance": instance_name,
             "generated_s": generated_s,
-            "stages": {},
         }
-        for stage, command in stage_commands(first, scale.end_date).items():
-            print(f"running {stage}: {' '.join(command[1:])}", flush=True)
-            results["stages"][stage] = run_stage(command, args.root, instance_env)
-            print(f"  {results['stages'][stage]['wall_s']:.1f} s", flush=True)
-    results["rfm"] = rfm_side_by_side(args.root, scale.end_date)
+        results["stages"] = run_stages(args.root, first, scale.end_date, instance_env)
+        results["rfm"] = rfm_side_by_side(args.root, scale.end_date)
+        if args.engine == "spark":
+            prepare_root(args.root, scale, reuse_landing=True)  # the same landing zone, nothing the DuckDB run wrote
+            if instance_env:
+                shutil.copy(POSTGRES_DAGSTER_YAML, args.root / ".dagster" / "dagster.yaml")
+            config = spark_run_config(args.spark_master)
+            stages = run_stages(args.root, first, scale.end_date, instance_env, config)
+            results["spark"] = {"master": args.spark_master, "stages": stages}
 
     print(report(results))
     out = args.json or HERE / "output" / f"run-{scale.key()}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
