@@ -211,11 +211,15 @@ def tier_thresholds(frame: DataFrame, column: str) -> Thresholds | None:
     """`tiers.tier_thresholds` of `column`'s non-null values, exactly, without collecting them; None without any."""
     from pyspark.sql import functions as F
 
+    from pyspark import StorageLevel
+
     values = frame.select(F.col(column).cast("double").alias("value")).where(F.col("value").isNotNull())
-    n = values.count()
-    if n == 0:
-        return None
-    return tuple(_kth_highest(values, n, rank) for rank in tier_ranks(n))
+    values = values.persist(StorageLevel.MEMORY_AND_DISK)  # read five times: computed (scored) once
+    try:
+        n = values.count()
+        return tuple(_kth_highest(values, n, rank) for rank in tier_ranks(n)) if n else None
+    finally:
+        values.unpersist()
 
 
 def _kth_highest(values: DataFrame, n: int, rank: int) -> float:
