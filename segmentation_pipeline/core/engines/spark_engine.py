@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmentation_pipeline.core.duckdb_session import duckdb_cursor
+from segmentation_pipeline.core.engines.spark_frames import uri
 from segmentation_pipeline.core.engines.spark_sql import DUCKDB_HASH_UDF, to_spark_sql
 from segmentation_pipeline.core.errors import PipelineError, bounded
 from segmentation_pipeline.core.features.rollups import (
@@ -195,16 +196,16 @@ def _rollup_schema(name: str) -> pa.Schema:
 
 
 def _view(session: SparkSession, name: str, paths: list[Path], schema: pa.Schema, base: Path | None = None) -> None:
-    """A view over Parquet files (or globs of them; partition columns from the folders under `base`), or an empty
-    one without any."""
+    """A view over Parquet files (or globs of them; partition columns from the folders under `base`), read by URI,
+    or an empty one without any."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     frame: DataFrame
     if paths:
         reader = session.read.schema(from_arrow_schema(schema))
         if base is not None:
-            reader = reader.option("basePath", str(base))
-        frame = reader.parquet(*(str(path) for path in paths))
+            reader = reader.option("basePath", uri(base))
+        frame = reader.parquet(*(uri(path) for path in paths))
     else:
         frame = session.createDataFrame([], from_arrow_schema(schema))
     frame.createOrReplaceTempView(name)
