@@ -209,9 +209,8 @@ def _value_frame(
 
 def tier_thresholds(frame: DataFrame, column: str) -> Thresholds | None:
     """`tiers.tier_thresholds` of `column`'s non-null values, exactly, without collecting them; None without any."""
-    from pyspark.sql import functions as F
-
     from pyspark import StorageLevel
+    from pyspark.sql import functions as F
 
     values = frame.select(F.col(column).cast("double").alias("value")).where(F.col("value").isNotNull())
     values = values.persist(StorageLevel.MEMORY_AND_DISK)  # read five times: computed (scored) once
