@@ -165,7 +165,10 @@ def report(results: dict) -> str:
     spark_total = f"{sum(figures['wall_s'] for figures in spark['stages'].values()):>38.1f}" if spark else ""
     lines.append(f"{'end to end':<18}{total:>10.1f}{spark_total}")
     if spark:
-        lines.append(f"Spark: master {spark['master']} (RSS: the largest process, the Spark driver's JVM)")
+        lines.append(
+            f"Spark: master {spark['master']}; its CPU and peak RSS are those of the stage's Python processes (the"
+            " Spark JVM, which its launcher does not wait for, is not in them)"
+        )
     rfm = results["rfm"]
     if "ratio" in rfm:
         lines.append(
