@@ -5,23 +5,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/data/.dagster
 
-.PHONY: install run test lint ui ui-postgres
+.PHONY: install install-test run test lint ui ui-postgres
 
+# `make run` installs the project alone; the tests add their extras (PySpark among them: 400 MB, and imported by
+# Great Expectations on every run once installed).
 install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
 run: install
 	$(BIN)/segmentation-pipeline run --data-dir data
 
-test: install
+test: install-test
 	$(BIN)/python -m pytest
 
-lint: install
+lint: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 

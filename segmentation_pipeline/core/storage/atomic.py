@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -96,9 +97,13 @@ def write_files_atomically(
                 _check_folder(target, folder.parent)
         with _failing_as(targets[0], root):
             fsync_parents(created)
-        for staged, target in renames:
+
+        def write(staged: Path, target: Path) -> None:
             with _failing_as(target, root):
                 writers[target](staged)
+
+        with ThreadPoolExecutor(WRITER_THREADS) as pool:
+            list(pool.map(write, *zip(*renames, strict=True)))  # the first failure in target order is raised
         with _failing_as(targets[0], root):
             flush([staged for staged, _ in renames])
         commit(folder, root, renames, markers & set(targets))
@@ -118,6 +123,8 @@ def remove_folders_atomically(folders: list[Path], *, layout: DataLayout | None 
                 fsync(target.parent)
 
 
+WRITER_THREADS = os.cpu_count() or 1
+"""The files of one write are encoded side by side: Parquet encoding and compression release the GIL."""
 DICTIONARY_PAGE_BYTES = 64 * 2**10
 """A column's dictionary stops growing here and the column falls back to plain encoding: ids (a dictionary as large
 as the column) are written about 40% faster and take a third less space, while columns of a few values (devices,

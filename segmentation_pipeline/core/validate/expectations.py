@@ -139,8 +139,8 @@ class SuiteRunner:
         parameters = suite_parameters(self._settings, len(rows))
         outcomes = []
         for condition, group in _by_row_condition(_applicable(expectations, rows)).items():
-            selected = rows if condition is None else rows[_matches(rows, json.loads(condition))]
             configs = [_with_partition_column(_unconditioned(expectation)) for _, expectation in group]
+            selected = rows if condition is None else _columns_of(rows, configs)[_matches(rows, json.loads(condition))]
             results = self._validate(selected, configs, parameters, "SUMMARY")
             for (index, expectation), item in zip(group, results, strict=True):
                 failed_in = [row[PARTITION_COLUMN] for row in item.result.get("partial_unexpected_index_list") or []]
@@ -228,6 +228,15 @@ def _by_row_condition(expectations: list[tuple[int, dict]]) -> dict[str | None, 
     return groups
 
 
+def _columns_of(rows: pd.DataFrame, expectations: list[dict]) -> pd.DataFrame:
+    """The partition label and the columns the expectations check (all columns for a table-level one): filtering
+    only those is what makes a row condition cheap."""
+    columns = [expectation["kwargs"].get("column") for expectation in expectations]
+    if None in columns:
+        return rows
+    return rows[[PARTITION_COLUMN, *dict.fromkeys(columns)]]
+
+
 def _matches(rows: pd.DataFrame, condition: dict) -> pd.Series:
     return _COMPARISONS[condition["operator"]](rows[condition["column"]["name"]], condition["parameter"])
 
@@ -280,9 +289,10 @@ def _with_partition_column(expectation: dict) -> dict:
 
 def _figure(rows: pd.DataFrame, expectation: dict, labels: list[str]) -> pd.Series:
     kwargs, condition = expectation["kwargs"], expectation["kwargs"].get("row_condition")
+    selected = rows[[PARTITION_COLUMN] if expectation["type"] == _ROW_COUNT else [PARTITION_COLUMN, kwargs["column"]]]
     if condition is not None:
-        rows = rows[_matches(rows, condition)]
-    groups = rows.groupby(PARTITION_COLUMN, sort=False)
+        selected = selected[_matches(rows, condition)]
+    groups = selected.groupby(PARTITION_COLUMN, sort=False)
     if expectation["type"] == _ROW_COUNT:
         return groups.size().reindex(labels, fill_value=0)
     return _FIGURES[expectation["type"]](groups[kwargs["column"]]).reindex(labels)
