@@ -111,20 +111,17 @@ def _predicates(source: Source) -> dict[str, str]:
 
 @cache
 def rules_query(source: Source) -> str:
-    """DuckDB SQL over `check_rows`: every row in `_row` order with its columns (clean rows normalised), `_row` and
-    `_day`, one BOOLEAN per rule, and `reason`, the failed rules' names comma-separated (NULL for a clean row)."""
+    """DuckDB SQL over `check_rows`: every row (in no order: sort by `_row`) with its columns (clean rows
+    normalised), `_row` and `_day`, one BOOLEAN per rule, and `reason`, the failed rules' names comma-separated (NULL
+    for a clean row). The duplicate rule compares each row with the first row of its key that passes every other
+    rule (`first_valid`)."""
     predicates = _predicates(source)
     others = [name for name, predicate in predicates.items() if predicate != DUPLICATE]
     flags = ",\n    ".join(f"coalesce({predicates[name]}, false) AS {name}" for name in others)
     passes = " OR ".join(others)
     key = DEDUP_COLUMNS[source.name]
-    # the first valid row of each key (a row without a key is a partition of its own: never a duplicate)
-    first_valid = (
-        f"min(CASE WHEN NOT ({passes}) THEN {ROW_COLUMN} END) OVER "
-        f"(PARTITION BY {key}, CASE WHEN {key} IS NULL THEN {ROW_COLUMN} END)"
-    )
     duplicates = ",\n    ".join(
-        f"coalesce({key} IS NOT NULL AND (_seen_before OR {first_valid} < {ROW_COLUMN}), false) AS {name}"
+        f"coalesce(flagged.{key} IS NOT NULL AND (_seen_before OR _first_valid < {ROW_COLUMN}), false) AS {name}"
         for name, predicate in predicates.items()
         if predicate == DUPLICATE
     )
@@ -142,15 +139,18 @@ WITH flagged AS (
   SELECT *,
     {flags}
   FROM check_rows
+), first_valid AS (
+  SELECT {key} AS _key, min({ROW_COLUMN}) AS _first_valid FROM flagged
+  WHERE {key} IS NOT NULL AND NOT ({passes}) GROUP BY {key}
 ), judged AS (
-  SELECT *,
+  SELECT flagged.*,
     {duplicates}
-  FROM flagged
+  FROM flagged LEFT JOIN first_valid ON flagged.{key} = first_valid._key
 ), reasoned AS (
   SELECT *, nullif(concat_ws(', ', {reason}), '') AS reason FROM judged
 )
 SELECT {columns}, {ROW_COLUMN}, {DAY_COLUMN}, {", ".join(predicates)}, reason
-FROM reasoned ORDER BY {ROW_COLUMN}
+FROM reasoned
 """
 
 
