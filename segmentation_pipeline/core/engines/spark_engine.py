@@ -87,10 +87,10 @@ def rollups_by_day(
         return {day: {} for day in days}
     files = [layout.validated(source.name, day) for day in days]
     view(session, "day_rows_by_date", files, clean_schema(source).append(DAY), base=files[0].parent.parent)
-    return rollups_ofview(session, source, days)
+    return rollups_of_view(session, source, days)
 
 
-def rollups_ofview(session: SparkSession, source: Source, days: list[date]) -> dict[date, dict[str, pa.Table]]:
+def rollups_of_view(session: SparkSession, source: Source, days: list[date]) -> dict[date, dict[str, pa.Table]]:
     """The rollups of each of `days`, over the session's view `day_rows_by_date` (validated rows of `source` in the
     clean schema, with their partition `date`): one Spark query per rollup over all the days."""
     names = ROLLUPS.get(source.name, ())

@@ -21,7 +21,6 @@ from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS, So
 from segmentation_pipeline.core.validate.key_sets import DEDUP_COLUMNS, EarlierKeys, KeySet, ValidatedKeysBefore
 from segmentation_pipeline.core.validate.rules import (
     DAY_COLUMN,
-    LOOK_UP_COLUMNS,
     NORMALISED,
     ROW_COLUMN,
     rule_names,
@@ -145,8 +144,8 @@ def check_rows(frame: pd.DataFrame, row_days: np.ndarray, source: Source, look_u
     )
     table = table.append_column(ROW_COLUMN, pa.array(np.arange(len(frame), dtype=np.int64)))
     table = table.append_column(DAY_COLUMN, pa.array(row_days.astype("datetime64[D]"), pa.date32()))
-    for name in LOOK_UP_COLUMNS:
-        table = table.append_column(name, pa.array(look_ups[name], pa.bool_()))
+    for name, found in look_ups.items():
+        table = table.append_column(name, pa.array(found, pa.bool_()))
     return table
 
 
