@@ -11,8 +11,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, clean_schema
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.expectations import SuiteRunner
 from segmentation_pipeline.core.validate.partitions import validate_days
 from segmentation_pipeline.core.validate.rules import rule_names
 from segmentation_pipeline.core.validate.settings import ValidationSettings
@@ -27,6 +28,7 @@ from segmentation_pipeline_tests.validate.builders import (
     survey_row,
     usage_event_row,
 )
+from segmentation_pipeline_tests.validate.test_expectations import mixed_partitions
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
 NOW = pd.Timestamp("2026-03-03T12:00:00Z")
@@ -271,3 +273,33 @@ def test_reasons_name_rules_only_never_personal_data(validated):
             for reason in pq.read_table(path, columns=["reason"]).column(0).to_pylist():
                 assert set(reason.split(", ")) <= set(rule_names(source)), reason
                 assert not any(value in reason for value in PERSONAL)
+
+
+def _suite_partitions(layout: DataLayout, source, days) -> dict:
+    """The (clean, quarantined) rows of validated partitions, read back as the suite gets them."""
+    schema = clean_schema(source)
+    partitions = {}
+    for day in days:
+        quarantined = pq.read_table(layout.quarantined(source.name, day)).select(schema.names)
+        partitions[day] = (pq.read_table(layout.validated(source.name, day)).to_pandas(), quarantined.to_pandas())
+    return partitions
+
+
+@pytest.mark.parametrize(
+    ("source", "days"), [(CUSTOMERS, [None]), (ORDERS, DAYS), (USAGE_EVENTS, DAYS), (SURVEY_RESPONSES, DAYS[:2])]
+)
+def test_the_suites_give_the_same_verdicts_on_spark_for_the_validated_days(validated, spark, source, days):
+    layouts, _ = validated
+    partitions = _suite_partitions(layouts["duckdb"], source, days)
+    settings = ValidationSettings(min_rows=3, min_rows_for_quarantine_rate=1)  # tiny days: some verdicts fail
+    expected = SuiteRunner(source.name, settings).run(partitions)
+    assert not all(outcome.success for outcome in expected)
+    assert SuiteRunner(source.name, settings, spark).run(partitions) == expected
+
+
+def test_the_suites_give_the_same_verdicts_on_spark_for_every_kind_of_failure(spark):
+    partitions = mixed_partitions()
+    expected = SuiteRunner(ORDERS.name, ValidationSettings()).run(partitions)
+    failed_kinds = {outcome.name for outcome in expected if not outcome.success}
+    assert len(failed_kinds) >= 5
+    assert SuiteRunner(ORDERS.name, ValidationSettings(), spark).run(partitions) == expected

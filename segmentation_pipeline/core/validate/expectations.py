@@ -187,7 +187,8 @@ class SuiteRunner:
         failures: dict[int, list[tuple[date | None, Any]]] = {index: [] for index, _ in judged}
         for parameters in dict.fromkeys(parameter_sets):
             group = figures[[candidate == parameters for candidate in parameter_sets]]
-            results = self._validate(group, configs, dict(parameters), "COMPLETE")
+            data = group if spark_rows is None else spark_rows.table(group)
+            results = self._validate(data, configs, dict(parameters), "COMPLETE")
             for (index, _), item in zip(judged, results, strict=True):
                 failures[index] += _failing_figures(item, f"figure_{index}", group, labels)
         outcomes = []
@@ -232,6 +233,12 @@ class _SparkRows:
 
     def release(self) -> None:
         self._rows.unpersist()
+
+    def table(self, frame: pd.DataFrame) -> DataFrame:
+        """A small driver-side table (the aggregates' figures, one row per partition) as a Spark DataFrame."""
+        import pyarrow as pa
+
+        return self._rows.sparkSession.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False))
 
     def where(self, condition: dict | None) -> DataFrame:
         if condition is None:
