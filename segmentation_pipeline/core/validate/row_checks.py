@@ -35,10 +35,10 @@ QUARANTINE_COLUMNS = ("reason", "partition_date", "run_id")
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check needs beyond the rows: the partition day, the run's clock and the other validated data. Rows of
-    several days (`validate_by_day`) carry each row's day instead, as a `datetime64[D]` array in row order."""
+    """What a check needs beyond the rows: the partition day (for `validate`), the run's clock and the other
+    validated data."""
 
-    partition_day: date | None | np.ndarray
+    partition_day: date | None
     now: pd.Timestamp
     known_customers: KeySet | pa.Array | Collection[str] = ()
     earlier_keys: KeySet | EarlierKeys | ValidatedKeysBefore | pa.Array | Collection[str] = ()
