@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class SparkCheckedBatch:
-    """A batch checked on Spark: the verdicts per row (in row order, for `row_checks.split_by_day`), the rollups of
+    """A batch checked on Spark: the verdicts per row (for `row_checks.split_by_day`), the rollups of
     each day's clean rows, and the checked rows themselves, cached on the executors until `release`."""
 
     verdicts: pa.Table
@@ -74,11 +74,9 @@ def check_on_spark(
     parameters = rule_parameters(source, now_microseconds(now), max_amount)
     checked = spark_query(session, label, rules_query(source), tables, parameters).persist()
     checked.createOrReplaceTempView("checked_rows")
-    wanted = [*rule_names(source), "reason", *NORMALISED.get(source.name, {})]
+    wanted = [*rule_names(source), "reason", *NORMALISED.get(source.name, {}), ROW_COLUMN]
     schema = duckdb_result_schema(rules_query(source), tables, parameters)
-    verdicts = collected(
-        label, checked.select(*wanted, ROW_COLUMN).orderBy(ROW_COLUMN).drop(ROW_COLUMN), _only(schema, wanted)
-    )
+    verdicts = collected(label, checked.select(*wanted), _only(schema, wanted))
     return SparkCheckedBatch(verdicts, _rollups(session, source, list(rows_per_day)), checked)
 
 

@@ -108,9 +108,12 @@ def split_by_day(
     run_id: str,
 ) -> dict[date | None, ValidationOutcome]:
     """The rows of `frame` (consecutive days, `rows_per_day[day]` rows each) split into each day's clean and
-    quarantined rows by `checked`, the rules' verdicts on them in the same order (`rules_query`'s rule columns,
-    `reason` and the normalised columns)."""
+    quarantined rows by `checked`, the rules' verdicts on them in any order (`rules_query`'s rule columns, `reason`,
+    the normalised columns and `_row`, each row's position in `frame`)."""
     names = rule_names(source)
+    positions = np.empty(len(frame), dtype=np.int64)
+    positions[checked[ROW_COLUMN].to_numpy()] = np.arange(len(frame))
+    checked = checked.take(positions)
     flags = np.column_stack([checked[name].to_numpy(zero_copy_only=False) for name in names])
     failed = checked["reason"].is_valid().to_numpy(zero_copy_only=False)
     frame = frame.assign(**{column: checked[column].to_pandas() for column in NORMALISED.get(source.name, {})})
@@ -160,8 +163,8 @@ def _checked_on_duckdb(frame: pd.DataFrame, row_days: np.ndarray, source: Source
         ),
         "_seen_before": context.earlier_keys.contains(key).to_numpy(),
     }
-    wanted = ", ".join([*rule_names(source), "reason", *NORMALISED.get(source.name, {})])
-    query = f"SELECT {wanted} FROM ({rules_query(source)}) ORDER BY {ROW_COLUMN}"
+    wanted = ", ".join([*rule_names(source), "reason", *NORMALISED.get(source.name, {}), ROW_COLUMN])
+    query = f"SELECT {wanted} FROM ({rules_query(source)})"
     with duckdb_cursor() as con:
         con.register("check_rows", check_rows(frame, row_days, source, look_ups))
         return con.sql(

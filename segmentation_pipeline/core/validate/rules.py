@@ -113,15 +113,15 @@ def _predicates(source: Source) -> dict[str, str]:
 def rules_query(source: Source) -> str:
     """DuckDB SQL over `check_rows`: every row (in no order: sort by `_row`) with its columns (clean rows
     normalised), `_row` and `_day`, one BOOLEAN per rule, and `reason`, the failed rules' names comma-separated (NULL
-    for a clean row). The duplicate rule compares each row with the first row of its key that passes every other
-    rule (`first_valid`)."""
+    for a clean row). The duplicate rule compares each row of a key delivered more than once in the batch with the
+    first of its rows that passes every other rule (`repeated`): a key delivered once (nearly all) joins nothing."""
     predicates = _predicates(source)
     others = [name for name, predicate in predicates.items() if predicate != DUPLICATE]
     flags = ",\n    ".join(f"coalesce({predicates[name]}, false) AS {name}" for name in others)
     passes = " OR ".join(others)
     key = DEDUP_COLUMNS[source.name]
     duplicates = ",\n    ".join(
-        f"coalesce(flagged.{key} IS NOT NULL AND (_seen_before OR _first_valid < {ROW_COLUMN}), false) AS {name}"
+        f"coalesce({key} IS NOT NULL AND (_seen_before OR _later_copy IS NOT NULL), false) AS {name}"
         for name, predicate in predicates.items()
         if predicate == DUPLICATE
     )
@@ -139,13 +139,16 @@ WITH flagged AS (
   SELECT *,
     {flags}
   FROM check_rows
-), first_valid AS (
-  SELECT {key} AS _key, min({ROW_COLUMN}) AS _first_valid FROM flagged
-  WHERE {key} IS NOT NULL AND NOT ({passes}) GROUP BY {key}
+), repeated AS (
+  SELECT {key} AS _key, min({ROW_COLUMN}) FILTER (WHERE NOT ({passes})) AS _first_valid
+  FROM flagged WHERE {key} IS NOT NULL GROUP BY {key} HAVING count(*) > 1
+), later_copies AS (
+  SELECT flagged.{ROW_COLUMN} AS _later_copy
+  FROM flagged JOIN repeated ON flagged.{key} = repeated._key WHERE repeated._first_valid < flagged.{ROW_COLUMN}
 ), judged AS (
-  SELECT flagged.*,
+  SELECT *,
     {duplicates}
-  FROM flagged LEFT JOIN first_valid ON flagged.{key} = first_valid._key
+  FROM flagged LEFT JOIN later_copies ON flagged.{ROW_COLUMN} = later_copies._later_copy
 ), reasoned AS (
   SELECT *, nullif(concat_ws(', ', {reason}), '') AS reason FROM judged
 )
