@@ -32,6 +32,7 @@ EMAIL_SQL_PATTERN = rf"^[^@{_SPACE}]+@[^@{_SPACE}]+\.[^@{_SPACE}]+$"
 """`row_checks.EMAIL_PATTERN` for DuckDB's RE2 and Spark's Java regex alike: Python's `\\s` (every Unicode space)
 spelled out, since RE2's and Java's `\\s` are ASCII sets that differ from each other."""
 _INFINITY = "CAST('Infinity' AS DOUBLE)"
+MICROSECONDS_A_DAY = 86_400_000_000
 
 
 def _in(column: str, allowed: tuple[str, ...]) -> str:
@@ -39,7 +40,8 @@ def _in(column: str, allowed: tuple[str, ...]) -> str:
 
 
 def _outside_day(column: str) -> str:
-    return f"CAST({column} AS DATE) <> {DAY_COLUMN}"  # both engines' sessions are in UTC
+    # microseconds since the day's UTC midnight (both engines' sessions are in UTC): integers, no calendar per row
+    return f"epoch_us({column}) - epoch_us(CAST({DAY_COLUMN} AS TIMESTAMP)) NOT BETWEEN 0 AND {MICROSECONDS_A_DAY - 1}"
 
 
 def _in_future(column: str) -> str:
@@ -118,7 +120,6 @@ def rules_query(source: Source) -> str:
     predicates = _predicates(source)
     others = [name for name, predicate in predicates.items() if predicate != DUPLICATE]
     flags = ",\n    ".join(f"coalesce({predicates[name]}, false) AS {name}" for name in others)
-    passes = " OR ".join(others)
     key = DEDUP_COLUMNS[source.name]
     duplicates = ",\n    ".join(
         f"coalesce({key} IS NOT NULL AND (_seen_before OR _later_copy IS NOT NULL), false) AS {name}"
@@ -134,6 +135,7 @@ def rules_query(source: Source) -> str:
         else column
         for column in [*source.column_names, *lineage]
     )
+    passes = " OR ".join(others)
     return f"""
 WITH flagged AS (
   SELECT *,
@@ -150,7 +152,7 @@ WITH flagged AS (
     {duplicates}
   FROM flagged LEFT JOIN later_copies ON flagged.{ROW_COLUMN} = later_copies._later_copy
 ), reasoned AS (
-  SELECT *, nullif(concat_ws(', ', {reason}), '') AS reason FROM judged
+  SELECT *, CASE WHEN {" OR ".join(predicates)} THEN concat_ws(', ', {reason}) END AS reason FROM judged
 )
 SELECT {columns}, {ROW_COLUMN}, {DAY_COLUMN}, {", ".join(predicates)}, reason
 FROM reasoned
