@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -67,8 +66,7 @@ def check_on_spark(
     """The rules' verdicts on the rows of `frame` (consecutive days, `rows_per_day[day]` rows each, typed by the
     contract), their look-ups made against the days validated before the batch, and each day's rollups."""
     label = f"validation of {source.name}"
-    row_days = np.repeat(np.array(list(rows_per_day), dtype="datetime64[D]"), list(rows_per_day.values()))
-    session.createDataFrame(check_rows(frame, row_days, source, {})).createOrReplaceTempView("batch_rows")
+    session.createDataFrame(check_rows(frame, rows_per_day, source, {})).createOrReplaceTempView("batch_rows")
     _look_ups(session, layout, source, min(rows_per_day) if source.daily else None)
     tables = {"check_rows": _check_rows_schema(source)}
     parameters = rule_parameters(source, now_microseconds(now), max_amount)

@@ -95,8 +95,7 @@ def validate_by_day(
     counts = list(rows_per_day.values())
     if sum(counts) != len(frame):
         raise ValueError(f"{source.name}: {len(frame)} rows, but {sum(counts)} rows for the days")
-    row_days = np.repeat(np.array(list(rows_per_day), dtype="datetime64[D]"), counts)
-    checked = _checked_on_duckdb(frame, row_days, source, context)
+    checked = _checked_on_duckdb(frame, rows_per_day, source, context)
     return split_by_day(frame, checked, rows_per_day, source, run_id)
 
 
@@ -120,7 +119,7 @@ def split_by_day(
     clean = frame[~failed].reset_index(drop=True)
     quarantine = frame[failed].copy()
     quarantine["reason"] = checked["reason"].filter(pa.array(failed)).to_pandas().set_axis(quarantine.index)
-    row_days = np.repeat(np.array(list(rows_per_day), dtype="datetime64[D]"), list(rows_per_day.values()))
+    row_days = _row_days(rows_per_day)
     quarantine["partition_date"] = pd.Series(row_days[failed].astype(object), index=quarantine.index, dtype="object")
     quarantine["run_id"] = pd.Series(run_id, index=quarantine.index, dtype="str")
     bounds = np.cumsum([0, *rows_per_day.values()])
@@ -136,7 +135,13 @@ def split_by_day(
     }
 
 
-def check_rows(frame: pd.DataFrame, row_days: np.ndarray, source: Source, look_ups: dict[str, np.ndarray]) -> pa.Table:
+def _row_days(rows_per_day: dict[date | None, int]) -> np.ndarray:
+    return np.repeat(np.array(list(rows_per_day), dtype="datetime64[D]"), list(rows_per_day.values()))
+
+
+def check_rows(
+    frame: pd.DataFrame, rows_per_day: dict[date | None, int], source: Source, look_ups: dict[str, np.ndarray]
+) -> pa.Table:
     """The table the rules read (`rules.rules_query`): the typed rows in the clean schema (a NaN amount is a missing
     one; a column the frame lacks is all missing), each row's position and day, and the engine's look-ups."""
     schema = clean_schema(source)
@@ -146,13 +151,15 @@ def check_rows(frame: pd.DataFrame, row_days: np.ndarray, source: Source, look_u
         [table[name] if name in table.column_names else missing[name] for name in schema.names], schema=schema
     )
     table = table.append_column(ROW_COLUMN, pa.array(np.arange(len(frame), dtype=np.int64)))
-    table = table.append_column(DAY_COLUMN, pa.array(row_days.astype("datetime64[D]"), pa.date32()))
+    table = table.append_column(DAY_COLUMN, pa.array(_row_days(rows_per_day), pa.date32()))
     for name, found in look_ups.items():
         table = table.append_column(name, pa.array(found, pa.bool_()))
     return table
 
 
-def _checked_on_duckdb(frame: pd.DataFrame, row_days: np.ndarray, source: Source, context: CheckContext) -> pa.Table:
+def _checked_on_duckdb(
+    frame: pd.DataFrame, rows_per_day: dict[date | None, int], source: Source, context: CheckContext
+) -> pa.Table:
     """The rules' verdicts on every row, by DuckDB; the look-ups come from the context's key sets."""
     key = frame[DEDUP_COLUMNS[source.name]]
     look_ups = {
@@ -166,7 +173,7 @@ def _checked_on_duckdb(frame: pd.DataFrame, row_days: np.ndarray, source: Source
     wanted = ", ".join([*rule_names(source), "reason", *NORMALISED.get(source.name, {}), ROW_COLUMN])
     query = f"SELECT {wanted} FROM ({rules_query(source)})"
     with duckdb_cursor() as con:
-        con.register("check_rows", check_rows(frame, row_days, source, look_ups))
+        con.register("check_rows", check_rows(frame, rows_per_day, source, look_ups))
         return con.sql(
             query, params=rule_parameters(source, now_microseconds(context.now), context.max_amount)
         ).to_arrow_table()
