@@ -24,7 +24,7 @@ from segmentation_pipeline.core.ingest.landing import landing_days, read_landing
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.export import receipt_path
 from segmentation_pipeline.defs.ingest.resources import CrmDatabaseResource
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.resources import DataRoot, EngineResource, SparkResource
 from segmentation_pipeline.defs.validate.assets import validated_customers
 from segmentation_pipeline.defs.validate.resources import ValidationResource
 from segmentation_pipeline.sample_data.generator import generate_landing_zone
@@ -183,6 +183,8 @@ def test_a_refused_connection_is_retried_with_backoff_then_fails(tmp_path):
             "data_root": DataRoot(data_dir=str(tmp_path)),
             "crm_database": CrmDatabaseResource(url=closed_port, connect_timeout_s=2),
             "validation": ValidationResource(),
+            "engine": EngineResource(),
+            "spark": SparkResource(),
         },
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,

@@ -1,5 +1,6 @@
-"""`segmentation-pipeline run --engine spark` against `--engine duckdb` on copies of one generated landing zone: the
-Dagster jobs with the Spark resource write the same warehouse and publish the same snapshot."""
+"""`segmentation-pipeline run --engine spark` against `--engine duckdb` on copies of one generated landing zone (its
+planted bad rows, and a day of tricky ones added): the Dagster jobs with the Spark resource validate on Spark and write
+the same warehouse, the same quarantine and publish the same snapshot."""
 
 import shutil
 from datetime import date
@@ -21,6 +22,26 @@ RUN_SPECIFIC = {"runs"}
 """Published tables that describe the run itself (run ids, start and end times): different for any two runs."""
 RUN_ID = "run_id"
 """The column of quarantined rows that names the run that quarantined them."""
+TRICKY_DAY = date(2026, 6, 20)
+TRICKY_ORDERS = [
+    "order_id,customer_id,ordered_at,amount,currency,status",
+    "X1,C000001,2026-06-20T10:00:00Z,NaN,EUR,completed",  # missing amount
+    "X2,C000001,2026-06-20T10:00:00Z,inf,EUR,completed",  # not finite
+    "X3,C000001,2026-06-20T10:00:00Z,12.5,EUR,SHIPPED",  # unknown status
+    "X4,C000002,2026-06-20T10:00:00Z,12.5,EUR,Cancelled",  # clean, status lower-cased
+    "X5,C000002,2026-06-20T11:00:00Z,7,EUR,",  # clean, completed
+    "X5,C000002,2026-06-20T12:00:00Z,8,EUR,completed",  # duplicate within the day
+    "X6,C999999,2026-06-20T10:00:00+02:00,3,EUR,completed",  # unknown customer, 08:00 UTC
+    "X7,C000003,2026-06-21T00:00:00Z,3,EUR,completed",  # outside the day
+]
+TRICKY_EVENTS = [
+    "event_id,customer_id,event_ts,session_id,device_type,feature,duration_s",
+    "Y1,C000001,2026-06-20T10:00:00Z,S1,Mobile,search,12",  # clean, device lower-cased
+    "Y1,C000001,2026-06-20T10:00:05Z,S1,mobile,search,3",  # duplicate event id
+    "Y2,C000001,2026-06-20T23:59:59Z,S2,TV,,",  # unknown device
+    ",C000002,2026-06-20T05:00:00Z,S3,desktop,browse,-1",  # negative duration
+    "Y3,C000002,2026-06-20T05:00:00Z,,desktop,browse,1",  # missing session
+]
 
 
 def run(root: Path, run_config: dict) -> DataLayout:
@@ -29,15 +50,40 @@ def run(root: Path, run_config: dict) -> DataLayout:
         env.setenv("DAGSTER_HOME", str(root / ".dagster"))
         (root / ".dagster").mkdir()
         run_pipeline(root, None, run_config)
-        customer_features = dg.DagsterInstance.get().get_latest_materialization_event(dg.AssetKey("customer_features"))
-    engine = customer_features.asset_materialization.metadata["engine"].value
-    return DataLayout(root), engine
+        instance = dg.DagsterInstance.get()
+        engines = {
+            name: instance.get_latest_materialization_event(dg.AssetKey(name)).asset_materialization.metadata["engine"]
+            for name in ENGINE_ASSETS
+        }
+    return DataLayout(root), {engine.value for engine in engines.values()}
+
+
+ENGINE_ASSETS = (
+    "validated_customers",
+    "validated_orders",
+    "validated_survey_responses",
+    "validated_usage_events",
+    "customer_features",
+    "rfm_scores",
+    "behavioural_segments",
+    "customer_value",
+)
+"""The assets whose work the engine runs, each recording it in its metadata."""
+
+
+def add_tricky_rows(landing: Path) -> None:
+    for source_path, name, lines in (
+        ("crm/orders", "zz-tricky.csv", TRICKY_ORDERS),
+        ("usage/events", "zz-tricky.csv", TRICKY_EVENTS),
+    ):
+        (landing / source_path / f"date={TRICKY_DAY}" / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     zone = tmp_path_factory.mktemp("zone")
     generate_landing_zone(zone, customers=600, days=75, seed=21, end_date=END)
+    add_tricky_rows(zone / "landing")
     roots = {}
     for engine in ("duckdb", "spark"):
         roots[engine] = tmp_path_factory.mktemp(engine)
@@ -54,9 +100,9 @@ def parquet_files(layout: DataLayout) -> list[Path]:
     return sorted(path.relative_to(layout.root) for path in files)
 
 
-def test_the_spark_run_ran_the_features_on_spark_and_stopped_its_session(runs):
-    (_, duckdb_engine), (_, spark_engine) = runs
-    assert (duckdb_engine, spark_engine) == ("duckdb", "spark")
+def test_the_spark_run_validated_featured_and_scored_on_spark_and_stopped_its_session(runs):
+    (_, duckdb_engines), (_, spark_engines) = runs
+    assert (duckdb_engines, spark_engines) == ({"duckdb"}, {"spark"})
     from pyspark.sql import SparkSession
 
     assert SparkSession.getActiveSession() is None
@@ -94,3 +140,31 @@ def assert_same_values(actual: pa.Table, expected: pa.Table, path: Path) -> None
             )
         else:
             assert left.equals(right), (path, name)
+
+
+def test_every_source_quarantined_rows_and_the_tricky_ones_for_their_reasons(runs):
+    _, (layout, _) = runs
+    for source in ("customers", "orders", "survey_responses", "usage_events"):
+        assert sum(pq.read_metadata(path).num_rows for path in layout.quarantine.rglob(f"{source}/**/*.parquet")), (
+            source
+        )
+    orders = pq.read_table(layout.quarantined("orders", TRICKY_DAY)).to_pandas()
+    tricky = orders[orders["order_id"].str.startswith("X")]
+    assert dict(zip(tricky["order_id"], tricky["reason"], strict=True)) == {
+        "X1": "missing_required_value",
+        "X2": "amount_not_finite",
+        "X3": "unknown_status",
+        "X5": "duplicate_key",
+        "X6": "unknown_customer",
+        "X7": "timestamp_outside_partition",
+    }
+    clean = pq.read_table(layout.validated("orders", TRICKY_DAY)).to_pandas().set_index("order_id")
+    assert clean.loc[["X4", "X5"], "status"].tolist() == ["cancelled", "completed"]
+    events = pq.read_table(layout.quarantined("usage_events", TRICKY_DAY)).to_pandas()
+    tricky = events[events["_source_file"].str.endswith("zz-tricky.csv")]
+    assert tricky["reason"].tolist() == [
+        "duplicate_event_id",
+        "unknown_device_type",
+        "negative_duration",
+        "missing_required_value",
+    ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS
-from segmentation_pipeline.core.validate.row_checks import ROW_CHECKS, validate
+from segmentation_pipeline.core.validate.row_checks import EMAIL_PATTERN, validate
+from segmentation_pipeline.core.validate.rules import ROW_CHECKS
 from segmentation_pipeline_tests.validate.builders import (
     CUSTOMERS_HEADER,
     RUN_ID,
@@ -139,3 +142,21 @@ def test_two_invalid_copies_of_a_customer_are_each_quarantined_for_their_own_rea
     check_partition(frame, outcome)
     assert outcome.clean["email"].tolist() == ["c1@example.com"]
     assert reasons_by(outcome, "_source_row") == {1: "malformed_email", 2: "timestamp_in_future", 4: "duplicate_key"}
+
+
+def test_the_email_rule_treats_every_unicode_space_as_python_does():
+    spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+    emails = [f"ann{space}lee@example.com" for space in spaces] + ["ann.lee@example.com", "ann@lee@example.com"]
+    frame = pd.DataFrame(
+        {
+            "customer_id": pd.Series([f"c{index}" for index in range(len(emails))], dtype="str"),
+            "created_at": pd.Series(pd.to_datetime(["2025-01-01"] * len(emails), utc=True)).dt.as_unit("us"),
+            "email": pd.Series(emails, dtype="str"),
+        }
+    )
+
+    outcome = validate(frame, CUSTOMERS, customer_context(), RUN_ID)
+
+    python_says = {email for email in emails if re.fullmatch(EMAIL_PATTERN, email)}
+    assert set(outcome.clean["email"]) == python_says == {"ann.lee@example.com"}
+    assert len(outcome.quarantine) == len(spaces) + 1

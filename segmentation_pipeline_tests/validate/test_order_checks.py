@@ -8,7 +8,8 @@ import pytest
 
 from segmentation_pipeline.core.ingest.contract import ORDERS, clean_schema, quarantine_schema
 from segmentation_pipeline.core.ingest.landing import read_landing
-from segmentation_pipeline.core.validate.row_checks import ROW_CHECKS, validate
+from segmentation_pipeline.core.validate.row_checks import validate
+from segmentation_pipeline.core.validate.rules import ROW_CHECKS
 from segmentation_pipeline_tests.validate.builders import (
     DAY,
     ORDERS_HEADER,

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.ingest.contract import USAGE_EVENTS
-from segmentation_pipeline.core.validate.row_checks import ROW_CHECKS, validate
+from segmentation_pipeline.core.validate.row_checks import validate
+from segmentation_pipeline.core.validate.rules import ROW_CHECKS
 from segmentation_pipeline_tests.validate.builders import (
     RUN_ID,
     USAGE_HEADER,

@@ -8,7 +8,8 @@ DuckDB. The rows themselves are read and aggregated by Spark's executors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -66,7 +67,7 @@ def run_history_query(
     for name, schema in schemas.items():
         if name in SOURCES and not SOURCES[name].daily:
             path = layout.validated(name, None)
-            _view(session, name, [path] if path.exists() else [], schema)
+            view(session, name, [path] if path.exists() else [], schema)
             continue
         # one glob per table, listed by the driver (a list of many files would cost Spark a listing job)
         files, glob = (
@@ -74,7 +75,7 @@ def run_history_query(
             if name in SOURCES
             else (layout.rollup_files(name), layout.rollup_glob(name))
         )
-        _view(session, name, [glob] if files else [], schema, base=glob.parent.parent)
+        view(session, name, [glob] if files else [], schema, base=glob.parent.parent)
     return run_query(session, label, query, schemas, parameters)
 
 
@@ -83,14 +84,22 @@ def rollups_by_day(
 ) -> dict[date, dict[str, pa.Table]]:
     """The rollups of each of `days`' validated rows of `source`, read by Spark from the validated files: the tables
     `rollups.rollups_by_day` gives, from one Spark query per rollup over all the days."""
+    if not ROLLUPS.get(source.name) or not days:
+        return {day: {} for day in days}
+    files = [layout.validated(source.name, day) for day in days]
+    view(session, "day_rows_by_date", files, clean_schema(source).append(DAY), base=files[0].parent.parent)
+    return rollups_of_view(session, source, days)
+
+
+def rollups_of_view(session: SparkSession, source: Source, days: list[date]) -> dict[date, dict[str, pa.Table]]:
+    """The rollups of each of `days`, over the session's view `day_rows_by_date` (validated rows of `source` in the
+    clean schema, with their partition `date`): one Spark query per rollup over all the days."""
     names = ROLLUPS.get(source.name, ())
     if not names or not days:
         return {day: {} for day in days}
     if EVENT_ID_HASHES in names:
         check_same_hash(session)
-    files = [layout.validated(source.name, day) for day in days]
     rows = clean_schema(source).append(DAY)
-    _view(session, "day_rows_by_date", files, rows, base=files[0].parent.parent)
     # the rollup SQL groups by `day_index`; the partition date orders the days as their positions do
     session.sql("SELECT *, date AS day_index FROM day_rows_by_date").createOrReplaceTempView("day_rows")
     tables = {"day_rows": rows.append(pa.field("day_index", pa.date32()))}
@@ -155,19 +164,39 @@ def run_query(
     """DuckDB SQL `query` over the session's views `tables` (by name, with their schemas), translated and run on
     Spark, its result cast to `schema` (else to the schema DuckDB gives the query). A failure is one line naming
     `label`."""
-    from pyspark.errors import PySparkException
+    frame = spark_query(session, label, query, tables, parameters)
+    return collected(label, frame, schema or duckdb_result_schema(query, tables, parameters))
 
-    try:
-        result = session.sql(to_spark_sql(query, tables, parameters), args=dict(parameters)).toArrow()
-    except PySparkException as error:
-        raise PipelineError(bounded(f"engine spark: {label}: {_first_line(str(error))}")) from None
-    schema = schema or duckdb_result_schema(query, tables, parameters)
+
+def spark_query(
+    session: SparkSession, label: str, query: str, tables: dict[str, pa.Schema], parameters: Mapping[str, object]
+) -> DataFrame:
+    """DuckDB SQL `query` over the session's views `tables`, translated, as a Spark DataFrame (not yet run)."""
+    with _one_line(label):
+        return session.sql(to_spark_sql(query, tables, parameters), args=dict(parameters))
+
+
+def collected(label: str, frame: DataFrame, schema: pa.Schema) -> pa.Table:
+    """`frame`'s rows on the driver as Arrow, cast to `schema` (the one DuckDB gives the same query)."""
+    with _one_line(label):
+        result = frame.toArrow()
     columns = []
     for field, column in zip(schema, result.columns, strict=True):
         if field.type == pa.uint64():  # DuckDB's hash, carried by Spark as the same bits in a signed BIGINT
             column = pa.chunked_array([chunk.view(pa.uint64()) for chunk in column.chunks], pa.uint64())
         columns.append(column.cast(field.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+@contextmanager
+def _one_line(label: str) -> Iterator[None]:
+    """A Spark failure as one line naming `label`."""
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
+    except PySparkException as error:
+        raise PipelineError(bounded(f"engine spark: {label}: {_first_line(str(error))}")) from None
 
 
 def _first_line(text: str) -> str:
@@ -195,7 +224,7 @@ def _rollup_schema(name: str) -> pa.Schema:
     return pa.schema([pa.field("day_index", pa.date32()), *ROLLUP_SCHEMAS[name]])
 
 
-def _view(session: SparkSession, name: str, paths: list[Path], schema: pa.Schema, base: Path | None = None) -> None:
+def view(session: SparkSession, name: str, paths: list[Path], schema: pa.Schema, base: Path | None = None) -> None:
     """A view over Parquet files (or globs of them; partition columns from the folders under `base`), read by URI,
     or an empty one without any."""
     from pyspark.sql.pandas.types import from_arrow_schema

@@ -293,7 +293,9 @@ def _parameter_types(parameters: Mapping[str, object]) -> tuple:
         if isinstance(value, date):
             return "DATE"
         if isinstance(value, int) and not isinstance(value, bool):
-            return "INT"
+            return "INT" if -(2**31) <= value < 2**31 else "BIGINT"
+        if isinstance(value, float):
+            return "DOUBLE"
         raise UnsafeTranslation(f"SQL parameter of type {type(value).__name__} is not translated")
 
     return tuple(sorted((name, sql_type(value)) for name, value in parameters.items()))

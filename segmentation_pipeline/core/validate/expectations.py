@@ -17,13 +17,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pandas.core.groupby import SeriesGroupBy
 
 from segmentation_pipeline.core.validate.settings import ValidationSettings
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 CRITICAL, WARNING = "critical", "warning"
@@ -90,9 +93,12 @@ class SuiteRunner:
       run over a table of one figure per partition, so a failure names each failing partition and its figure;
     - any other expectation runs on each partition on its own.
     A Great Expectations context must not be shared between threads, so each runner owns an ephemeral one.
+
+    With a Spark session, Great Expectations' Spark engine judges the rows as a Spark DataFrame and Spark computes the
+    aggregates' figures (`_SparkRows`); the suite, the grouping of expectations and the verdicts are the same.
     """
 
-    def __init__(self, source_name: str, settings: ValidationSettings):
+    def __init__(self, source_name: str, settings: ValidationSettings, spark: SparkSession | None = None):
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -100,13 +106,12 @@ class SuiteRunner:
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self._suite = partial(gx.ExpectationSuite, name=source_name)
-        self._batch = (
-            context.data_sources.add_pandas(source_name)
-            .add_dataframe_asset(source_name)
-            .add_batch_definition_whole_dataframe(source_name)
-        )
+        sources = context.data_sources
+        datasource = sources.add_pandas(source_name) if spark is None else sources.add_spark(source_name)
+        self._batch = datasource.add_dataframe_asset(source_name).add_batch_definition_whole_dataframe(source_name)
         self._expectations = load_suite(source_name)["expectations"]
         self._settings = settings
+        self._spark = spark
 
     def run(self, partitions: Mapping[date | None, tuple[pd.DataFrame, pd.DataFrame]]) -> list[ExpectationOutcome]:
         """Judge each partition's (clean, quarantined) rows. Outcomes come in suite order, a failed aggregate once per
@@ -116,14 +121,20 @@ class SuiteRunner:
         kinds: dict[str, list[tuple[int, dict]]] = {ROW_WISE: [], AGGREGATE: [], PER_PARTITION: []}
         for index, expectation in enumerate(self._expectations):
             kinds[_kind(expectation)].append((index, expectation))
-        outcomes = [
-            *self._row_wise(rows, labels, kinds[ROW_WISE]),
-            *self._aggregates(rows, labels, kinds[AGGREGATE]),
-            *self._per_partition(partitions, kinds[PER_PARTITION]),
-        ]
+        spark_rows = _SparkRows(self._spark, rows) if self._spark is not None else None
+        try:
+            outcomes = [
+                *self._row_wise(rows, labels, kinds[ROW_WISE], spark_rows),
+                *self._aggregates(rows, labels, kinds[AGGREGATE], spark_rows),
+                *self._per_partition(rows, labels, kinds[PER_PARTITION], spark_rows),
+            ]
+        finally:
+            if spark_rows is not None:
+                spark_rows.release()
         return [outcome for _, outcome in sorted(outcomes, key=lambda item: item[0])]
 
-    def _validate(self, rows: pd.DataFrame, expectations: list[dict], parameters: dict, result_format: str) -> list:
+    def _validate(self, rows: Any, expectations: list[dict], parameters: dict, result_format: str) -> list:
+        """`rows` (a pandas frame, or with Spark a Spark DataFrame) judged by `expectations`."""
         if not expectations:
             return []
         result = self._batch.get_batch(batch_parameters={"dataframe": rows}).validate(
@@ -133,14 +144,21 @@ class SuiteRunner:
         )
         return result.results
 
-    def _row_wise(self, rows: pd.DataFrame, labels: dict, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
+    def _row_wise(
+        self, rows: pd.DataFrame, labels: dict, expectations: list, spark_rows: _SparkRows | None
+    ) -> list[tuple[int, ExpectationOutcome]]:
         """One suite run per row condition, over the rows it selects: Great Expectations filters a copy of every
         column for each conditioned expectation, which cost more than the checks themselves."""
         parameters = suite_parameters(self._settings, len(rows))
         outcomes = []
         for condition, group in _by_row_condition(_applicable(expectations, rows)).items():
             configs = [_with_partition_column(_unconditioned(expectation)) for _, expectation in group]
-            selected = rows if condition is None else _columns_of(rows, configs)[_matches(rows, json.loads(condition))]
+            if spark_rows is not None:
+                selected = spark_rows.where(None if condition is None else json.loads(condition))
+            elif condition is None:
+                selected = rows
+            else:
+                selected = _columns_of(rows, configs)[_matches(rows, json.loads(condition))]
             results = self._validate(selected, configs, parameters, "SUMMARY")
             for (index, expectation), item in zip(group, results, strict=True):
                 failed_in = [row[PARTITION_COLUMN] for row in item.result.get("partial_unexpected_index_list") or []]
@@ -151,11 +169,16 @@ class SuiteRunner:
                 outcomes.append((index, _outcome(expectation, item, failed, observed)))
         return outcomes
 
-    def _aggregates(self, rows: pd.DataFrame, labels: dict, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
+    def _aggregates(
+        self, rows: pd.DataFrame, labels: dict, expectations: list, spark_rows: _SparkRows | None
+    ) -> list[tuple[int, ExpectationOutcome]]:
         figures = pd.DataFrame({PARTITION_COLUMN: list(labels)})
         judged = []
         for index, expectation in expectations:
-            figure = _figure(rows, expectation, list(labels))
+            if spark_rows is not None:
+                figure = spark_rows.figure(expectation, list(labels))
+            else:
+                figure = _figure(rows, expectation, list(labels))
             if figure.notna().any():
                 figures[f"figure_{index}"] = figure.to_numpy(dtype="float64", na_value=np.nan)
                 judged.append((index, expectation))
@@ -166,7 +189,8 @@ class SuiteRunner:
         failures: dict[int, list[tuple[date | None, Any]]] = {index: [] for index, _ in judged}
         for parameters in dict.fromkeys(parameter_sets):
             group = figures[[candidate == parameters for candidate in parameter_sets]]
-            results = self._validate(group, configs, dict(parameters), "COMPLETE")
+            data = group if spark_rows is None else spark_rows.table(group)
+            results = self._validate(data, configs, dict(parameters), "COMPLETE")
             for (index, _), item in zip(judged, results, strict=True):
                 failures[index] += _failing_figures(item, f"figure_{index}", group, labels)
         outcomes = []
@@ -177,15 +201,18 @@ class SuiteRunner:
                 outcomes.append((index, _judged(expectation, (), None)))
         return outcomes
 
-    def _per_partition(self, partitions: Mapping, expectations: list) -> list[tuple[int, ExpectationOutcome]]:
+    def _per_partition(
+        self, rows: pd.DataFrame, labels: dict, expectations: list, spark_rows: _SparkRows | None
+    ) -> list[tuple[int, ExpectationOutcome]]:
         if not expectations:
             return []
         verdicts: dict[int, list[ExpectationOutcome]] = {}
-        for day, frames in partitions.items():
-            rows, _ = _suite_rows({day: frames})
-            applicable = _applicable(expectations, rows)
+        for label, day in labels.items():
+            partition = rows[rows[PARTITION_COLUMN] == label].reset_index(drop=True)
+            applicable = _applicable(expectations, partition)
+            data = partition if spark_rows is None else spark_rows.partition(label)
             results = self._validate(
-                rows, [item for _, item in applicable], suite_parameters(self._settings, len(rows)), "SUMMARY"
+                data, [item for _, item in applicable], suite_parameters(self._settings, len(partition)), "SUMMARY"
             )
             for (index, expectation), item in zip(applicable, results, strict=True):
                 verdicts.setdefault(index, []).append(_outcome(expectation, item, (day,), None))
@@ -194,6 +221,81 @@ class SuiteRunner:
             failed = [outcome for outcome in results if not outcome.success]
             outcomes += [(index, outcome) for outcome in failed] or [(index, replace(results[0], partitions=()))]
         return outcomes
+
+
+class _SparkRows:
+    """The suite rows as a Spark DataFrame (cached on the executors until `release`), and the figures of the
+    aggregate expectations computed by Spark exactly as `_figure` computes them with pandas."""
+
+    def __init__(self, spark: SparkSession, rows: pd.DataFrame):
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(rows.astype({PARTITION_COLUMN: "str"}), preserve_index=False)
+        self._rows = spark.createDataFrame(table).persist()
+
+    def release(self) -> None:
+        self._rows.unpersist()
+
+    def table(self, frame: pd.DataFrame) -> DataFrame:
+        """A small driver-side table (the aggregates' figures, one row per partition) as a Spark DataFrame."""
+        import pyarrow as pa
+
+        return self._rows.sparkSession.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False))
+
+    def where(self, condition: dict | None) -> DataFrame:
+        if condition is None:
+            return self._rows
+        return self._rows.filter(_COMPARISONS[condition["operator"]](self._column(condition), condition["parameter"]))
+
+    def partition(self, label: str) -> DataFrame:
+        from pyspark.sql import functions as F
+
+        return self._rows.filter(F.col(PARTITION_COLUMN) == label)
+
+    def figure(self, expectation: dict, labels: list[str]) -> pd.Series:
+        from pyspark.sql import functions as F
+
+        kind, kwargs = expectation["type"], expectation["kwargs"]
+        rows = self.where(kwargs.get("row_condition"))
+        groups = rows.groupBy(PARTITION_COLUMN)
+        if kind == _ROW_COUNT:
+            figures = groups.agg(F.count(F.lit(1)).alias("figure"))
+        elif kind == "expect_column_median_to_be_between":
+            figures = _median(rows, kwargs["column"])
+        else:
+            value = F.col(kwargs["column"])
+            figure = {
+                "expect_column_mean_to_be_between": F.avg(value.cast("double")),
+                "expect_column_proportion_of_unique_values_to_be_between": F.try_divide(
+                    F.count_distinct(value).cast("double"), F.count(value)
+                ),
+                "expect_column_values_to_not_be_null": F.count(value) / F.count(F.lit(1)),
+            }[kind]
+            figures = groups.agg(figure.alias("figure"))
+        found = {row[PARTITION_COLUMN]: row["figure"] for row in figures.collect()}
+        default = 0 if kind == _ROW_COUNT else np.nan
+        return pd.Series([found.get(label, default) for label in labels], index=labels, dtype="float64")
+
+    @staticmethod
+    def _column(condition: dict):
+        from pyspark.sql import functions as F
+
+        return F.col(condition["column"]["name"])
+
+
+def _median(rows: DataFrame, column: str) -> DataFrame:
+    """Each partition's median of the non-null values as pandas computes it: the middle value, or the mean of the two
+    middle ones."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    values = rows.filter(F.col(column).isNotNull()).select(PARTITION_COLUMN, F.col(column).cast("double").alias("v"))
+    ordered = Window.partitionBy(PARTITION_COLUMN).orderBy("v")
+    counted = values.withColumn("i", F.row_number().over(ordered)).withColumn(
+        "n", F.count(F.lit(1)).over(Window.partitionBy(PARTITION_COLUMN))
+    )
+    middle = (F.col("i") == F.floor((F.col("n") + 1) / 2)) | (F.col("i") == F.ceil((F.col("n") + 1) / 2))
+    return counted.filter(middle).groupBy(PARTITION_COLUMN).agg(F.avg("v").alias("figure"))
 
 
 def _kind(expectation: dict) -> str:

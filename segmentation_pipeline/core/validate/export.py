@@ -17,6 +17,7 @@ from datetime import date
 from io import StringIO
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,13 +28,16 @@ from segmentation_pipeline.core.ingest.crm_database import CrmDatabase
 from segmentation_pipeline.core.ingest.landing import ReadReport, SkippedFile, landing_files
 from segmentation_pipeline.core.storage.atomic import write_text_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.validate import expectations, partitions, row_checks
+from segmentation_pipeline.core.validate import expectations, partitions, row_checks, rules
 from segmentation_pipeline.core.validate.expectations import ExpectationOutcome, SuiteRunner, load_suite
 from segmentation_pipeline.core.validate.row_checks import OutcomeSummary
 from segmentation_pipeline.core.validate.settings import ValidationSettings
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 RECEIPT_VERSION = 1
-CHECKING_MODULES: tuple[ModuleType, ...] = (contract, landing, row_checks, expectations, partitions)
+CHECKING_MODULES: tuple[ModuleType, ...] = (contract, landing, row_checks, rules, expectations, partitions)
 """The code that decides what a validation finds: a change to any of them (an upgrade, a new rule) re-validates."""
 TIME_DEPENDENT_CHECK = "timestamp_in_future"
 """The one customer rule whose verdict depends on when it runs: a row it flagged may pass later, so a validation that
@@ -56,15 +60,18 @@ def validate_export(
     run_id: str,
     now: pd.Timestamp,
     database: CrmDatabase | None = None,
+    spark: SparkSession | None = None,
 ) -> ExportValidation:
     """Validate the CRM export (or the CRM database's customers table, which is always re-read: nothing cheap tells
-    whether a table changed), or reuse the last validation of an unchanged export."""
+    whether a table changed), or reuse the last validation of an unchanged export. With a Spark session, Spark
+    checks the rows and runs the suite."""
     fingerprint = None if database else export_fingerprint(layout, settings)
     if fingerprint and (reused := _reusable(layout, fingerprint)):
         return reused
-    reads, outcomes = next(partitions.validate_days(layout, CUSTOMERS, [None], settings, run_id, now, database))
+    batches = partitions.validate_days(layout, CUSTOMERS, [None], settings, run_id, now, database, spark)
+    reads, outcomes = next(batches)
     outcome = outcomes[None]
-    judged = SuiteRunner(CUSTOMERS.name, settings).run({None: (outcome.clean, outcome.quarantine)})
+    judged = SuiteRunner(CUSTOMERS.name, settings, spark).run({None: (outcome.clean, outcome.quarantine)})
     validation = ExportValidation(reads[None], outcome.summary(), judged)
     if fingerprint:
         _write_receipt(layout, fingerprint, validation, run_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,16 @@ from segmentation_pipeline.core.ingest.landing import BATCH_BYTES, InputError, R
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.key_sets import EarlierKeys, KeySet, known_customer_ids
-from segmentation_pipeline.core.validate.row_checks import CheckContext, ValidationOutcome, validate_by_day
+from segmentation_pipeline.core.validate.row_checks import (
+    CheckContext,
+    ValidationOutcome,
+    split_by_day,
+    validate_by_day,
+)
 from segmentation_pipeline.core.validate.settings import ValidationSettings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 
 def validate_days(
@@ -30,6 +39,7 @@ def validate_days(
     run_id: str,
     now: pd.Timestamp,
     database: CrmDatabase | None = None,
+    spark: SparkSession | None = None,
 ) -> Iterator[tuple[dict[date | None, ReadReport], dict[date | None, ValidationOutcome]]]:
     """Read the partitions of `days` (in day order; `[None]` for the CRM export) with the contract's types (the CRM's
     from `database` if there is one, else from the landing folders),
@@ -37,23 +47,34 @@ def validate_days(
     and outcomes by day once the batch is written. A batch of consecutive days (up to `BATCH_BYTES` of landing
     files) is read, checked and written at once, in one all-or-nothing write, so a backfill pays the fixed costs of
     a day (pandas on tiny frames, a DuckDB query set, a journaled write) once per batch. Each batch is checked for
-    duplicates against the keys validated before it, those of the batches before it included."""
-    if source.daily:
+    duplicates against the keys validated before it, those of the batches before it included. With a Spark session,
+    Spark checks the rows and rolls them up (core/engines/spark_validation.py), its look-ups reading the validated
+    days itself."""
+    if source.daily and spark is None:
         customers, earlier_keys = KeySet(known_customer_ids(layout)), EarlierKeys(layout, source, days[0])
     else:
         customers, earlier_keys = (), ()  # the CRM export replaces the previous one: no history to check against
     context = CheckContext(None, now, customers, earlier_keys, settings.max_amount)
     for reads in read_source_batches(layout.landing, database, source, days, BATCH_BYTES):
         rows = pd.concat([read.frame for read in reads.values()], ignore_index=True)
-        outcomes = validate_by_day(rows, {day: len(read.frame) for day, read in reads.items()}, source, context, run_id)
+        rows_per_day = {day: len(read.frame) for day, read in reads.items()}
+        rollups = None
+        if spark is None:
+            outcomes = validate_by_day(rows, rows_per_day, source, context, run_id)
+        else:
+            from segmentation_pipeline.core.engines.spark_validation import check_on_spark
+
+            checked = check_on_spark(spark, layout, source, rows, rows_per_day, now, settings.max_amount)
+            outcomes, rollups = split_by_day(rows, checked.verdicts, rows_per_day, source, run_id), checked.rollups
+            checked.release()
         if source == CUSTOMERS:
             require_valid_customers(reads[None].files, outcomes[None])
         clean = _tables([outcome.clean for outcome in outcomes.values()], clean_schema(source))
         quarantine = _tables([outcome.quarantine for outcome in outcomes.values()], quarantine_schema(source))
         write_validated_days(
-            layout, source, dict(zip(reads, clean, strict=True)), dict(zip(reads, quarantine, strict=True))
+            layout, source, dict(zip(reads, clean, strict=True)), dict(zip(reads, quarantine, strict=True)), rollups
         )
-        if source.daily:
+        if source.daily and spark is None:
             earlier_keys.add_validated(*(outcome.clean for outcome in outcomes.values()))
         yield {day: read.report() for day, read in reads.items()}, outcomes
 
@@ -75,14 +96,19 @@ def write_validated_days(
     source: Source,
     clean: dict[date | None, pa.Table],
     quarantine: dict[date | None, pa.Table] | None = None,
+    rollups: dict[date | None, dict[str, pa.Table]] | None = None,
 ) -> None:
-    """Each day's validated rows, in the clean schema, with their rollups (and quarantined rows) in one
-    all-or-nothing write."""
+    """Each day's validated rows, in the clean schema, with their rollups (computed here unless given, as Spark
+    gives them) and quarantined rows, in one all-or-nothing write."""
     clean = {day: table.cast(clean_schema(source)) for day, table in clean.items()}
     rows = {layout.validated(source.name, day): table for day, table in clean.items()}
     quarantined = {layout.quarantined(source.name, day): table for day, table in (quarantine or {}).items()}
     # the rollups are renamed into place after the rows, so a rollup is never older than its rows
-    write_parquet_files_atomically(rows | quarantined | rollup_files(layout, source, clean))
+    if rollups is None:
+        derived = rollup_files(layout, source, clean)
+    else:
+        derived = {layout.rollup(name, day): table for day, tables in rollups.items() for name, table in tables.items()}
+    write_parquet_files_atomically(rows | quarantined | derived)
 
 
 class NoValidCustomers(InputError):

@@ -1,5 +1,6 @@
 """Row-level checks: every input row ends in the clean data or in quarantine, with the checks it failed as its
-`reason` (the names of the checks are README's validation rules).
+`reason` (the names of the checks are README's validation rules). The rules are SQL (`rules.py`), run here by DuckDB
+and on the Spark engine by Spark (core/engines/spark_validation.py); both split their verdicts with `split_by_day`.
 
 The duplicate checks run last: a key (or a usage event's `event_id`) is a duplicate only when it already appeared on an
 earlier row that passes every other check, or on an earlier day's validated data. So the first *valid* delivery of a
@@ -7,16 +8,25 @@ key wins, and an invalid first copy never costs the valid copy after it its plac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation_pipeline.core.ingest.contract import DEVICE_TYPES, ORDER_STATUSES, PERSONAL_DATA_COLUMNS, Source
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
+from segmentation_pipeline.core.ingest.contract import PERSONAL_DATA_COLUMNS, Source, clean_schema
 from segmentation_pipeline.core.validate.key_sets import DEDUP_COLUMNS, EarlierKeys, KeySet, ValidatedKeysBefore
+from segmentation_pipeline.core.validate.rules import (
+    DAY_COLUMN,
+    NORMALISED,
+    ROW_COLUMN,
+    rule_names,
+    rule_parameters,
+    rules_query,
+)
 from segmentation_pipeline.core.validate.settings import ValidationSettings
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -25,10 +35,10 @@ QUARANTINE_COLUMNS = ("reason", "partition_date", "run_id")
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check needs beyond the rows: the partition day, the run's clock and the other validated data. Rows of
-    several days (`validate_by_day`) carry each row's day instead, as a `datetime64[D]` array in row order."""
+    """What a check needs beyond the rows: the partition day (for `validate`), the run's clock and the other
+    validated data."""
 
-    partition_day: date | None | np.ndarray
+    partition_day: date | None
     now: pd.Timestamp
     known_customers: KeySet | pa.Array | Collection[str] = ()
     earlier_keys: KeySet | EarlierKeys | ValidatedKeysBefore | pa.Array | Collection[str] = ()
@@ -68,105 +78,6 @@ class OutcomeSummary:
     quarantine_examples: pd.DataFrame
 
 
-RowCheck = Callable[[pd.DataFrame, Source, CheckContext], pd.Series]
-DuplicateCheck = Callable[[pd.DataFrame, Source, CheckContext, pd.Series], pd.Series]
-
-
-def _missing_required_value(frame, source, context):
-    return frame[source.required_columns].isna().any(axis=1)
-
-
-def _duplicate_delivery(frame, source, context, passes_other_checks):
-    """A row whose key (by file name, then line) appeared on an earlier row that passes every other check, or in an
-    earlier day's validated data. Two invalid copies are no duplicates of each other: each is quarantined for its
-    own reasons, and the first valid copy after them stays clean. A missing key is never a duplicate."""
-    keys = frame[DEDUP_COLUMNS[source.name]]
-    valid = passes_other_checks.astype("int64")
-    earlier_valid_copies = valid.groupby(keys, sort=False).cumsum() - valid
-    return keys.notna() & (earlier_valid_copies.gt(0) | context.earlier_keys.contains(keys))
-
-
-def _unknown_customer(frame, source, context):
-    customer_ids = frame["customer_id"]
-    return customer_ids.notna() & ~context.known_customers.contains(customer_ids)
-
-
-def _timestamp_outside_partition(frame, source, context):
-    timestamps = frame[source.timestamp_column]
-    utc_days = timestamps.to_numpy("datetime64[us]").astype("datetime64[D]")
-    return timestamps.notna() & (utc_days != np.asarray(context.partition_day, dtype="datetime64[D]"))
-
-
-def _timestamp_in_future(column: str) -> RowCheck:
-    return lambda frame, source, context: frame[column].notna() & (frame[column] > context.now)
-
-
-def _out_of_range(column: str, low: float, high: float) -> RowCheck:
-    return lambda frame, source, context: frame[column].notna() & ~frame[column].between(low, high)
-
-
-def _not_in(column: str, allowed: tuple[str, ...]) -> RowCheck:
-    return lambda frame, source, context: frame[column].notna() & ~frame[column].str.lower().isin(allowed)
-
-
-def _negative_amount(frame, source, context):
-    return frame["amount"] < 0
-
-
-def _amount_not_finite(frame, source, context):
-    return pd.Series(np.isinf(frame["amount"].to_numpy()), index=frame.index)
-
-
-def _amount_too_large(frame, source, context):
-    amounts = frame["amount"]
-    return np.isfinite(amounts) & (amounts > context.max_amount)
-
-
-def _malformed_email(frame, source, context):
-    emails = frame["email"]
-    return emails.notna() & ~emails.str.fullmatch(EMAIL_PATTERN)
-
-
-ROW_CHECKS: dict[str, list[tuple[str, RowCheck | DuplicateCheck]]] = {
-    "customers": [
-        ("missing_required_value", _missing_required_value),
-        ("duplicate_key", _duplicate_delivery),
-        ("timestamp_in_future", _timestamp_in_future("created_at")),
-        ("malformed_email", _malformed_email),
-    ],
-    "orders": [
-        ("missing_required_value", _missing_required_value),
-        ("duplicate_key", _duplicate_delivery),
-        ("unknown_customer", _unknown_customer),
-        ("timestamp_outside_partition", _timestamp_outside_partition),
-        ("timestamp_in_future", _timestamp_in_future("ordered_at")),
-        ("negative_amount", _negative_amount),
-        ("amount_not_finite", _amount_not_finite),
-        ("amount_too_large", _amount_too_large),
-        ("unknown_status", _not_in("status", ORDER_STATUSES)),
-    ],
-    "survey_responses": [
-        ("missing_required_value", _missing_required_value),
-        ("duplicate_key", _duplicate_delivery),
-        ("unknown_customer", _unknown_customer),
-        ("timestamp_outside_partition", _timestamp_outside_partition),
-        ("timestamp_in_future", _timestamp_in_future("submitted_at")),
-        ("nps_out_of_range", _out_of_range("nps", 0, 10)),
-        ("csat_out_of_range", _out_of_range("csat", 1, 5)),
-        ("price_sensitivity_out_of_range", _out_of_range("price_sensitivity", 1, 5)),
-    ],
-    "usage_events": [
-        ("missing_required_value", _missing_required_value),
-        ("duplicate_event_id", _duplicate_delivery),
-        ("unknown_customer", _unknown_customer),
-        ("timestamp_outside_partition", _timestamp_outside_partition),
-        ("timestamp_in_future", _timestamp_in_future("event_ts")),
-        ("unknown_device_type", _not_in("device_type", DEVICE_TYPES)),
-        ("negative_duration", lambda frame, source, context: frame["duration_s"] < 0),
-    ],
-}
-
-
 def validate(frame: pd.DataFrame, source: Source, context: CheckContext, run_id: str) -> ValidationOutcome:
     """Apply every check of the source to all rows of one partition at once and split them into clean and
     quarantined."""
@@ -184,55 +95,93 @@ def validate_by_day(
     counts = list(rows_per_day.values())
     if sum(counts) != len(frame):
         raise ValueError(f"{source.name}: {len(frame)} rows, but {sum(counts)} rows for the days")
-    row_days = np.repeat(np.array(list(rows_per_day), dtype="datetime64[D]"), counts)
-    failures = _failures(frame, source, replace(context, partition_day=row_days))
-    failed = failures.any(axis=1).to_numpy()
-    clean = _normalise(frame[~failed], source)
+    checked = _checked_on_duckdb(frame, rows_per_day, source, context)
+    return split_by_day(frame, checked, rows_per_day, source, run_id)
+
+
+def split_by_day(
+    frame: pd.DataFrame,
+    checked: pa.Table,
+    rows_per_day: dict[date | None, int],
+    source: Source,
+    run_id: str,
+) -> dict[date | None, ValidationOutcome]:
+    """The rows of `frame` (consecutive days, `rows_per_day[day]` rows each) split into each day's clean and
+    quarantined rows by `checked`, the rules' verdicts on them in any order (`rules_query`'s rule columns, `reason`,
+    the normalised columns and `_row`, each row's position in `frame`)."""
+    names = rule_names(source)
+    positions = np.empty(len(frame), dtype=np.int64)
+    positions[checked[ROW_COLUMN].to_numpy()] = np.arange(len(frame))
+    checked = checked.take(positions)
+    flags = np.column_stack([checked[name].to_numpy(zero_copy_only=False) for name in names])
+    failed = checked["reason"].is_valid().to_numpy(zero_copy_only=False)
+    frame = frame.assign(**{column: checked[column].to_pandas() for column in NORMALISED.get(source.name, {})})
+    clean = frame[~failed].reset_index(drop=True)
     quarantine = frame[failed].copy()
-    quarantine["reason"] = _reasons(failures[failed]).astype("str")
+    quarantine["reason"] = checked["reason"].filter(pa.array(failed)).to_pandas().set_axis(quarantine.index)
+    row_days = _row_days(rows_per_day)
     quarantine["partition_date"] = pd.Series(row_days[failed].astype(object), index=quarantine.index, dtype="object")
     quarantine["run_id"] = pd.Series(run_id, index=quarantine.index, dtype="str")
-    bounds = np.cumsum([0, *counts])
+    bounds = np.cumsum([0, *rows_per_day.values()])
     clean_at = np.r_[0, np.cumsum(~failed)][bounds]
-    quarantined_at, flags = bounds - clean_at, failures.to_numpy()
+    quarantined_at = bounds - clean_at
     return {
         day: ValidationOutcome(
             clean.iloc[clean_at[index] : clean_at[index + 1]].reset_index(drop=True),
             quarantine.iloc[quarantined_at[index] : quarantined_at[index + 1]].reset_index(drop=True),
-            dict(zip(failures.columns, flags[bounds[index] : bounds[index + 1]].sum(axis=0).tolist(), strict=True)),
+            dict(zip(names, flags[bounds[index] : bounds[index + 1]].sum(axis=0).tolist(), strict=True)),
         )
         for index, day in enumerate(rows_per_day)
     }
 
 
-def _failures(frame: pd.DataFrame, source: Source, context: CheckContext) -> pd.DataFrame:
-    """One boolean column per check, in rule order; the duplicate check sees which rows pass all the others."""
-    checks = ROW_CHECKS[source.name]
-    flags = {name: _flags(check(frame, source, context)) for name, check in checks if check is not _duplicate_delivery}
-    passes_other_checks = ~pd.DataFrame(flags, index=frame.index).any(axis=1)
-    for name, check in checks:
-        if check is _duplicate_delivery:
-            flags[name] = _flags(check(frame, source, context, passes_other_checks))
-    return pd.DataFrame({name: flags[name] for name, _ in checks}, index=frame.index)
+def _row_days(rows_per_day: dict[date | None, int]) -> np.ndarray:
+    return np.repeat(np.array(list(rows_per_day), dtype="datetime64[D]"), list(rows_per_day.values()))
 
 
-def _flags(failed: pd.Series) -> pd.Series:
-    return failed.fillna(False).astype(bool)
+def check_rows(
+    frame: pd.DataFrame, rows_per_day: dict[date | None, int], source: Source, look_ups: dict[str, np.ndarray]
+) -> pa.Table:
+    """The table the rules read (`rules.rules_query`): the typed rows in the clean schema (a NaN amount is a missing
+    one; a column the frame lacks is all missing), each row's position and day, and the engine's look-ups."""
+    schema = clean_schema(source)
+    missing = {field.name: pa.nulls(len(frame), field.type) for field in schema if field.name not in frame}
+    table = pa.Table.from_pandas(frame[[name for name in schema.names if name in frame]], preserve_index=False)
+    table = pa.Table.from_arrays(
+        [table[name] if name in table.column_names else missing[name] for name in schema.names], schema=schema
+    )
+    table = table.append_column(ROW_COLUMN, pa.array(np.arange(len(frame), dtype=np.int64)))
+    table = table.append_column(DAY_COLUMN, pa.array(_row_days(rows_per_day), pa.date32()))
+    for name, found in look_ups.items():
+        table = table.append_column(name, pa.array(found, pa.bool_()))
+    return table
 
 
-def _reasons(failures: pd.DataFrame) -> pd.Series:
-    names = np.array(failures.columns)
-    return pd.Series([", ".join(names[row]) for row in failures.to_numpy()], index=failures.index, dtype="str")
+def _checked_on_duckdb(
+    frame: pd.DataFrame, rows_per_day: dict[date | None, int], source: Source, context: CheckContext
+) -> pa.Table:
+    """The rules' verdicts on every row, by DuckDB; the look-ups come from the context's key sets."""
+    key = frame[DEDUP_COLUMNS[source.name]]
+    look_ups = {
+        "_known_customer": (
+            context.known_customers.contains(frame["customer_id"]).to_numpy()
+            if "customer_id" in frame and source.daily
+            else np.ones(len(frame), dtype=bool)
+        ),
+        "_seen_before": context.earlier_keys.contains(key).to_numpy(),
+    }
+    wanted = ", ".join([*rule_names(source), "reason", *NORMALISED.get(source.name, {}), ROW_COLUMN])
+    query = f"SELECT {wanted} FROM ({rules_query(source)})"
+    with duckdb_cursor() as con:
+        con.register("check_rows", check_rows(frame, rows_per_day, source, look_ups))
+        return con.sql(
+            query, params=rule_parameters(source, now_microseconds(context.now), context.max_amount)
+        ).to_arrow_table()
 
 
-def _normalise(clean: pd.DataFrame, source: Source) -> pd.DataFrame:
-    """Documented defaults for clean rows: a missing order status means completed; enums are lower-case."""
-    clean = clean.copy()
-    if source.name == "orders":
-        clean["status"] = clean["status"].str.lower().fillna("completed")
-    if source.name == "usage_events":
-        clean["device_type"] = clean["device_type"].str.lower()
-    return clean
+def now_microseconds(now: pd.Timestamp) -> int:
+    """The run's start in whole microseconds: a timestamp (in microseconds) is later exactly when its count is."""
+    return pd.Timestamp(now).as_unit("ns").value // 1000
 
 
 def quarantine_examples(quarantine: pd.DataFrame, limit: int = 5) -> pd.DataFrame:

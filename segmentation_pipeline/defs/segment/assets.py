@@ -95,7 +95,7 @@ def _log_value_problem(context: dg.AssetExecutionContext, models: QuarterModels,
         ),
         dg.AssetSpec(
             "customer_value",
-            kinds={"scipy", "parquet"},
+            kinds={"scipy", "spark", "parquet"},
             deps=["customer_features", "segmentation_model"],
             description="Each customer's predicted value from the quarter's value model and the snapshot's own "
             "features (no refit): p_alive, expected orders, predicted CLV, churn risk, next order date; null without "
@@ -144,7 +144,9 @@ def scored_snapshot(
             "engine": engine.engine,
         },
     )
-    yield dg.MaterializeResult(asset_key="customer_value", metadata=_value_metadata(models, summary, value_counts))
+    yield dg.MaterializeResult(
+        asset_key="customer_value", metadata={**_value_metadata(models, summary, value_counts), "engine": engine.engine}
+    )
 
 
 def _value_metadata(models: QuarterModels, summary: ValueSummary, counts: dict) -> dict:

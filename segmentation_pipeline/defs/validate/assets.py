@@ -20,7 +20,7 @@ from segmentation_pipeline.defs.ingest.reads import (
 from segmentation_pipeline.defs.ingest.resources import CrmDatabaseResource, IngestResource
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
 from segmentation_pipeline.defs.progress import DayProgress
-from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot, EngineResource, SparkResource
 from segmentation_pipeline.defs.validate.checks import check_specs, referential_check_result, suite_check_results
 from segmentation_pipeline.defs.validate.resources import ValidationResource
 
@@ -49,7 +49,7 @@ def _outcome_metadata(summaries: list[OutcomeSummary]) -> dict:
 @dg.asset(
     pool=DATA_ROOT_POOL,
     group_name="validate",
-    kinds={"csv", "parquet"},
+    kinds={"csv", "parquet", "spark"},
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=check_specs("validated_customers", daily=False),
     retry_policy=RETRY_POLICY,
@@ -65,18 +65,28 @@ def validated_customers(
     data_root: DataRoot,
     validation: ValidationResource,
     crm_database: CrmDatabaseResource,
+    engine: EngineResource,
+    spark: SparkResource,
 ) -> dg.MaterializeResult:
     now, database = pd.Timestamp.now(tz="UTC"), crm_database.database()
     with retried_only_if_transient():
-        export = validate_export(data_root.layout, validation.settings(), context.run.run_id, now, database)
+        export = validate_export(
+            data_root.layout, validation.settings(), context.run.run_id, now, database, _session(engine, spark)
+        )
     if export.reused_from:
         context.log.info(f"the CRM export is unchanged since run {export.reused_from}: its validation is reused")
     metadata = {
         **_outcome_metadata([export.summary]),
         **read_metadata(context, [export.read]),
         "validation": f"reused from run {export.reused_from}" if export.reused_from else "validated in this run",
+        "engine": engine.engine,
     }
     return dg.MaterializeResult(metadata=metadata, check_results=suite_check_results(export.expectations))
+
+
+def _session(engine: EngineResource, spark: SparkResource):
+    """The run's Spark session with the Spark engine (started on first use), else None: DuckDB and pandas."""
+    return spark.session() if engine.is_spark else None
 
 
 def _judged(outcome: ValidationOutcome) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -90,7 +100,7 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
         pool=DATA_ROOT_POOL,
         name=asset_name,
         group_name="validate",
-        kinds={"csv", "parquet"},
+        kinds={"csv", "parquet", "spark"},
         deps=["validated_customers"],
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -107,13 +117,17 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
         validation: ValidationResource,
         ingest: IngestResource,
         crm_database: CrmDatabaseResource,
+        engine: EngineResource,
+        spark: SparkResource,
     ) -> dg.MaterializeResult:
         layout, settings, days = data_root.layout, validation.settings(), partition_days(context)
-        suite, progress = SuiteRunner(source.name, settings), DayProgress(context, len(days), "check")
+        session = _session(engine, spark)
+        suite, progress = SuiteRunner(source.name, settings, session), DayProgress(context, len(days), "check")
         reads, outcomes, expectations = [], {}, []
         now, database = pd.Timestamp.now(tz="UTC"), crm_database.database()
+        run_id = context.run.run_id
         with retried_only_if_transient():
-            for batch_reads, batch in validate_days(layout, source, days, settings, context.run.run_id, now, database):
+            for batch_reads, batch in validate_days(layout, source, days, settings, run_id, now, database, session):
                 expectations += suite.run({day: _judged(outcome) for day, outcome in batch.items()})
                 reads += batch_reads.values()
                 outcomes |= {day: outcome.summary() for day, outcome in batch.items()}
@@ -131,6 +145,7 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
             **_outcome_metadata(list(outcomes.values())),
             **per_day_metadata(per_day, row_count="rows_clean"),
             **read_metadata(context, reads),
+            "engine": engine.engine,
         }
         return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
