@@ -4,6 +4,7 @@ a crash after the commit is completed by the next write or `recover`."""
 import errno
 import fcntl
 import os
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -367,3 +368,13 @@ def test_no_space_left_to_commit_the_journal_keeps_the_previous_snapshot(tmp_pat
 def test_writing_no_files_is_a_no_op(tmp_path):
     write_parquet_files_atomically({}, layout=DataLayout(tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_files_of_one_write_share_one_modification_time_whichever_thread_finishes_last(tmp_path):
+    def slow_writer(staged: Path) -> None:
+        time.sleep(0.05)
+        staged.write_text("rows")
+
+    rows, rollup = tmp_path / "rows.txt", tmp_path / "rollup.txt"
+    storage.write_files_atomically({rows: slow_writer, rollup: lambda staged: staged.write_text("rollup")})
+    assert rows.stat().st_mtime_ns == rollup.stat().st_mtime_ns
