@@ -2,8 +2,10 @@
 DuckDB's answer on inputs where SQLGlot's own translation does not."""
 
 import math
+import tempfile
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -165,3 +167,9 @@ def _same_doubles(left: list, right: list) -> bool:
         )
         for a, b in zip(left, right, strict=True)
     )
+
+
+def test_a_session_keeps_spark_s_empty_catalog_folder_out_of_the_working_directory(spark):
+    spark.sql("CREATE OR REPLACE TEMPORARY VIEW one AS SELECT 1 AS x").collect()  # initialises the catalog
+    assert spark.conf.get("spark.sql.warehouse.dir").startswith(f"file:{tempfile.gettempdir()}/")
+    assert not Path("spark-warehouse").exists()

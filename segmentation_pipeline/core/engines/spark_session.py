@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,9 @@ BASE_CONF = {
     # the driver lists the day folders itself: a listing job per table (Spark's default above 32 paths) costs more
     # than listing thousands of local day folders
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+    # the pipeline keeps no tables in Spark's catalog: its default warehouse folder would appear, empty, in the
+    # user's working directory
+    "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "segmentation_pipeline-spark-warehouse"),
 }
 INSTALL_HINT = "engine spark needs the spark extra: pip install -e '.[spark]'"
 
