@@ -1,6 +1,7 @@
 """`segmentation-pipeline run --engine spark` against `--engine duckdb` on copies of one generated landing zone (its
 planted bad rows, and a day of tricky ones added): the Dagster jobs with the Spark resource validate on Spark and write
-the same warehouse, the same quarantine and publish the same snapshot."""
+the same warehouse, the same quarantine and publish the same snapshot, with a session of their own (`local[2]`) and
+through a Spark Connect server (`sc://`) started by the test."""
 
 import shutil
 from datetime import date
@@ -16,12 +17,14 @@ from segmentation_pipeline.cli import engine_run_config, run_pipeline
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.sample_data import generate_landing_zone
 from segmentation_pipeline_tests.engines.conftest import FLOAT_RELATIVE_TOLERANCE, TEST_CONF
+from segmentation_pipeline_tests.engines.spark_daemons import spark_connect_server
 
 END = date(2026, 6, 30)
 RUN_SPECIFIC = {"runs"}
 """Published tables that describe the run itself (run ids, start and end times): different for any two runs."""
 RUN_ID = "run_id"
 """The column of quarantined rows that names the run that quarantined them."""
+SPARK_RUNS = ("spark", "spark_connect")
 TRICKY_DAY = date(2026, 6, 20)
 TRICKY_ORDERS = [
     "order_id,customer_id,ordered_at,amount,currency,status",
@@ -81,17 +84,26 @@ def add_tricky_rows(landing: Path) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    """Each engine's layout and the engines its assets recorded, by run: DuckDB, Spark with a session of its own,
+    Spark through a Spark Connect server."""
     zone = tmp_path_factory.mktemp("zone")
     generate_landing_zone(zone, customers=600, days=75, seed=21, end_date=END)
     add_tricky_rows(zone / "landing")
-    roots = {}
-    for engine in ("duckdb", "spark"):
-        roots[engine] = tmp_path_factory.mktemp(engine)
-        shutil.copytree(zone / "landing", roots[engine] / "landing")
     spark_config = engine_run_config("spark", "local[2]")
     for key, value in TEST_CONF.items():
         spark_config["resources"]["spark"]["config"].setdefault("conf", {})[key] = value
-    return run(roots["duckdb"], engine_run_config("duckdb")), run(roots["spark"], spark_config)
+    with spark_connect_server(tmp_path_factory.mktemp("connect_logs"), TEST_CONF) as connect_url:
+        configs = {
+            "duckdb": engine_run_config("duckdb"),
+            "spark": spark_config,
+            "spark_connect": engine_run_config("spark", connect_url),
+        }
+        results = {}
+        for name, config in configs.items():
+            root = tmp_path_factory.mktemp(name)
+            shutil.copytree(zone / "landing", root / "landing")
+            results[name] = run(root, config)
+    return results
 
 
 def parquet_files(layout: DataLayout) -> list[Path]:
@@ -100,24 +112,25 @@ def parquet_files(layout: DataLayout) -> list[Path]:
     return sorted(path.relative_to(layout.root) for path in files)
 
 
-def test_the_spark_run_validated_featured_and_scored_on_spark_and_stopped_its_session(runs):
-    (_, duckdb_engines), (_, spark_engines) = runs
-    assert (duckdb_engines, spark_engines) == ({"duckdb"}, {"spark"})
+def test_the_spark_runs_validated_featured_and_scored_on_spark_and_stopped_their_sessions(runs):
+    engines = {name: recorded for name, (_, recorded) in runs.items()}
+    assert engines == {"duckdb": {"duckdb"}, "spark": {"spark"}, "spark_connect": {"spark"}}
     from pyspark.sql import SparkSession
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
 
     assert SparkSession.getActiveSession() is None
+    assert ConnectSession.getActiveSession() is None
 
 
-def test_both_engines_write_the_same_warehouse_and_publish_the_same_snapshot(runs):
-    (duckdb_layout, _), (spark_layout, _) = runs
+@pytest.mark.parametrize("spark_run", SPARK_RUNS)
+def test_both_engines_write_the_same_warehouse_and_publish_the_same_snapshot(runs, spark_run):
+    (duckdb_layout, _), (spark_layout, _) = runs["duckdb"], runs[spark_run]
     files = parquet_files(duckdb_layout)
     assert files == parquet_files(spark_layout)
     assert any(path.parts[:3] == ("published", "customer_segments", f"snapshot_date={END}") for path in files)
     assert any(path.parts[:2] == ("warehouse", "customer_features") for path in files)
     for path in files:
         duckdb_table, spark_table = pq.read_table(duckdb_layout.root / path), pq.read_table(spark_layout.root / path)
-        if path.parts[-3] == "usage_day_event_ids":  # one row per event: the order within a day is not defined
-            duckdb_table, spark_table = duckdb_table.sort_by("event_id_hash"), spark_table.sort_by("event_id_hash")
         if path.parts[0] == "quarantine":
             duckdb_table, spark_table = duckdb_table.drop_columns(RUN_ID), spark_table.drop_columns(RUN_ID)
         assert spark_table.schema.equals(duckdb_table.schema, check_metadata=True), path
@@ -143,7 +156,7 @@ def assert_same_values(actual: pa.Table, expected: pa.Table, path: Path) -> None
 
 
 def test_every_source_quarantined_rows_and_the_tricky_ones_for_their_reasons(runs):
-    _, (layout, _) = runs
+    layout, _ = runs["spark"]
     for source in ("customers", "orders", "survey_responses", "usage_events"):
         assert sum(pq.read_metadata(path).num_rows for path in layout.quarantine.rglob(f"{source}/**/*.parquet")), (
             source

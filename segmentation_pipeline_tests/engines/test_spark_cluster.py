@@ -2,15 +2,9 @@
 PySpark install, on loopback only, as README shows), the rollups and features computed on its executors, and the
 result equal to DuckDB's."""
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
-import pyspark
 import pytest
 
 from segmentation_pipeline.core.engines.spark_session import start_spark
@@ -22,35 +16,11 @@ from segmentation_pipeline_tests.engines.conftest import (
     assert_same_table,
     rebuilt_on_spark,
 )
+from segmentation_pipeline_tests.engines.spark_daemons import STARTUP_SECONDS, free_port, spark_process, stop, wait_for
 from segmentation_pipeline_tests.helpers import validate_landing_zone
 
 END = date(2026, 4, 30)
 WORKERS = 2
-STARTUP_SECONDS = 120
-SPARK_CLASS = Path(pyspark.__file__).parent / "bin" / "spark-class"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def spark_process(log: Path, *arguments: str) -> subprocess.Popen:
-    """A Spark daemon (`spark-class` execs its JVM, so the process is the daemon), its output in `log`."""
-    environment = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
-    with open(log, "wb") as output:
-        return subprocess.Popen(
-            [str(SPARK_CLASS), *arguments], stdout=output, stderr=subprocess.STDOUT, env=environment
-        )
-
-
-def wait_for(log: Path, text: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while text not in log.read_text(errors="replace"):
-        assert process.poll() is None, f"{log.name} exited: {log.read_text(errors='replace')[-2000:]}"
-        assert time.monotonic() < deadline, f"{log.name}: no '{text}' after {STARTUP_SECONDS} s"
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +49,7 @@ def cluster(tmp_path_factory):
             wait_for(logs / f"worker{index}.log", "Successfully registered with master", worker)
         yield master_url
     finally:
-        for process in reversed(processes):  # workers first: a master left without them stops at once
-            process.terminate()
-        for process in reversed(processes):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a JVM whose shutdown hooks hang (seen under load) is killed
-                process.kill()
-                process.wait()
+        stop(processes)  # workers first: a master left without them stops at once
 
 
 @pytest.fixture(scope="module")

@@ -75,6 +75,13 @@ def test_one_days_rollups_count_per_customer_session_and_feature():
     assert day_rollups["usage_day_event_ids"] == [{"event_id_hash": duckdb_hash(id)} for id in ("e2", "e3")]
 
 
+def test_a_days_event_id_hashes_are_sorted_whatever_the_order_of_its_rows():
+    rows = pd.DataFrame([EVENTS[2], EVENTS[1]]).assign(event_ts=lambda f: pd.to_datetime(f.event_ts))  # e3, e2
+    assert duckdb_hash("e3") > duckdb_hash("e2")
+    hashes = rollups(USAGE_EVENTS, pa.Table.from_pandas(rows))["usage_day_event_ids"].to_pylist()
+    assert hashes == [{"event_id_hash": duckdb_hash("e2")}, {"event_id_hash": duckdb_hash("e3")}]
+
+
 def duckdb_hash(text: str) -> int:
     with duckdb.connect() as con:
         return con.execute("SELECT hash($text)", {"text": text}).fetchone()[0]

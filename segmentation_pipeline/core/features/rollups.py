@@ -98,13 +98,15 @@ def rollups_by_day(source: Source, rows_by_day: dict[date | None, pa.Table]) -> 
 
 def split_by_day(tables: dict[str, pa.Table], days: list) -> dict:
     """Each rollup query's result (sorted by `day_index`, the position of its day in `days`) as each day's table in
-    the rollup's schema."""
+    the rollup's schema. A day's event id hashes are sorted (as unsigned: Spark's come signed), so that its file is
+    the same whichever engine wrote it and in whatever order the rows came."""
     by_day = {day: {} for day in days}
     for name, table in tables.items():
         bounds = np.searchsorted(table["day_index"].to_numpy(), np.arange(len(days) + 1))
         table = table.drop_columns("day_index").cast(_schema(name))
         for day, start, end in zip(by_day, bounds[:-1], bounds[1:], strict=True):
-            by_day[day][name] = table.slice(start, end - start)
+            piece = table.slice(start, end - start)
+            by_day[day][name] = piece.sort_by("event_id_hash") if name == EVENT_ID_HASHES else piece
     return by_day
 
 
