@@ -32,6 +32,7 @@ from segmentation_pipeline.core.features.rfm import (
     cut_points_table_from_counts,
     fit_cut_points_from_counts,
     score_customers,
+    value_counts_frame,
 )
 from segmentation_pipeline.core.segment.profiles import (
     NPS_GROUP,
@@ -107,11 +108,8 @@ def _value_counts(frame: DataFrame, column: str) -> pd.DataFrame:
 
     counts = frame.groupBy(F.col(column).cast("double").alias("value")).agg(F.count("*").alias("customers"))
     table = counts.toArrow()
-    return pd.DataFrame(
-        {
-            "value": table["value"].to_numpy(zero_copy_only=False).astype("float64"),
-            "customers": table["customers"].to_numpy(zero_copy_only=False).astype("int64"),
-        }
+    return value_counts_frame(
+        table["value"].to_numpy(zero_copy_only=False), table["customers"].to_numpy(zero_copy_only=False)
     )
 
 

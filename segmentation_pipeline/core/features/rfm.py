@@ -25,6 +25,7 @@ from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.storage.tables import has_snapshot_table, read_snapshot_table, write_snapshot_table
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
     from pyspark.sql import SparkSession
 
 SCORES = (1, 2, 3, 4, 5)
@@ -93,7 +94,14 @@ def value_counts(values: pd.Series) -> pd.DataFrame:
     """A metric's distinct values (as floats, null included) and how many customers have each: all that fitting cut
     points and describing them needs, and what the Spark engine aggregates instead of collecting the values."""
     counts = pd.Series(pd.to_numeric(values).to_numpy(dtype="float64", na_value=np.nan)).value_counts(dropna=False)
-    return pd.DataFrame({"value": counts.index.to_numpy(dtype="float64"), "customers": counts.to_numpy("int64")})
+    return value_counts_frame(counts.index, counts)
+
+
+def value_counts_frame(values: ArrayLike, customers: ArrayLike) -> pd.DataFrame:
+    """The `value_counts` frame of distinct values and their customer counts, however they were counted."""
+    return pd.DataFrame(
+        {"value": np.asarray(values, dtype="float64"), "customers": np.asarray(customers, dtype="int64")}
+    )
 
 
 def fit_cut_points(values: pd.Series, metric: Metric) -> CutPoints:

@@ -331,9 +331,9 @@ def _by_row_condition(expectations: list[tuple[int, dict]]) -> dict[str | None, 
 
 
 def _columns_of(rows: pd.DataFrame, expectations: list[dict]) -> pd.DataFrame:
-    """The partition label and the columns the expectations check (all columns for a table-level one): filtering
-    only those is what makes a row condition cheap."""
-    columns = [expectation["kwargs"].get("column") for expectation in expectations]
+    """The partition label and the columns the expectations check (all columns for a table-level one, none for a row
+    count): filtering only those is what makes a row condition cheap."""
+    columns = [expectation["kwargs"].get("column") for expectation in expectations if expectation["type"] != _ROW_COUNT]
     if None in columns:
         return rows
     return rows[[PARTITION_COLUMN, *dict.fromkeys(columns)]]
@@ -391,7 +391,7 @@ def _with_partition_column(expectation: dict) -> dict:
 
 def _figure(rows: pd.DataFrame, expectation: dict, labels: list[str]) -> pd.Series:
     kwargs, condition = expectation["kwargs"], expectation["kwargs"].get("row_condition")
-    selected = rows[[PARTITION_COLUMN] if expectation["type"] == _ROW_COUNT else [PARTITION_COLUMN, kwargs["column"]]]
+    selected = _columns_of(rows, [expectation])
     if condition is not None:
         selected = selected[_matches(rows, condition)]
     groups = selected.groupby(PARTITION_COLUMN, sort=False)
