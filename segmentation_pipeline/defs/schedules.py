@@ -64,10 +64,11 @@ def nightly_schedule(cron_schedule: str = "0 2 * * *", timezone: str = "UTC") ->
 nightly = nightly_schedule(os.environ.get(NIGHTLY_CRON_ENV, "0 2 * * *"), os.environ.get(SCHEDULE_TIMEZONE_ENV, "UTC"))
 
 
-@dg.schedule(job=quarterly_refit_job, cron_schedule="0 1 1 1,4,7,10 *", execution_timezone="UTC")
+@dg.schedule(job=quarterly_refit_job, cron_schedule="0 12 1 1,4,7,10 *", execution_timezone="UTC")
 def quarterly_refit(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """On the first day of each quarter (UTC, once the quarter's eve is complete), before the nightly run, fit the
-    model that scores the new quarter."""
+    """On the first day of each quarter (UTC), fit the model that scores the new quarter from its first snapshot on.
+    At noon: after the default nightly run has built the eve's snapshot, whose features the fit then reads instead of
+    computing them a second time (it computes them itself if they are not there yet)."""
     quarter = quarter_start(context.scheduled_execution_time.date()).isoformat()
     return dg.RunRequest(run_key=quarter, partition_key=quarter)
 

@@ -65,8 +65,8 @@ def test_nightly_schedule_requests_yesterdays_partition_of_the_full_job():
 
 
 def test_quarterly_schedule_refits_the_model_of_the_new_quarter():
-    schedule, requests = tick("quarterly_refit", datetime(2026, 10, 1, 1, 0, tzinfo=UTC))
-    assert schedule.cron_schedule == "0 1 1 1,4,7,10 *" and schedule.job_name == "quarterly_refit_job"
+    schedule, requests = tick("quarterly_refit", datetime(2026, 10, 1, 12, 0, tzinfo=UTC))
+    assert schedule.cron_schedule == "0 12 1 1,4,7,10 *" and schedule.job_name == "quarterly_refit_job"
     assert [request.partition_key for request in requests] == ["2026-10-01"]
 
 

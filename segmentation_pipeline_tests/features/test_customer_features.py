@@ -1,8 +1,9 @@
 import pandas as pd
 
-from segmentation_pipeline.core.features.customer_features import FeatureSettings, compute_features
+from segmentation_pipeline.core.features.customer_features import FeatureSettings, compute_features, snapshot_features
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline_tests.features.builders import SNAPSHOT, event
+from segmentation_pipeline.core.storage.tables import write_snapshot_table
+from segmentation_pipeline_tests.features.builders import SNAPSHOT, event, feature_warehouse
 from segmentation_pipeline_tests.helpers import write_validated, write_validated_by_day
 
 
@@ -118,3 +119,12 @@ def test_windows_are_configurable(tmp_path, features):
 def test_an_empty_warehouse_gives_no_rows(tmp_path):
     write_validated(DataLayout(tmp_path), "customers", [])
     assert len(compute_features(DataLayout(tmp_path), SNAPSHOT)) == 0
+
+
+def test_a_refit_reads_the_feature_table_its_eve_built_and_computes_one_only_without_it(tmp_path):
+    layout = feature_warehouse(tmp_path)
+    computed = snapshot_features(layout, SNAPSHOT)
+    assert computed.equals(compute_features(layout, SNAPSHOT))
+    built = computed.assign(sessions=7)  # a value the data cannot give: read from the table, not computed again
+    write_snapshot_table(layout, "customer_features", SNAPSHOT, built)
+    assert snapshot_features(layout, SNAPSHOT)["sessions"].tolist() == [7] * len(built)
