@@ -5,7 +5,7 @@ the nightly run scores every customer with it and publishes the value columns, K
 import html
 import json
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -14,10 +14,14 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.cli import run_pipeline
+from segmentation_pipeline.core.features.customer_features import purchase_days, snapshot_features
 from segmentation_pipeline.core.segment.registry import SAVED_WITHOUT_VALUE_MODEL, VALUE_MODEL_FILE
+from segmentation_pipeline.core.segment.settings import ClusterSettings
+from segmentation_pipeline.core.segment.snapshot import fit_quarter_model
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.storage.tables import read_snapshot_table
+from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline.core.value.model import SCORE_DTYPES
+from segmentation_pipeline.core.value.settings import ValueSettings
 from segmentation_pipeline.core.value.summaries import SUMMARY_COLUMNS
 from segmentation_pipeline_tests.helpers import warnings_of_latest_run
 
@@ -54,6 +58,23 @@ def test_the_refit_saves_the_value_model_with_the_segmentation_model_and_its_car
     holdout = card["holdout"]
     assert (holdout["cutoff"], holdout["end"]) == ("2026-04-03", "2026-09-30")
     assert np.isfinite([group["predicted_mean"] for group in holdout["by_frequency"]]).all()
+
+
+def test_a_fit_capped_below_the_population_reads_an_evenly_spaced_sample_and_only_its_purchases(sample_run, tmp_path):
+    shutil.copytree(sample_run.root, tmp_path / "root", ignore=shutil.ignore_patterns(".dagster"))
+    layout, eve = DataLayout(tmp_path / "root"), QUARTER - timedelta(days=1)
+    everyone = snapshot_features(layout, eve)
+    computed_sample = snapshot_features(layout, eve, 1000)
+    write_snapshot_table(layout, "customer_features", eve, everyone)  # as the eve's nightly run would have
+    sample = snapshot_features(layout, eve, 1000)
+    assert len(everyone) == 2245 and sample["customer_id"].tolist() == everyone["customer_id"].iloc[::3].tolist()
+    pd.testing.assert_frame_equal(sample, computed_sample)
+
+    models = fit_quarter_model(layout, QUARTER, eve, ClusterSettings(), ValueSettings(), max_customers=1000)
+    purchases = purchase_days(layout, eve)
+    buyers_in_sample = purchases.loc[purchases["customer_id"].isin(sample["customer_id"]), "customer_id"].nunique()
+    assert models.value.card()["customers"] == buyers_in_sample < 1666  # the full fit's buyers
+    assert models.segments.training_snapshot == eve.isoformat()
 
 
 def test_the_holdout_check_warns_on_the_seasonal_sample(sample_run):

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from segmentation_pipeline.core.arrow_values import as_string_array
 from segmentation_pipeline.core.features.rollups import ROLLUP_SCHEMAS, ROLLUPS, refresh_rollups
 from segmentation_pipeline.core.features.settings import FeatureSettings
 from segmentation_pipeline.core.features.sql import features_sql, purchase_days_sql
@@ -28,7 +29,12 @@ from segmentation_pipeline.core.ingest.contract import (
     clean_schema,
 )
 from segmentation_pipeline.core.storage.layout import DataLayout
-from segmentation_pipeline.core.storage.tables import has_snapshot_table, read_snapshot_table
+from segmentation_pipeline.core.storage.tables import (
+    has_snapshot_table,
+    read_snapshot_sample,
+    read_snapshot_table,
+    sample_step,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -60,21 +66,32 @@ def compute_features(
         return to_pandas(con.sql(features_sql(), params=parameters).to_arrow_table())
 
 
-def purchase_days(layout: DataLayout, until: date) -> pd.DataFrame:
+def purchase_days(layout: DataLayout, until: date, customers: pd.Series | None = None) -> pd.DataFrame:
     """One row per customer and day with a completed order up to `until` (`customer_id`, `day`, `spend`), sorted, from
-    the daily order rollups (up to date after `rollups.refresh_rollups`): what the value model is fitted on."""
+    the daily order rollups (up to date after `rollups.refresh_rollups`): what the value model is fitted on. Only
+    those of `customers` if given (a fit's sample)."""
     with open_history(layout, (ORDERS,)) as con:
-        query = f"{purchase_days_sql()} ORDER BY customer_id, day"
-        return to_pandas(con.sql(query, params={"snapshot": until}).to_arrow_table())
+        query = purchase_days_sql()
+        if customers is not None:
+            con.register("wanted_customers", pa.table({"customer_id": as_string_array(customers)}))
+            query = f"SELECT * FROM ({query}) WHERE customer_id IN (SELECT customer_id FROM wanted_customers)"
+        return to_pandas(con.sql(f"{query} ORDER BY customer_id, day", params={"snapshot": until}).to_arrow_table())
 
 
-def snapshot_features(layout: DataLayout, snapshot_date: date) -> pd.DataFrame:
+def snapshot_features(layout: DataLayout, snapshot_date: date, max_customers: int | None = None) -> pd.DataFrame:
     """The snapshot's feature table if the feature step built it, else computed now with the default settings (a
-    refit or a fallback fit reads the quarter's eve, which a nightly run may never have built)."""
+    refit or a fallback fit reads the quarter's eve, which a nightly run may never have built). With
+    `max_customers`, an evenly spaced sample of at most that many of them (`read_snapshot_sample`: the same rows
+    whether the table was read or computed), for a fit."""
     if has_snapshot_table(layout, "customer_features", snapshot_date):
-        return read_snapshot_table(layout, "customer_features", snapshot_date)
+        if max_customers is None:
+            return read_snapshot_table(layout, "customer_features", snapshot_date)
+        return read_snapshot_sample(layout, "customer_features", snapshot_date, max_customers)
     refresh_rollups(layout)
-    return compute_features(layout, snapshot_date)
+    features = compute_features(layout, snapshot_date)
+    if max_customers is None:
+        return features
+    return features.iloc[:: sample_step(len(features), max_customers)].reset_index(drop=True)
 
 
 def open_history(layout: DataLayout, sources: tuple[Source, ...] = HISTORY_SOURCES) -> duckdb.DuckDBPyConnection:

@@ -39,20 +39,33 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
+TRAINING_CUSTOMERS = 1_000_000
+"""The quarter's models are fitted on at most this many customers of the training snapshot (evenly spaced rows of its
+feature table, which is sorted by customer id) and their purchase days: the fit's memory stays bounded however many
+customers there are, as k-means' own fit sample already was (`ClusterSettings.fit_sample`)."""
+
+
 class QuarterModels(NamedTuple):
     segments: SegmentModel
     value: ValueModel | NoValueModel
 
 
 def fit_quarter_model(
-    layout: DataLayout, quarter: date, training_day: date, settings: ClusterSettings, value_settings: ValueSettings
+    layout: DataLayout,
+    quarter: date,
+    training_day: date,
+    settings: ClusterSettings,
+    value_settings: ValueSettings,
+    max_customers: int = TRAINING_CUSTOMERS,
 ) -> QuarterModels:
-    """Fit the quarter's models on `training_day` and save them together: the segmentation model, keeping the ids of
-    the newest earlier model (its names are the generated ones: the marketers' names are applied when a snapshot is
-    scored), and the value model, on the same features and every purchase day up to `training_day`."""
-    features = snapshot_features(layout, training_day)
+    """Fit the quarter's models on `training_day` (at most `max_customers` of its customers) and save them together:
+    the segmentation model, keeping the ids of the newest earlier model (its names are the generated ones: the
+    marketers' names are applied when a snapshot is scored), and the value model, on the same customers and their
+    purchase days up to `training_day`."""
+    features = snapshot_features(layout, training_day, max_customers)
     model = fit_model(features, training_day.isoformat(), settings, previous=latest_model_before(layout, quarter))
-    value_model = fit_value_model(features, purchase_days(layout, training_day), training_day, value_settings)
+    purchases = purchase_days(layout, training_day, features["customer_id"])
+    value_model = fit_value_model(features, purchases, training_day, value_settings)
     save_model(model, layout.model_folder(quarter), value_model)
     return QuarterModels(model, value_model)
 
