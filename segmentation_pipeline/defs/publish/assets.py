@@ -74,8 +74,8 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, pub
     exported = {}
     for day in partition_days(context):  # in date order: each snapshot's transitions start from the one before
         snapshot = publish_snapshot(layout, day, settings)
-        for table, frame in snapshot.tables.items():
-            rows[table][day] = {"rows": len(frame)}
+        for table, count in snapshot.rows.items():
+            rows[table][day] = {"rows": count}
         audiences = snapshot.audiences  # counts only: never an e-mail in metadata
         exported[day] = {
             "files": len(audiences.files),
