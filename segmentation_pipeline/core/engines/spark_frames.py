@@ -78,14 +78,33 @@ def as_pandas(rows: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pd.DataFram
     return table.replace_schema_metadata(schema.metadata).to_pandas()
 
 
-def output_schema(function: FrameFunction, frame: DataFrame, source: pa.Schema) -> pa.Schema:
+def output_schema(
+    function: FrameFunction,
+    frame: DataFrame,
+    source: pa.Schema,
+    to_arrow: Callable[[pd.DataFrame], pa.Table] | None = None,
+) -> pa.Schema:
     """The Arrow schema (pandas metadata included) of the table `function` makes of `frame` (rows of a file of
-    schema `source`): the schema the driver's `pa.Table.from_pandas` gives on DuckDB, from the function run on the
-    first row (or on none, for an empty frame; some models cannot score zero rows)."""
+    schema `source`): the schema the driver's `to_arrow` gives on DuckDB, from the function run on the first row (or
+    on none, for an empty frame; some models cannot score zero rows)."""
     first = frame.limit(1).toArrow()
     sample = pa.Table.from_batches(first.to_batches(), first.schema) if first.num_rows else None
     rows = as_pandas(sample, source) if sample is not None else source.empty_table().to_pandas()
-    return pa.Table.from_pandas(function(rows), preserve_index=False).schema
+    result = function(rows)
+    return (to_arrow(result) if to_arrow else pa.Table.from_pandas(result, preserve_index=False)).schema
+
+
+def joined_schema(schemas: list[pa.Schema], *others: pa.Field) -> pa.Schema:
+    """The schema of tables joined by their first column (the key, kept once), then `others` (without pandas
+    metadata: pyarrow's default conversion): the fields in order, with the pandas metadata of each table's columns,
+    so a batch of the join converts as each file does."""
+    fields, columns = [], []
+    for position, schema in enumerate(schemas):
+        names = schema.names if position == 0 else schema.names[1:]
+        fields += [schema.field(name) for name in names]
+        columns += json.loads(select_schema(schema, names).metadata[b"pandas"])["columns"]
+    metadata = json.loads(schemas[0].metadata[b"pandas"]) | {"columns": columns}
+    return pa.schema([*fields, *others], metadata={b"pandas": json.dumps(metadata).encode()})
 
 
 def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, order_by: list[str]) -> int:

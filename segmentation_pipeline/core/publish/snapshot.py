@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -71,30 +72,31 @@ def publish_snapshot(
     if spark is not None:
         from segmentation_pipeline.core.engines import spark_publish
 
-        built = spark_publish.build_snapshot(spark, layout, day, settings, previous)
+        building = spark_publish.build_snapshot(spark, layout, day, settings, previous)
     else:
-        built = build_snapshot(layout, day, settings, previous)
-    manifest = tables.run_manifest(
-        day,
-        built.rows,
-        built.control_group_customers,
-        built.model_version,
-        tables.validation_summary(layout, day),
-        bool(settings.customer_id_salt),
-        built.audiences,
-    )
-    private_folders(layout)
-    export = layout.audience_export(day)
-    frames = {**built.tables, "runs": manifest}
-    write_parquet_files_atomically(
-        {layout.published_table(table, day): to_arrow(frame, table) for table, frame in frames.items()},
-        layout=layout,
-        completion_markers=[export, layout.published_table("runs", day)],
-        others={
-            export: built.audiences.write,
-            **{layout.published_table(table, day): writer for table, writer in built.written_by.items()},
-        },
-    )
+        building = nullcontext(build_snapshot(layout, day, settings, previous))
+    with building as built:
+        manifest = tables.run_manifest(
+            day,
+            built.rows,
+            built.control_group_customers,
+            built.model_version,
+            tables.validation_summary(layout, day),
+            bool(settings.customer_id_salt),
+            built.audiences,
+        )
+        private_folders(layout)
+        export = layout.audience_export(day)
+        frames = {**built.tables, "runs": manifest}
+        write_parquet_files_atomically(
+            {layout.published_table(table, day): to_arrow(frame, table) for table, frame in frames.items()},
+            layout=layout,
+            completion_markers=[export, layout.published_table("runs", day)],
+            others={
+                export: built.audiences.write,
+                **{layout.published_table(table, day): writer for table, writer in built.written_by.items()},
+            },
+        )
     removed_exports = remove_old_exports(layout, settings.audience_exports_kept, day)
     return PublishedSnapshot(
         {**built.rows, "runs": len(manifest)}, built.audiences, removed_exports, built.drift, previous

@@ -119,12 +119,7 @@ def snapshot_tables(
     and the uplift; ids are hashed before comparing, so both sides match."""
     totals = kpi_totals(joined_by_customer(customers, inputs.features[KPI_INPUTS]))
     profiles = segment_profiles(inputs.profiles, value_figures_from_totals(totals), day)
-    segment_ids = joined_by_customer(
-        inputs.features[["customer_id"]], inputs.assignments[["customer_id", "segment_id"]]
-    )
-    personas = segment_personas(
-        inputs.features, segment_ids["segment_id"].set_axis(inputs.features.index), profiles, day, next_actions
-    )
+    personas = personas_table(inputs.features, inputs.assignments, profiles, day, next_actions)
     overlap = segment_overlap(customers, day)
     customers = pseudonymised_rows(customers, customer_id_salt)
     memberships = pseudonymised_rows(inputs.memberships.assign(snapshot_date=day), customer_id_salt, sort=False)
@@ -137,9 +132,24 @@ def snapshot_tables(
         "segment_uplift": segment_uplift(previous_customers, customers, day, previous_day),
         "rfm_cut_points": inputs.cut_points,
         "rule_segment_members": memberships,
-        "segment_personas": without_personal_data(personas),
+        "segment_personas": personas,
         "segment_overlap": without_personal_data(overlap),
     }
+
+
+def personas_table(
+    features: pd.DataFrame,
+    assignments: pd.DataFrame,
+    profiles: pd.DataFrame,
+    day: date,
+    next_actions: tuple[NextActionRule, ...],
+) -> pd.DataFrame:
+    """`segment_personas` from every customer's features and segment, and the published `profiles`."""
+    segment_ids = joined_by_customer(features[["customer_id"]], assignments[["customer_id", "segment_id"]])
+    personas = segment_personas(
+        features, segment_ids["segment_id"].set_axis(features.index), profiles, day, next_actions
+    )
+    return without_personal_data(personas)
 
 
 def pseudonymised_rows(rows: pd.DataFrame, salt: str, sort: bool = True) -> pd.DataFrame:
