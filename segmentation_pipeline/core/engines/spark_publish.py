@@ -129,7 +129,7 @@ def _scored_customers(
     for table in ("customer_features", "rfm_scores", "segment_assignments", "customer_value"):
         frame, schema = read_table(session, layout.snapshot_table(WAREHOUSE, table, day))
         if table == "customer_features":
-            names = [CUSTOMER, *(name for name in schema.names if name in FEATURE_INPUTS)]
+            names = [name for name in schema.names if name in FEATURE_INPUTS]  # customer_id first
             frame, schema = frame.select(*names), select_schema(schema, names)
         frames.append(frame)
         schemas.append(schema)
