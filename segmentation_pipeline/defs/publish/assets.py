@@ -38,6 +38,15 @@ PUBLISHED_TABLES = {
     "control group and audience export counts.",
 }
 AUDIENCES = ["exports", "audiences"]
+ON_SPARK = {
+    "customer_segments",
+    "segment_profiles",
+    "segment_kpis",
+    "segment_transitions",
+    "segment_uplift",
+    "segment_overlap",
+}
+"""The published tables whose per-customer work runs on Spark with the `spark` engine (README: Running on Spark)."""
 
 
 @dg.multi_asset(
@@ -46,7 +55,7 @@ AUDIENCES = ["exports", "audiences"]
         dg.AssetSpec(
             ["published", table],
             group_name="publish",
-            kinds={"spark", "parquet"},
+            kinds={"spark", "parquet"} if table in ON_SPARK else {"parquet"},
             deps=["customer_features", "rfm_scores", "behavioural_segments", "customer_value", "rule_segments"],
             description=description,
         )
