@@ -42,6 +42,12 @@ def read_table(session: SparkSession, path: Path | str) -> tuple[DataFrame, pa.S
     return session.read.parquet(uri(path)), schema
 
 
+def row_count(path: Path | str) -> int:
+    """The rows of a Parquet file, from its footer (no Spark job)."""
+    filesystem, location = _resolve(uri(path))
+    return pq.read_metadata(location, filesystem=filesystem).num_rows
+
+
 def select_schema(schema: pa.Schema, names: list[str]) -> pa.Schema:
     """`schema`'s fields `names`, with its pandas metadata restricted to them."""
     metadata = dict(schema.metadata or {})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from segmentation_pipeline.core.engines.spark_frames import (
     map_frames,
     output_schema,
     read_table,
+    row_count,
     select_schema,
     write_one_file,
 )
@@ -50,6 +52,7 @@ from segmentation_pipeline.core.publish.transitions import GONE, NEW, transition
 from segmentation_pipeline.core.publish.uplift import METRICS, has_baseline, no_uplift, uplift_from_statistics
 from segmentation_pipeline.core.storage.layout import PUBLISHED, WAREHOUSE, DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table
+from segmentation_pipeline.core.tiers import Thresholds
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -66,19 +69,22 @@ def build_snapshot(
 ) -> Iterator[BuiltSnapshot]:
     """Every table of `day` but `runs`; `customer_segments` as an executor's writer (valid while the context is
     open: its rows stay cached on the executors until then)."""
-    scored, source = _scored_customers(session, layout, day, settings)
-    scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
+    inputs = _scored_customers(session, layout, day, settings)
+    scored, source = inputs.frame.persist(StorageLevel.MEMORY_AND_DISK), inputs.schema
     customers, customers_source = scored.select(*CUSTOMER_COLUMNS), select_schema(source, CUSTOMER_COLUMNS)
     published, schema = customers, _published_schema(customers, customers_source, settings.customer_id_salt)
     if settings.customer_id_salt:
         hashed = partial(tables.pseudonymised_rows, salt=settings.customer_id_salt)
         published = map_frames(customers, hashed, customers_source, schema).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        count, in_control = scored.agg(F.count("*"), F.sum(F.col("in_control_group").cast("long"))).first()
+        count, segmented, in_control = scored.agg(
+            F.count("*"), F.count("segment_id"), F.sum(F.col("in_control_group").cast("long"))
+        ).first()
+        tables.check_every_customer_segmented(inputs.customers, count, segmented)
         previous = None
         if previous_day is not None:
             previous, _ = read_table(session, layout.published_table("customer_segments", previous_day))
-        totals = _kpi_totals(scored, source)
+        totals = _kpi_totals(scored, source, inputs.high_value)
         profiles = tables.segment_profiles(
             read_snapshot_table(layout, "segment_profiles", day), value_figures_from_totals(totals), day
         )
@@ -120,11 +126,22 @@ def build_snapshot(
         scored.unpersist()
 
 
+@dataclass(frozen=True)
+class ScoredCustomers:
+    frame: DataFrame
+    """Every customer's `customer_segments` row (CRM ids) beside the KPIs' inputs."""
+    schema: pa.Schema
+    customers: int
+    """Customers of the snapshot (rows of its feature table)."""
+    high_value: Thresholds | None
+    """The KPIs' spend tier thresholds (buyers by `frequency`, not `has_orders` as the value tier's)."""
+
+
 def _scored_customers(
     session: SparkSession, layout: DataLayout, day: date, settings: PublishSettings
-) -> tuple[DataFrame, pa.Schema]:
-    """Every customer's `customer_segments` row (CRM ids) beside the KPIs' inputs, and its Arrow schema: the
-    warehouse tables joined by customer_id on Spark, each batch finished by `tables.customer_rows`."""
+) -> ScoredCustomers:
+    """The warehouse tables joined by customer_id on Spark, each batch finished by `tables.customer_rows` with the
+    value tier thresholds of the whole snapshot (from the feature table alone, before any join)."""
     frames, schemas = [], []
     for table in ("customer_features", "rfm_scores", "segment_assignments", "customer_value"):
         frame, schema = read_table(session, layout.snapshot_table(WAREHOUSE, table, day))
@@ -133,27 +150,34 @@ def _scored_customers(
             frame, schema = frame.select(*names), select_schema(schema, names)
         frames.append(frame)
         schemas.append(schema)
+    features = frames[0]
     members, _ = read_table(session, layout.snapshot_table(WAREHOUSE, "rule_segment_members", day))
     lists = (
         members.where(F.col("segment").isNotNull())
         .groupBy(CUSTOMER)
         .agg(F.array_sort(F.collect_set("segment")).alias("rule_segments"))
     )
-    joined = frames[0]
+    joined = features
     for other in (*frames[1:], lists):
         joined = joined.join(other, CUSTOMER, "left")
     joined = joined.withColumn("rule_segments", F.coalesce("rule_segments", F.array().cast("array<string>")))
-    rows, segmented = joined.agg(F.count("*"), F.count("segment_id")).first()
-    tables.check_every_customer_segmented(frames[0].count(), rows, segmented)
     source = joined_schema(schemas, pa.field("rule_segments", SEGMENT_LIST_TYPE))
     spend = F.col("monetary")
     has_spend = (spend > 0) & ~F.isnan(spend)
-    value_tiers_of = tier_thresholds(
-        joined.select(F.when(has_spend & F.coalesce("has_orders", F.lit(False)), spend).alias("spend")), "spend"
-    )
+    buyers = {
+        "value_tier": has_spend & F.coalesce("has_orders", F.lit(False)),
+        "kpis": has_spend & (F.col("frequency") > 0),
+    }
+    value_tiers_of = tier_thresholds(features.select(F.when(buyers["value_tier"], spend).alias("spend")), "spend")
+    high_value = value_tiers_of
+    if features.where(buyers["value_tier"] != buyers["kpis"]).limit(1).count():
+        high_value = tier_thresholds(features.select(F.when(buyers["kpis"], spend).alias("spend")), "spend")
     finish = partial(_customer_rows, settings=settings, value_tiers_of=value_tiers_of)
-    scored_schema = output_schema(finish, joined, source)
-    return map_frames(joined, finish, source, scored_schema), scored_schema
+    first = features.select(CUSTOMER).limit(1).collect()
+    sample = joined.where(F.col(CUSTOMER) == first[0][0]) if first else joined  # filtered before the joins' shuffles
+    scored_schema = output_schema(finish, sample, source)
+    customers = row_count(layout.snapshot_table(WAREHOUSE, "customer_features", day))
+    return ScoredCustomers(map_frames(joined, finish, source, scored_schema), scored_schema, customers, high_value)
 
 
 FEATURE_INPUTS = {*CUSTOMER_COLUMNS, "has_orders", *tables.KPI_INPUTS}
@@ -175,11 +199,8 @@ def _published_schema(customers: DataFrame, source: pa.Schema, salt: str) -> pa.
     )
 
 
-def _kpi_totals(scored: DataFrame, source: pa.Schema) -> pd.DataFrame:
+def _kpi_totals(scored: DataFrame, source: pa.Schema, high_value: Thresholds | None) -> pd.DataFrame:
     """`kpis.kpi_totals` of every customer: each batch's totals (spend tiers ranked over the whole snapshot), summed."""
-    spend = F.col("monetary")
-    buyer = (spend > 0) & ~F.isnan(spend) & (F.col("frequency") > 0)
-    high_value = tier_thresholds(scored.select(F.when(buyer, spend).alias("spend")), "spend")
     per_batch = partial(kpi_totals, high_value=high_value)
     totals = map_frames(scored, per_batch, source, output_schema(per_batch, scored, source))
     summed = totals.groupBy(*TOTAL_KEYS).agg(*(F.sum(name).alias(name) for name in TOTALS)).toArrow().to_pandas()
