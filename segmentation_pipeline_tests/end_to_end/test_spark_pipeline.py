@@ -52,8 +52,9 @@ def run(root: Path, run_config: dict) -> DataLayout:
         run_pipeline(root, None, run_config)
         instance = dg.DagsterInstance.get()
         engines = {
-            name: instance.get_latest_materialization_event(dg.AssetKey.from_user_string(name))
-            .asset_materialization.metadata["engine"]
+            name: instance.get_latest_materialization_event(
+                dg.AssetKey.from_user_string(name)
+            ).asset_materialization.metadata["engine"]
             for name in ENGINE_ASSETS
         }
     return DataLayout(root), {engine.value for engine in engines.values()}

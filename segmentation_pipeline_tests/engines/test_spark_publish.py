@@ -147,7 +147,9 @@ def write_warehouse(layout: DataLayout, day: date, ids: list[str], seed: int) ->
         layout,
         "rule_segment_members",
         day,
-        pd.DataFrame(members, columns=["customer_id", "segment", "source"]).astype("str"),
+        pd.DataFrame(members, columns=["customer_id", "segment", "source"])
+        .astype("str")
+        .sort_values(["customer_id", "segment"], ignore_index=True),  # as `rule_memberships` writes them
     )
 
 

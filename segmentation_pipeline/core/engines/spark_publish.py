@@ -90,14 +90,13 @@ def build_snapshot(
         )
         features = read_snapshot_table(layout, "customer_features", day)
         assignments = read_snapshot_table(layout, "segment_assignments", day)
-        memberships = read_snapshot_table(layout, "rule_segment_members", day).assign(snapshot_date=day)
+        members, members_schema = _published_memberships(session, layout, day, settings.customer_id_salt)
         frames = {
             "segment_profiles": profiles,
             "segment_kpis": kpis_from_totals(totals, day),
             "segment_transitions": _transitions(published, previous, day, previous_day),
             "segment_uplift": _uplift(published, previous, day, previous_day),
             "rfm_cut_points": read_snapshot_table(layout, "rfm_cut_points", day),
-            "rule_segment_members": tables.pseudonymised_rows(memberships, settings.customer_id_salt, sort=False),
             "segment_personas": tables.personas_table(
                 features, assignments, profiles, day, settings.next_actions(layout)
             ),
@@ -114,8 +113,15 @@ def build_snapshot(
         current = _collected(published, schema, DRIFT_INPUTS)
         yield BuiltSnapshot(
             tables=frames,
-            written_by={"customer_segments": lambda staged: write_one_file(published, staged, schema, [CUSTOMER])},
-            rows={"customer_segments": count, **{table: len(frame) for table, frame in frames.items()}},
+            written_by={
+                "customer_segments": lambda staged: write_one_file(published, staged, schema, [CUSTOMER]),
+                "rule_segment_members": lambda staged: write_one_file(members, staged, members_schema, MEMBERS_ORDER),
+            },
+            rows={
+                "customer_segments": count,
+                "rule_segment_members": row_count(layout.snapshot_table(WAREHOUSE, "rule_segment_members", day)),
+                **{table: len(frame) for table, frame in frames.items()},
+            },
             control_group_customers=int(in_control or 0),
             audiences=audiences,
             model_version=str(assignments["model_version"].iloc[0]) if len(assignments) else "",
@@ -197,6 +203,30 @@ def _published_schema(customers: DataFrame, source: pa.Schema, salt: str) -> pa.
         source,
         to_arrow=partial(to_arrow, name="customer_segments"),
     )
+
+
+MEMBERS_ORDER = ["crm_id", "segment", "manual"]
+"""The order of the warehouse's `rule_segment_members` (`segment.snapshot.rule_memberships`: by CRM id and segment,
+a segment's rule membership before its manual one), which the published copy keeps (as on DuckDB)."""
+
+
+def _published_memberships(
+    session: SparkSession, layout: DataLayout, day: date, salt: str
+) -> tuple[DataFrame, pa.Schema]:
+    """The published `rule_segment_members` rows (ids pseudonymised per batch) with their `MEMBERS_ORDER` keys,
+    and the published file's schema."""
+    members, source = read_table(session, layout.snapshot_table(WAREHOUSE, "rule_segment_members", day))
+    publish = partial(_published_members, day=day, salt=salt)
+    schema = output_schema(publish, members, source, to_arrow=partial(to_arrow, name="rule_segment_members"))
+    with_order = partial(_published_members, day=day, salt=salt, keys=True)
+    return map_frames(members, with_order, source, output_schema(with_order, members, source)), schema
+
+
+def _published_members(members: pd.DataFrame, day: date, salt: str, keys: bool = False) -> pd.DataFrame:
+    rows = tables.pseudonymised_rows(members.assign(snapshot_date=day), salt, sort=False)
+    if keys:
+        return rows.assign(crm_id=members["customer_id"], manual=members["source"] != "rule")
+    return rows
 
 
 def _kpi_totals(scored: DataFrame, source: pa.Schema, high_value: Thresholds | None) -> pd.DataFrame:
