@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
@@ -49,8 +50,14 @@ from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS, to_arr
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.snapshot import DRIFT_CATEGORIES, DRIFT_NUMBERS, BuiltSnapshot
 from segmentation_pipeline.core.publish.transitions import GONE, NEW, transitions_from_counts
-from segmentation_pipeline.core.publish.uplift import METRICS, has_baseline, no_uplift, uplift_from_statistics
-from segmentation_pipeline.core.storage.layout import PUBLISHED, WAREHOUSE, DataLayout
+from segmentation_pipeline.core.publish.uplift import (
+    BASELINE_COLUMNS,
+    METRICS,
+    has_baseline,
+    no_uplift,
+    uplift_from_statistics,
+)
+from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table
 from segmentation_pipeline.core.tiers import Thresholds
 
@@ -88,8 +95,7 @@ def build_snapshot(
         profiles = tables.segment_profiles(
             read_snapshot_table(layout, "segment_profiles", day), value_figures_from_totals(totals), day
         )
-        features = read_snapshot_table(layout, "customer_features", day)
-        assignments = read_snapshot_table(layout, "segment_assignments", day)
+        personas, model_version = _personas(layout, day, settings, profiles)
         members, members_schema = _published_memberships(session, layout, day, settings.customer_id_salt)
         frames = {
             "segment_profiles": profiles,
@@ -97,9 +103,7 @@ def build_snapshot(
             "segment_transitions": _transitions(published, previous, day, previous_day),
             "segment_uplift": _uplift(published, previous, day, previous_day),
             "rfm_cut_points": read_snapshot_table(layout, "rfm_cut_points", day),
-            "segment_personas": tables.personas_table(
-                features, assignments, profiles, day, settings.next_actions(layout)
-            ),
+            "segment_personas": personas,
             "segment_overlap": without_personal_data(_overlap(customers, customers_source, day)),
         }
         audiences = audience_export(
@@ -107,10 +111,6 @@ def build_snapshot(
             validated_emails(layout),
             settings.export_plain_emails,
         )
-        previous_customers = None
-        if previous_day is not None:
-            previous_customers = read_snapshot_table(layout, "customer_segments", previous_day, PUBLISHED)
-        current = _collected(published, schema, DRIFT_INPUTS)
         yield BuiltSnapshot(
             tables=frames,
             written_by={
@@ -124,12 +124,30 @@ def build_snapshot(
             },
             control_group_customers=int(in_control or 0),
             audiences=audiences,
-            model_version=str(assignments["model_version"].iloc[0]) if len(assignments) else "",
-            drift=snapshot_drift(previous_customers, current, DRIFT_NUMBERS, DRIFT_CATEGORIES),
+            model_version=model_version,
+            drift=_drift(layout, published, schema, previous_day),
         )
     finally:
         published.unpersist()
         scored.unpersist()
+
+
+def _personas(layout: DataLayout, day: date, settings: PublishSettings, profiles: pd.DataFrame) -> tuple:
+    """`segment_personas` (on the driver: from every customer's features and segment) and the model version."""
+    features = read_snapshot_table(layout, "customer_features", day)
+    assignments = read_snapshot_table(layout, "segment_assignments", day)
+    personas = tables.personas_table(features, assignments, profiles, day, settings.next_actions(layout))
+    return personas, str(assignments["model_version"].iloc[0]) if len(assignments) else ""
+
+
+def _drift(layout: DataLayout, published: DataFrame, schema: pa.Schema, previous_day: date | None) -> dict:
+    """`drift.snapshot_drift` on the driver, from the drift columns of every customer of both snapshots."""
+    previous = None
+    if previous_day is not None:
+        path = layout.published_table("customer_segments", previous_day)
+        columns = [name for name in DRIFT_INPUTS if name in pq.read_schema(path).names]  # an older schema's too
+        previous = pq.read_table(path, columns=columns).to_pandas()
+    return snapshot_drift(previous, _collected(published, schema, DRIFT_INPUTS), DRIFT_NUMBERS, DRIFT_CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -284,7 +302,7 @@ def _uplift(current: DataFrame, previous: DataFrame | None, day: date, previous_
     (treated or control), over the customers in both snapshots."""
     if previous is None or not has_baseline(previous.columns):
         return no_uplift()
-    before = ["in_control_group", "lifetime_orders", "lifetime_spend", *SEGMENT_FAMILIES.values()]
+    before = [*BASELINE_COLUMNS, *SEGMENT_FAMILIES.values()]
     both = previous.select(CUSTOMER, *before).join(
         current.select(CUSTOMER, *(F.col(name).alias(f"{name}_now") for name in ("lifetime_orders", "lifetime_spend"))),
         CUSTOMER,
