@@ -11,10 +11,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from segmentation_pipeline.core.engines.spark_frames import read_table, write_one_file
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.snapshot import publish_snapshot
 from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
-from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
 from segmentation_pipeline.core.storage.tables import write_snapshot_table
 from segmentation_pipeline_tests.end_to_end.test_spark_pipeline import assert_same_values
 from segmentation_pipeline_tests.engines.test_spark_scoring import SMALL_BATCHES
@@ -294,3 +295,15 @@ def test_the_tricky_cases_reach_the_published_tables(published):
     overlap = pq.read_table(layout.published_table("segment_overlap", DAY)).to_pandas()
     vip = overlap[(overlap["segment_a"] == "VIP") & (overlap["segment_b"] == "Lapsed")]
     assert vip["shared_customers"].tolist() == [len(range(0, 1950, 15))]  # the rows both every 3rd and every 5th
+
+
+def test_an_empty_table_written_by_an_executor_is_an_empty_file_of_its_schema(spark, tmp_path):
+    """An empty membership table has no partition, so no task writes it: the file is still there, empty."""
+    layout = DataLayout(tmp_path)
+    empty = pd.DataFrame({"customer_id": [], "segment": [], "source": []}).astype("str")
+    write_snapshot_table(layout, "rule_segment_members", DAY, empty)
+    frame, schema = read_table(spark, layout.snapshot_table(WAREHOUSE, "rule_segment_members", DAY))
+    target = tmp_path / "written.parquet"
+    assert write_one_file(frame, target, schema, ["customer_id"]) == 0
+    assert pq.read_table(target).schema.equals(schema, check_metadata=True)
+    assert pq.read_table(target).num_rows == 0

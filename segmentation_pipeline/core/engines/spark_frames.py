@@ -132,6 +132,9 @@ def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, orde
         yield pa.RecordBatch.from_pydict({"rows": [rows]})
 
     written = frame.repartition(1).sortWithinPartitions(*order_by).mapInArrow(write, "rows long").collect()
+    if not written:  # an empty frame may have no partition, so no task to write the (empty) file
+        with filesystem.open_output_stream(location) as stream:
+            pq.write_table(schema.empty_table(), stream, compression="zstd")
     return sum(row["rows"] for row in written)
 
 
