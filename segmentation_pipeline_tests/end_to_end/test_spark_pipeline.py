@@ -73,7 +73,9 @@ def run(root: Path, run_config: dict | None = None, cli_arguments: tuple[str, ..
             run_pipeline(root, None, run_config)
         instance = dg.DagsterInstance.get()
         engines = {
-            name: instance.get_latest_materialization_event(dg.AssetKey(name)).asset_materialization.metadata["engine"]
+            name: instance.get_latest_materialization_event(
+                dg.AssetKey.from_user_string(name)
+            ).asset_materialization.metadata["engine"]
             for name in ENGINE_ASSETS
         }
     return DataLayout(root), {engine.value for engine in engines.values()}
@@ -88,8 +90,12 @@ ENGINE_ASSETS = (
     "rfm_scores",
     "behavioural_segments",
     "customer_value",
+    "published/customer_segments",
+    "published/segment_kpis",
+    "published/segment_transitions",
 )
-"""The assets whose work the engine runs, each recording it in its metadata."""
+"""The assets whose work the engine runs, each recording it in its metadata (the published tables: some of the
+one step's assets)."""
 
 
 def add_tricky_rows(landing: Path) -> None:

@@ -9,12 +9,17 @@ import pandas.testing as pdt
 from segmentation_pipeline.core.publish.kpis import (
     KPI_COLUMNS,
     KPI_FIGURES,
+    TOTAL_KEYS,
+    TOTALS,
     VALUE_TIERS,
+    kpi_totals,
+    kpis_from_totals,
     segment_kpis,
     segment_value_figures,
     value_tiers,
 )
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
+from segmentation_pipeline.core.tiers import tier_thresholds
 
 SNAPSHOT = date(2026, 11, 22)
 NAN = float("nan")
@@ -170,3 +175,12 @@ def test_segment_value_figures_are_the_behavioural_rows_of_the_kpis():
     assert figures["mean_predicted_clv"].tolist() == [152.5, 76 / 3]
     assert figures["mean_p_alive"].tolist() == [0.625, 0.5]
     assert figures["high_churn_risk_share"].tolist() == [1 / 4, 1 / 3]
+
+
+def test_the_totals_of_batches_summed_give_the_kpis_of_all_customers():
+    """Spark's way: each batch's `kpi_totals` (spend tiers from the whole snapshot), summed per key."""
+    frame = customers(control={"c2", "c7"})
+    high_value = tier_thresholds(frame.loc[frame["frequency"] > 0, "monetary"].to_numpy())
+    batches = [kpi_totals(frame.iloc[rows], high_value) for rows in ([0, 5], [1, 2, 3], [4], [6, 7])]
+    summed = pd.concat(batches).groupby(TOTAL_KEYS, dropna=False)[TOTALS].sum().reset_index()
+    pdt.assert_frame_equal(kpis_from_totals(summed, SNAPSHOT), segment_kpis(frame, SNAPSHOT), check_exact=True)

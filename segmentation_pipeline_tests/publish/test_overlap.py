@@ -4,7 +4,7 @@ from datetime import date
 
 import pandas as pd
 
-from segmentation_pipeline.core.publish.overlap import segment_overlap
+from segmentation_pipeline.core.publish.overlap import PAIR_KEYS, overlap_from_counts, segment_overlap, shared_counts
 from segmentation_pipeline.core.publish.schemas import to_arrow
 
 DAY = date(2026, 11, 22)
@@ -59,3 +59,19 @@ def test_shared_customers_and_shares_are_exact():
     assert pair(table, "VIP", "key account")["shared_customers"] == 1  # rule segments can overlap each other
     assert pair(table, "Owls", "Larks")["shared_customers"] == 0  # a family's segments are disjoint
     assert (table["snapshot_date"] == DAY).all()
+
+
+def test_the_counts_of_batches_summed_give_the_overlap_of_all_customers():
+    """Spark's way: each batch's `shared_counts`, summed per pair; a pair whose segments are never in one batch
+    together is still listed, with 0 shared."""
+    customers = pd.DataFrame(
+        {
+            "segment_name": ["Owls", "Owls", "Larks", "Larks"],
+            "rfm_segment": ["champions", "at risk", "champions", "champions"],
+            "rule_segments": [["VIP", "key account"], ["key account"], ["VIP"], []],
+        }
+    )
+    batches = [shared_counts(customers.iloc[rows]) for rows in ([0], [1, 3], [2])]
+    summed = pd.concat(batches).groupby(PAIR_KEYS, as_index=False)["shared_customers"].sum()
+    pd.testing.assert_frame_equal(overlap_from_counts(summed, DAY), segment_overlap(customers, DAY), check_exact=True)
+    assert pair(overlap_from_counts(summed, DAY), "at risk", "Larks")["shared_customers"] == 0

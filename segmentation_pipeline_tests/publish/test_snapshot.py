@@ -43,7 +43,10 @@ def stub_the_table_building(monkeypatch, publish: list[int]) -> None:
     monkeypatch.setattr(
         snapshot.tables,
         "snapshot_tables",
-        lambda *args: {table: pd.DataFrame({"customer_id": ["c1"], "publish": publish}) for table in TABLES},
+        lambda *args: {
+            table: pd.DataFrame({"customer_id": ["c1"], "in_control_group": [False], "publish": publish})
+            for table in TABLES
+        },
     )
     monkeypatch.setattr(snapshot.tables, "validation_summary", lambda *args: {})
     monkeypatch.setattr(

@@ -13,7 +13,7 @@ from segmentation_pipeline.core.publish.latest_views import write_latest_views
 from segmentation_pipeline.core.publish.schemas import (
     PUBLISHED_SCHEMAS,
 )
-from segmentation_pipeline.core.publish.tables import joined_by_customer, previous_snapshot, pseudonymise
+from segmentation_pipeline.core.publish.tables import joined_by_customer, previous_snapshot_day, pseudonymise
 from segmentation_pipeline.core.storage import staging
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
@@ -69,9 +69,8 @@ def test_the_previous_snapshot_is_the_last_complete_one_before_the_day(tmp_path)
     write_snapshot(layout, date(2026, 11, 20), ["a", "b"], listed_in_runs=False)
     write_snapshot(layout, date(2026, 11, 22), ["c"])
 
-    day, customers = previous_snapshot(layout, date(2026, 11, 22))
-    assert day == date(2026, 11, 19) and customers["customer_id"].tolist() == ["a"]
-    assert previous_snapshot(layout, date(2026, 11, 19)) is None
+    assert previous_snapshot_day(layout, date(2026, 11, 22)) == date(2026, 11, 19)
+    assert previous_snapshot_day(layout, date(2026, 11, 19)) is None
 
 
 class Crash(BaseException):

@@ -42,6 +42,12 @@ def read_table(session: SparkSession, path: Path | str) -> tuple[DataFrame, pa.S
     return session.read.parquet(uri(path)), schema
 
 
+def row_count(path: Path | str) -> int:
+    """The rows of a Parquet file, from its footer (no Spark job)."""
+    filesystem, location = _resolve(uri(path))
+    return pq.read_metadata(location, filesystem=filesystem).num_rows
+
+
 def select_schema(schema: pa.Schema, names: list[str]) -> pa.Schema:
     """`schema`'s fields `names`, with its pandas metadata restricted to them."""
     metadata = dict(schema.metadata or {})
@@ -78,14 +84,33 @@ def as_pandas(rows: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pd.DataFram
     return table.replace_schema_metadata(schema.metadata).to_pandas()
 
 
-def output_schema(function: FrameFunction, frame: DataFrame, source: pa.Schema) -> pa.Schema:
+def output_schema(
+    function: FrameFunction,
+    frame: DataFrame,
+    source: pa.Schema,
+    to_arrow: Callable[[pd.DataFrame], pa.Table] | None = None,
+) -> pa.Schema:
     """The Arrow schema (pandas metadata included) of the table `function` makes of `frame` (rows of a file of
-    schema `source`): the schema the driver's `pa.Table.from_pandas` gives on DuckDB, from the function run on the
-    first row (or on none, for an empty frame; some models cannot score zero rows)."""
+    schema `source`): the schema the driver's `to_arrow` gives on DuckDB, from the function run on the first row (or
+    on none, for an empty frame; some models cannot score zero rows)."""
     first = frame.limit(1).toArrow()
     sample = pa.Table.from_batches(first.to_batches(), first.schema) if first.num_rows else None
     rows = as_pandas(sample, source) if sample is not None else source.empty_table().to_pandas()
-    return pa.Table.from_pandas(function(rows), preserve_index=False).schema
+    result = function(rows)
+    return (to_arrow(result) if to_arrow else pa.Table.from_pandas(result, preserve_index=False)).schema
+
+
+def joined_schema(schemas: list[pa.Schema], *others: pa.Field) -> pa.Schema:
+    """The schema of tables joined by their first column (the key, kept once), then `others` (without pandas
+    metadata: pyarrow's default conversion): the fields in order, with the pandas metadata of each table's columns,
+    so a batch of the join converts as each file does."""
+    fields, columns = [], []
+    for position, schema in enumerate(schemas):
+        names = schema.names if position == 0 else schema.names[1:]
+        fields += [schema.field(name) for name in names]
+        columns += json.loads(select_schema(schema, names).metadata[b"pandas"])["columns"]
+    metadata = json.loads(schemas[0].metadata[b"pandas"]) | {"columns": columns}
+    return pa.schema([*fields, *others], metadata={b"pandas": json.dumps(metadata).encode()})
 
 
 def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, order_by: list[str]) -> int:
@@ -107,6 +132,9 @@ def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, orde
         yield pa.RecordBatch.from_pydict({"rows": [rows]})
 
     written = frame.repartition(1).sortWithinPartitions(*order_by).mapInArrow(write, "rows long").collect()
+    if not written:  # an empty frame may have no partition, so no task to write the (empty) file
+        with filesystem.open_output_stream(location) as stream:
+            pq.write_table(schema.empty_table(), stream, compression="zstd")
     return sum(row["rows"] for row in written)
 
 

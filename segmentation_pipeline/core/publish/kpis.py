@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation_pipeline.core.publish.memberships import SEGMENT_COLUMNS
-from segmentation_pipeline.core.tiers import TIERS, rank_tiers
+from segmentation_pipeline.core.tiers import TIERS, Thresholds, rank_tiers
 
 VALUE_TIERS = (*TIERS, "none")
 
@@ -44,16 +44,36 @@ CONTROL_PREFIX = "control_"
 KPI_COLUMNS = {**KPI_KEYS, **KPI_FIGURES, **{CONTROL_PREFIX + name: dtype for name, dtype in KPI_FIGURES.items()}}
 """Output columns of `segment_kpis`, in order, with their pandas dtypes (snapshot_date holds `datetime.date`): the
 row's keys, its KPIs over all its customers, then the same KPIs over its control-group customers only."""
+TOTAL_KEYS = ["control", "segment_type", "by_channel", "segment", "segment_id", "acquisition_channel"]
+TOTALS = [
+    "customers",
+    "active",
+    "orders",
+    "revenue",
+    "buyers",
+    "repeaters",
+    "nps_sum",
+    "nps_count",
+    "high",
+    "clv_sum",
+    "clv_count",
+    "p_alive_sum",
+    "p_alive_count",
+    "scored",
+    "high_churn",
+]
+"""The keys of a `kpi_totals` row (over the control group or everyone; segment; channel) and its additive figures."""
 
 
-def value_tiers(monetary: pd.Series, has_orders: pd.Series) -> pd.Series:
+def value_tiers(monetary: pd.Series, has_orders: pd.Series, thresholds: Thresholds | None = None) -> pd.Series:
     """The value tier of each customer (aligned with `monetary`): the rank tier (`core/tiers.py`: top 20% "high",
     next 30% "medium", the rest "low", ties sharing the better tier) of buyers by spend; "none" for everyone else.
-    Buyers are customers with orders and monetary > 0."""
+    Buyers are customers with orders and monetary > 0. `thresholds`: those of the whole snapshot, when `monetary`
+    is a batch of its customers (Spark)."""
     spend = pd.to_numeric(monetary).astype("float64")
     buyer = ((spend > 0) & has_orders.fillna(False).astype(bool)).to_numpy()
     tiers = np.full(len(spend), "none", dtype=object)
-    tiers[buyer] = rank_tiers(spend.to_numpy()[buyer])
+    tiers[buyer] = rank_tiers(spend.to_numpy()[buyer], thresholds)
     return pd.Series(tiers, index=monetary.index, name="value_tier", dtype="str")
 
 
@@ -62,17 +82,35 @@ def segment_kpis(customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
     total row; a null channel is reported as "(unknown)" so no customer drops out of the channel rows. The `control_`
     columns are the same KPIs over the row's customers `in_control_group` (value tiers still ranked on everyone):
     counts are 0 and shares null for a row without any."""
-    work = _per_customer(customers)
+    return kpis_from_totals(kpi_totals(customers), snapshot_date)
+
+
+def kpi_totals(customers: pd.DataFrame, high_value: Thresholds | None = None) -> pd.DataFrame:
+    """The counts and sums behind every KPI row (`TOTAL_KEYS`, `TOTALS`), over all customers and over the control
+    group (`control`). They add up: the totals of batches of the customers, summed per key, are those of all of
+    them (Spark's way). `high_value`: the tier thresholds of spend of the whole snapshot, for a batch."""
+    work = _per_customer(customers, high_value)
+    control = customers["in_control_group"].to_numpy(dtype=bool)
+    return pd.concat(
+        [_stacked_totals(work).assign(control=False), _stacked_totals(work[control]).assign(control=True)],
+        ignore_index=True,
+    )
+
+
+def kpis_from_totals(totals: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+    """`segment_kpis` from `kpi_totals` (of all customers, or summed over batches of them)."""
     keys = list(KPI_KEYS)[1:]
-    control = _kpi_rows(work[customers["in_control_group"].to_numpy(dtype=bool)])
+    control = _kpi_rows(totals[totals["control"].to_numpy(dtype=bool)])
     control = control.rename(columns={name: CONTROL_PREFIX + name for name in KPI_FIGURES})
-    table = _kpi_rows(work).merge(control, on=keys, how="left", validate="one_to_one")
+    table = _kpi_rows(totals[~totals["control"].to_numpy(dtype=bool)]).merge(
+        control, on=keys, how="left", validate="one_to_one"
+    )
     table = table.fillna({CONTROL_PREFIX + name: 0 for name in ("customers", "orders", "revenue")})
     return table.assign(snapshot_date=snapshot_date)[list(KPI_COLUMNS)].astype(KPI_COLUMNS)
 
 
-def _kpi_rows(work: pd.DataFrame) -> pd.DataFrame:
-    """The segment and channel rows of `work`'s customers: their keys and `KPI_FIGURES`, in a stable order."""
+def _stacked_totals(work: pd.DataFrame) -> pd.DataFrame:
+    """`_totals` of `work`'s customers for every segment row and segment and channel row."""
     pieces = []
     for segment_type, column in SEGMENT_COLUMNS.items():
         keys = ["segment"] if segment_type == "rfm" else ["segment", "segment_id"]
@@ -81,8 +119,13 @@ def _kpi_rows(work: pd.DataFrame) -> pd.DataFrame:
             pieces.append(_totals(typed, by).assign(segment_type=segment_type, by_channel=by_channel))
     table = pd.concat(pieces, ignore_index=True)
     table["acquisition_channel"] = table["acquisition_channel"].fillna(ALL_CHANNELS)
+    return table[TOTAL_KEYS[1:] + TOTALS]
+
+
+def _kpi_rows(totals: pd.DataFrame) -> pd.DataFrame:
+    """The segment and channel rows of `_stacked_totals`: their keys and `KPI_FIGURES`, in a stable order."""
     order = ["segment_type", "segment", "segment_id", "by_channel", "acquisition_channel"]  # unique per row
-    table = table.sort_values(order, ignore_index=True)
+    table = totals.sort_values(order, ignore_index=True)
     table = table.assign(
         active_share=table["active"] / table["customers"],
         avg_order_value=table["revenue"] / table["orders"].where(table["orders"] > 0),
@@ -96,11 +139,17 @@ def _kpi_rows(work: pd.DataFrame) -> pd.DataFrame:
 
 def segment_value_figures(customers: pd.DataFrame) -> pd.DataFrame:
     """Per behavioural `segment_id`, the predicted-value figures of `segment_kpis`: for `segment_profiles`."""
-    totals = _totals(_per_customer(customers), ["segment_id"])
-    return totals[["segment_id"]].assign(**_value_figures(totals))
+    return value_figures_from_totals(kpi_totals(customers))
 
 
-def _per_customer(customers: pd.DataFrame) -> pd.DataFrame:
+def value_figures_from_totals(totals: pd.DataFrame) -> pd.DataFrame:
+    """`segment_value_figures` from `kpi_totals`: their behavioural rows over all channels and customers."""
+    rows = totals[(totals["segment_type"] == "behavioural") & ~totals["by_channel"] & ~totals["control"]]
+    rows = rows.astype({"segment_id": "Int64"}).reset_index(drop=True)
+    return rows[["segment_id"]].assign(**_value_figures(rows))
+
+
+def _per_customer(customers: pd.DataFrame, high_value: Thresholds | None = None) -> pd.DataFrame:
     """What the KPIs add up, one row per customer."""
     return pd.DataFrame(
         {
@@ -113,7 +162,7 @@ def _per_customer(customers: pd.DataFrame) -> pd.DataFrame:
             "buyer": customers["lifetime_orders"] >= 1,
             "repeater": customers["lifetime_orders"] >= 2,
             "nps": pd.to_numeric(customers["nps"]).astype("float64"),
-            "high": value_tiers(customers["monetary"], customers["frequency"] > 0) == "high",
+            "high": value_tiers(customers["monetary"], customers["frequency"] > 0, high_value) == "high",
             "clv": customers["predicted_clv"].astype("float64"),
             "p_alive": customers["p_alive"].astype("float64"),
             "scored": customers["churn_risk"].notna(),

@@ -13,7 +13,7 @@ from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES
 from segmentation_pipeline.core.publish.audiences import AudienceExport
 from segmentation_pipeline.core.publish.control_group import in_control_group
 from segmentation_pipeline.core.publish.hashing import sha256_hex
-from segmentation_pipeline.core.publish.kpis import segment_kpis, segment_value_figures, value_tiers
+from segmentation_pipeline.core.publish.kpis import kpi_totals, kpis_from_totals, value_figures_from_totals, value_tiers
 from segmentation_pipeline.core.publish.memberships import membership_lists
 from segmentation_pipeline.core.publish.next_actions import DEFAULT_NEXT_ACTIONS, NextActionRule
 from segmentation_pipeline.core.publish.overlap import segment_overlap
@@ -26,8 +26,9 @@ from segmentation_pipeline.core.publish.schemas import (
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.transitions import segment_transitions
 from segmentation_pipeline.core.publish.uplift import segment_uplift
-from segmentation_pipeline.core.storage.layout import PUBLISHED, DataLayout
-from segmentation_pipeline.core.storage.tables import published_snapshots, read_snapshot_table
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.tables import published_snapshots
+from segmentation_pipeline.core.tiers import Thresholds
 
 
 def customer_segments(
@@ -45,15 +46,28 @@ def customer_segments(
     for scores in (rfm_scores, assignments, value):
         table = joined_by_customer(table, scores)
     table["rule_segments"] = membership_lists(memberships, table["customer_id"])
-    table["value_tier"] = value_tiers(table["monetary"], table["has_orders"])
-    table["in_control_group"] = in_control_group(
-        table["customer_id"], settings.control_group_share, settings.control_group_salt
+    check_every_customer_segmented(len(features), len(table), int(table["segment_id"].notna().sum()))
+    return customer_rows(table, settings)
+
+
+def customer_rows(table: pd.DataFrame, settings: PublishSettings, value_tiers_of: Thresholds | None = None):
+    """The `customer_segments` rows of customers whose features, scores, value and rule segments are joined in
+    `table`: the value tier and control group added. `value_tiers_of`: the spend thresholds of the whole snapshot,
+    when `table` is a batch of its customers (Spark); else ranked on `table`."""
+    table = table.assign(
+        value_tier=value_tiers(table["monetary"], table["has_orders"], value_tiers_of),
+        in_control_group=in_control_group(
+            table["customer_id"], settings.control_group_share, settings.control_group_salt
+        ),
     )
-    missing = len(features) - table["segment_id"].notna().sum()
-    if missing or len(table) != len(features):
-        raise AssertionError(f"{missing} customers of the snapshot have no behavioural segment")
     columns = PUBLISHED_SCHEMAS["customer_segments"].names
     return without_personal_data(table[columns].sort_values("customer_id", ignore_index=True))
+
+
+def check_every_customer_segmented(customers: int, rows: int, segmented: int) -> None:
+    missing = customers - segmented
+    if missing or rows != customers:
+        raise AssertionError(f"{missing} customers of the snapshot have no behavioural segment")
 
 
 def joined_by_customer(table: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
@@ -65,13 +79,18 @@ def joined_by_customer(table: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame
     return table.merge(other, on="customer_id", how="left", validate="one_to_one")
 
 
-def segment_profiles(profiles: pd.DataFrame, customers: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
-    """The segment stage's profiles with the predicted-value figures of each segment's customers."""
-    table = profiles.merge(segment_value_figures(customers), on="segment_id", how="left", validate="one_to_one")
+def segment_profiles(profiles: pd.DataFrame, value_figures: pd.DataFrame, snapshot_date: date) -> pd.DataFrame:
+    """The segment stage's profiles with the predicted-value figures of each segment's customers
+    (`kpis.value_figures_from_totals`)."""
+    table = profiles.merge(value_figures, on="segment_id", how="left", validate="one_to_one")
     columns = PUBLISHED_SCHEMAS["segment_profiles"].names
     return without_personal_data(
         table.assign(snapshot_date=snapshot_date)[columns].sort_values("segment_id", ignore_index=True)
     )
+
+
+KPI_INPUTS = ["customer_id", "nps"]
+"""The feature columns the KPIs read beside `customer_segments`."""
 
 
 @dataclass(frozen=True)
@@ -98,33 +117,47 @@ def snapshot_tables(
     """Every published table of a snapshot except `runs`, from its `customer_segments` rows with CRM ids.
     `previous` is the last published snapshot before `day` (its date and customer_segments), for the transitions
     and the uplift; ids are hashed before comparing, so both sides match."""
-    kpi_inputs = joined_by_customer(customers, inputs.features[["customer_id", "nps", "sessions"]])
-    profiles = segment_profiles(inputs.profiles, kpi_inputs, day)
-    segment_ids = joined_by_customer(
-        inputs.features[["customer_id"]], inputs.assignments[["customer_id", "segment_id"]]
-    )
-    personas = segment_personas(
-        inputs.features, segment_ids["segment_id"].set_axis(inputs.features.index), profiles, day, next_actions
-    )
+    totals = kpi_totals(joined_by_customer(customers, inputs.features[KPI_INPUTS]))
+    profiles = segment_profiles(inputs.profiles, value_figures_from_totals(totals), day)
+    personas = personas_table(inputs.features, inputs.assignments, profiles, day, next_actions)
     overlap = segment_overlap(customers, day)
-    customers = customers.copy()
-    memberships = inputs.memberships.assign(snapshot_date=day)
-    if customer_id_salt:
-        customers["customer_id"] = pseudonymise(customers["customer_id"], customer_id_salt)
-        memberships["customer_id"] = pseudonymise(memberships["customer_id"], customer_id_salt)
-        customers = customers.sort_values("customer_id", ignore_index=True)
+    customers = pseudonymised_rows(customers, customer_id_salt)
+    memberships = pseudonymised_rows(inputs.memberships.assign(snapshot_date=day), customer_id_salt, sort=False)
     previous_day, previous_customers = previous if previous else (None, None)
     return {
         "customer_segments": customers,
         "segment_profiles": profiles,
-        "segment_kpis": segment_kpis(kpi_inputs, day),
+        "segment_kpis": kpis_from_totals(totals, day),
         "segment_transitions": segment_transitions(previous_customers, customers, day, previous_day),
         "segment_uplift": segment_uplift(previous_customers, customers, day, previous_day),
         "rfm_cut_points": inputs.cut_points,
         "rule_segment_members": memberships,
-        "segment_personas": without_personal_data(personas),
+        "segment_personas": personas,
         "segment_overlap": without_personal_data(overlap),
     }
+
+
+def personas_table(
+    features: pd.DataFrame,
+    assignments: pd.DataFrame,
+    profiles: pd.DataFrame,
+    day: date,
+    next_actions: tuple[NextActionRule, ...],
+) -> pd.DataFrame:
+    """`segment_personas` from every customer's features and segment, and the published `profiles`."""
+    segment_ids = joined_by_customer(features[["customer_id"]], assignments[["customer_id", "segment_id"]])
+    personas = segment_personas(
+        features, segment_ids["segment_id"].set_axis(features.index), profiles, day, next_actions
+    )
+    return without_personal_data(personas)
+
+
+def pseudonymised_rows(rows: pd.DataFrame, salt: str, sort: bool = True) -> pd.DataFrame:
+    """`rows` with their customer_id pseudonymised (`pseudonymise`; as they are without a salt), sorted by it."""
+    if not salt:
+        return rows
+    rows = rows.assign(customer_id=pseudonymise(rows["customer_id"], salt))
+    return rows.sort_values("customer_id", ignore_index=True) if sort else rows
 
 
 def pseudonymise(customer_ids: pd.Series, salt: str) -> pd.Series:
@@ -137,7 +170,8 @@ def pseudonymise(customer_ids: pd.Series, salt: str) -> pd.Series:
 
 def run_manifest(
     day: date,
-    tables: dict[str, pd.DataFrame],
+    rows: dict[str, int],
+    control_group_customers: int,
     model_version: str,
     validation: dict[str, int],
     hashed_ids: bool,
@@ -153,11 +187,11 @@ def run_manifest(
                 "model_version": model_version,
                 "code_version": code_version(),
                 "published_at": pd.Timestamp.now(tz="UTC"),
-                **{f"{name}_rows": len(frame) for name, frame in tables.items()},
+                **{f"{name}_rows": count for name, count in rows.items()},
                 "validated_rows": validation["validated"],
                 "quarantined_rows": validation["quarantined"],
                 "hashed_customer_ids": hashed_ids,
-                "control_group_customers": int(tables["customer_segments"]["in_control_group"].sum()),
+                "control_group_customers": control_group_customers,
                 "audience_files": len(audiences.files),
                 "audience_customers": audiences.customers,
                 "audience_left_out_without_email": audiences.left_out_without_email,
@@ -187,9 +221,7 @@ def validation_summary(layout: DataLayout, day: date) -> dict[str, int]:
     return counts
 
 
-def previous_snapshot(layout: DataLayout, day: date) -> tuple[date, pd.DataFrame] | None:
-    """The last complete published snapshot before `day` (listed in `runs`) and its customer_segments."""
+def previous_snapshot_day(layout: DataLayout, day: date) -> date | None:
+    """The last complete published snapshot before `day` (listed in `runs`), if any."""
     earlier = [snapshot for snapshot in published_snapshots(layout) if snapshot < day]
-    if not earlier:
-        return None
-    return earlier[-1], read_snapshot_table(layout, "customer_segments", earlier[-1], PUBLISHED)
+    return earlier[-1] if earlier else None

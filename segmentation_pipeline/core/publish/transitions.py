@@ -50,15 +50,22 @@ def segment_transitions(
             }
         )
         counts = moves.groupby(["from_segment", "to_segment"], dropna=False).size().rename("customers").reset_index()
-        pieces.append(
-            counts.assign(
-                segment_type=segment_type,
-                share_of_from=counts["customers"] / counts.groupby("from_segment")["customers"].transform("sum"),
-                share_of_to=counts["customers"] / counts.groupby("to_segment")["customers"].transform("sum"),
-            )
-        )
-    table = pd.concat(pieces, ignore_index=True).assign(
-        snapshot_date=snapshot_date, previous_snapshot_date=previous_snapshot_date
+        pieces.append(counts.assign(segment_type=segment_type))
+    return transitions_from_counts(pd.concat(pieces, ignore_index=True), snapshot_date, previous_snapshot_date)
+
+
+def transitions_from_counts(
+    counts: pd.DataFrame, snapshot_date: date, previous_snapshot_date: date | None
+) -> pd.DataFrame:
+    """`segment_transitions` from the customers per segment_type, from_segment and to_segment (non-zero cells)."""
+    table = counts.assign(
+        **{
+            f"share_of_{side}": counts["customers"]
+            / counts.groupby(["segment_type", f"{side}_segment"])["customers"].transform("sum")
+            for side in ("from", "to")
+        },
+        snapshot_date=snapshot_date,
+        previous_snapshot_date=previous_snapshot_date,
     )
     table = table.sort_values(["segment_type", "from_segment", "to_segment"], ignore_index=True)
     return table[list(TRANSITION_COLUMNS)].astype(TRANSITION_COLUMNS)

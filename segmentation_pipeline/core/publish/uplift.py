@@ -32,9 +32,8 @@ def segment_uplift(
     in the segment they had in the baseline, and only if they are in both snapshots; orders and revenue are the
     growth of their lifetime figures, retained means at least one completed order in between. No rows without a
     baseline, or with one published before it had a control group (schema version 3 or earlier)."""
-    columns = PUBLISHED_SCHEMAS["segment_uplift"].names
-    if baseline is None or not set(BASELINE_COLUMNS) <= set(baseline.columns):
-        return pd.DataFrame({name: pd.Series(dtype="object") for name in columns})
+    if not has_baseline(None if baseline is None else list(baseline.columns)):
+        return no_uplift()
     found = pc.index_in(as_string_array(baseline["customer_id"]), value_set=as_string_array(current["customer_id"]))
     in_both = found.is_valid().to_numpy(zero_copy_only=False)  # ids are unique in a snapshot
     before = baseline.loc[in_both, [*BASELINE_COLUMNS, *SEGMENT_FAMILIES.values()]].reset_index(drop=True)
@@ -47,28 +46,48 @@ def segment_uplift(
     )
     outcomes["retention_rate"] = (outcomes["orders"] > 0).astype("float64")
     control = before["in_control_group"].astype(bool).to_numpy()
-    statistics, segments = {"treated": [], "control": []}, []
+    statistics = []
     for members in family_members(before):
         for group, chosen in (("treated", ~control[members.rows]), ("control", control[members.rows])):
-            rows, keys = members.rows[chosen], members.codes[chosen] + len(segments)
-            statistics[group].append(
-                outcomes.take(rows).groupby(keys).agg(customers=("orders", "size"), **AGGREGATIONS)
-            )
-        segments.extend((members.family, name) for name in members.names)
-    treated, control = (pd.concat(statistics[group]).add_prefix(f"{group}_") for group in ("treated", "control"))
-    table = _compare(treated.join(control, how="outer"), segments)
-    return table.assign(snapshot_date=day, baseline_snapshot_date=baseline_day)[columns]
+            rows, codes = members.rows[chosen], members.codes[chosen]
+            figures = outcomes.take(rows).groupby(codes).agg(customers=("orders", "size"), **AGGREGATIONS)
+            names = pd.Index(members.names).take(figures.index)
+            statistics.append(figures.assign(segment_type=members.family, segment=names, group=group))
+    return uplift_from_statistics(pd.concat(statistics, ignore_index=True), day, baseline_day)
 
 
-def _compare(table: pd.DataFrame, segments: list[tuple[str, str]]) -> pd.DataFrame:
-    """Per segment (`table`'s index: its position in `segments`, the (segment type, segment) pairs), from the size,
-    mean and sample variance of each metric for the treated and the control customers: the difference of the means
-    and its 95% interval (normal approximation with Welch's standard error; for retention the same formula is the
-    difference of two proportions). Null where a group is empty; the interval also where a group has a single
-    customer."""
+def no_uplift() -> pd.DataFrame:
+    """`segment_uplift` without a baseline: no rows."""
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in PUBLISHED_SCHEMAS["segment_uplift"].names})
+
+
+def has_baseline(baseline_columns: list[str] | None) -> bool:
+    """Whether a baseline with these columns gives uplift rows: one published with a control group (schema
+    version 4 or later)."""
+    return baseline_columns is not None and set(BASELINE_COLUMNS) <= set(baseline_columns)
+
+
+def uplift_from_statistics(statistics: pd.DataFrame, day: date, baseline_day: date | None) -> pd.DataFrame:
+    """`segment_uplift` from the size (`customers`) and `AGGREGATIONS` of each segment_type, segment and group
+    (treated or control) of the baseline customers in both snapshots."""
     keys = ["segment_type", "segment"]
-    names = pd.DataFrame([segments[key] for key in table.index], columns=keys, index=table.index, dtype="str")
-    table = names.join(table).sort_values(keys, ignore_index=True)
+    treated, control = (
+        statistics[statistics["group"] == group].drop(columns="group").set_index(keys).add_prefix(f"{group}_")
+        for group in ("treated", "control")
+    )
+    table = _compare(treated.join(control, how="outer").reset_index())
+    return table.assign(snapshot_date=day, baseline_snapshot_date=baseline_day)[
+        PUBLISHED_SCHEMAS["segment_uplift"].names
+    ]
+
+
+def _compare(table: pd.DataFrame) -> pd.DataFrame:
+    """Per segment (its segment_type and segment), from the size, mean and sample variance of each metric for the
+    treated and the control customers: the difference of the means and its 95% interval (normal approximation with
+    Welch's standard error; for retention the same formula is the difference of two proportions). Null where a group
+    is empty; the interval also where a group has a single customer."""
+    keys = ["segment_type", "segment"]
+    table = table.astype(dict.fromkeys(keys, "str")).sort_values(keys, ignore_index=True)
     for group in ("treated", "control"):
         table[f"{group}_customers"] = table[f"{group}_customers"].fillna(0).astype("int64")
     sizes = {

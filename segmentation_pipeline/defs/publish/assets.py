@@ -12,7 +12,7 @@ from segmentation_pipeline.core.storage.atomic import write_text_atomically
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
 from segmentation_pipeline.defs.publish.checks import drift_check_results, drift_check_specs
 from segmentation_pipeline.defs.publish.resources import PublishingResource
-from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot
+from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot, EngineResource, SparkResource
 
 PUBLISHED_TABLES = {
     "customer_segments": (
@@ -38,6 +38,15 @@ PUBLISHED_TABLES = {
     "control group and audience export counts.",
 }
 AUDIENCES = ["exports", "audiences"]
+ON_SPARK = {
+    "customer_segments",
+    "segment_profiles",
+    "segment_kpis",
+    "segment_transitions",
+    "segment_uplift",
+    "segment_overlap",
+}
+"""The published tables whose per-customer work runs on Spark with the `spark` engine (README: Running on Spark)."""
 
 
 @dg.multi_asset(
@@ -46,7 +55,7 @@ AUDIENCES = ["exports", "audiences"]
         dg.AssetSpec(
             ["published", table],
             group_name="publish",
-            kinds={"parquet"},
+            kinds={"spark", "parquet"} if table in ON_SPARK else {"parquet"},
             deps=["customer_features", "rfm_scores", "behavioural_segments", "customer_value", "rule_segments"],
             description=description,
         )
@@ -68,14 +77,21 @@ AUDIENCES = ["exports", "audiences"]
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, publishing: PublishingResource):
-    layout, settings = data_root.layout, publishing.settings()
+def published_tables(
+    context: dg.AssetExecutionContext,
+    data_root: DataRoot,
+    publishing: PublishingResource,
+    engine: EngineResource,
+    spark: SparkResource,
+):
+    """Every published table of each day; the per-customer work on Spark with the `spark` engine."""
+    layout, settings, session = data_root.layout, publishing.settings(), spark.session() if engine.is_spark else None
     rows: dict = {table: {} for table in PUBLISHED_TABLES}
     exported = {}
     for day in partition_days(context):  # in date order: each snapshot's transitions start from the one before
-        snapshot = publish_snapshot(layout, day, settings)
-        for table, frame in snapshot.tables.items():
-            rows[table][day] = {"rows": len(frame)}
+        snapshot = publish_snapshot(layout, day, settings, session)
+        for table, count in snapshot.rows.items():
+            rows[table][day] = {"rows": count}
         audiences = snapshot.audiences  # counts only: never an e-mail in metadata
         exported[day] = {
             "files": len(audiences.files),
@@ -90,6 +106,7 @@ def published_tables(context: dg.AssetExecutionContext, data_root: DataRoot, pub
             metadata={
                 **per_day_metadata(rows[table]),
                 "path": dg.MetadataValue.path(str(layout.published_folder(table))),
+                "engine": engine.engine,
             },
         )
     yield dg.MaterializeResult(

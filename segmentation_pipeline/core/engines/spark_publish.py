@@ -1,0 +1,353 @@
+"""Publishing a snapshot on Spark: `customer_segments` joined by Spark and finished per batch by the driver's own
+pandas code on the executors (value tier, control group, pseudonymised ids), written by one executor task into the
+data root's staging area and committed with the snapshot's other tables; the per-segment tables from aggregates.
+
+The KPIs and the overlap are the pandas functions' own additive totals, computed per batch and summed by Spark; the
+transitions and the uplift join the previous snapshot's customers by id on Spark, reduced to per-segment-pair counts
+and per-segment statistics. The driver receives only those aggregates, except for the parts still done on the
+driver from every customer: the personas, the audience export and the drift checks (README: Running on Spark).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
+from segmentation_pipeline.core.engines.spark_frames import (
+    as_pandas,
+    joined_schema,
+    map_frames,
+    output_schema,
+    read_table,
+    row_count,
+    select_schema,
+    write_one_file,
+)
+from segmentation_pipeline.core.engines.spark_scoring import tier_thresholds
+from segmentation_pipeline.core.publish import tables
+from segmentation_pipeline.core.publish.audiences import audience_export, validated_emails
+from segmentation_pipeline.core.publish.drift import snapshot_drift
+from segmentation_pipeline.core.publish.kpis import (
+    TOTAL_KEYS,
+    TOTALS,
+    kpi_totals,
+    kpis_from_totals,
+    value_figures_from_totals,
+)
+from segmentation_pipeline.core.publish.memberships import SEGMENT_COLUMNS, SEGMENT_FAMILIES, SEGMENT_LIST_TYPE
+from segmentation_pipeline.core.publish.overlap import PAIR_KEYS, overlap_from_counts, shared_counts
+from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS, to_arrow, without_personal_data
+from segmentation_pipeline.core.publish.settings import PublishSettings
+from segmentation_pipeline.core.publish.snapshot import DRIFT_CATEGORIES, DRIFT_NUMBERS, BuiltSnapshot
+from segmentation_pipeline.core.publish.transitions import GONE, NEW, transitions_from_counts
+from segmentation_pipeline.core.publish.uplift import (
+    BASELINE_COLUMNS,
+    METRICS,
+    has_baseline,
+    no_uplift,
+    uplift_from_statistics,
+)
+from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
+from segmentation_pipeline.core.storage.tables import read_snapshot_table
+from segmentation_pipeline.core.tiers import Thresholds
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+CUSTOMER = "customer_id"
+CUSTOMER_COLUMNS = PUBLISHED_SCHEMAS["customer_segments"].names
+AUDIENCE_INPUTS = [CUSTOMER, "marketing_opt_in", "in_control_group", *SEGMENT_FAMILIES.values()]
+DRIFT_INPUTS = sorted({CUSTOMER, "segment_id", *DRIFT_NUMBERS, *DRIFT_CATEGORIES, *SEGMENT_COLUMNS.values()})
+
+
+@contextmanager
+def build_snapshot(
+    session: SparkSession, layout: DataLayout, day: date, settings: PublishSettings, previous_day: date | None
+) -> Iterator[BuiltSnapshot]:
+    """Every table of `day` but `runs`; `customer_segments` as an executor's writer (valid while the context is
+    open: its rows stay cached on the executors until then)."""
+    inputs = _scored_customers(session, layout, day, settings)
+    scored, source = inputs.frame.persist(StorageLevel.MEMORY_AND_DISK), inputs.schema
+    customers, customers_source = scored.select(*CUSTOMER_COLUMNS), select_schema(source, CUSTOMER_COLUMNS)
+    published, schema = customers, _published_schema(customers, customers_source, settings.customer_id_salt)
+    if settings.customer_id_salt:
+        hashed = partial(tables.pseudonymised_rows, salt=settings.customer_id_salt)
+        published = map_frames(customers, hashed, customers_source, schema).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        count, segmented, in_control = scored.agg(
+            F.count("*"), F.count("segment_id"), F.sum(F.col("in_control_group").cast("long"))
+        ).first()
+        tables.check_every_customer_segmented(inputs.customers, count, segmented)
+        previous = None
+        if previous_day is not None:
+            previous, _ = read_table(session, layout.published_table("customer_segments", previous_day))
+        totals = _kpi_totals(scored, source, inputs.high_value)
+        profiles = tables.segment_profiles(
+            read_snapshot_table(layout, "segment_profiles", day), value_figures_from_totals(totals), day
+        )
+        personas, model_version = _personas(layout, day, settings, profiles)
+        members, members_schema = _published_memberships(session, layout, day, settings.customer_id_salt)
+        frames = {
+            "segment_profiles": profiles,
+            "segment_kpis": kpis_from_totals(totals, day),
+            "segment_transitions": _transitions(published, previous, day, previous_day),
+            "segment_uplift": _uplift(published, previous, day, previous_day),
+            "rfm_cut_points": read_snapshot_table(layout, "rfm_cut_points", day),
+            "segment_personas": personas,
+            "segment_overlap": without_personal_data(_overlap(customers, customers_source, day)),
+        }
+        audiences = audience_export(
+            _collected(customers, customers_source, AUDIENCE_INPUTS),
+            validated_emails(layout),
+            settings.export_plain_emails,
+        )
+        yield BuiltSnapshot(
+            tables=frames,
+            written_by={
+                "customer_segments": lambda staged: write_one_file(published, staged, schema, [CUSTOMER]),
+                "rule_segment_members": lambda staged: write_one_file(members, staged, members_schema, MEMBERS_ORDER),
+            },
+            rows={
+                "customer_segments": count,
+                "rule_segment_members": row_count(layout.snapshot_table(WAREHOUSE, "rule_segment_members", day)),
+                **{table: len(frame) for table, frame in frames.items()},
+            },
+            control_group_customers=int(in_control or 0),
+            audiences=audiences,
+            model_version=model_version,
+            drift=_drift(layout, published, schema, previous_day),
+        )
+    finally:
+        published.unpersist()
+        scored.unpersist()
+
+
+def _personas(layout: DataLayout, day: date, settings: PublishSettings, profiles: pd.DataFrame) -> tuple:
+    """`segment_personas` (on the driver: from every customer's features and segment) and the model version."""
+    features = read_snapshot_table(layout, "customer_features", day)
+    assignments = read_snapshot_table(layout, "segment_assignments", day)
+    personas = tables.personas_table(features, assignments, profiles, day, settings.next_actions(layout))
+    return personas, str(assignments["model_version"].iloc[0]) if len(assignments) else ""
+
+
+def _drift(layout: DataLayout, published: DataFrame, schema: pa.Schema, previous_day: date | None) -> dict:
+    """`drift.snapshot_drift` on the driver, from the drift columns of every customer of both snapshots."""
+    previous = None
+    if previous_day is not None:
+        path = layout.published_table("customer_segments", previous_day)
+        columns = [name for name in DRIFT_INPUTS if name in pq.read_schema(path).names]  # an older schema's too
+        previous = pq.read_table(path, columns=columns).to_pandas()
+    return snapshot_drift(previous, _collected(published, schema, DRIFT_INPUTS), DRIFT_NUMBERS, DRIFT_CATEGORIES)
+
+
+@dataclass(frozen=True)
+class ScoredCustomers:
+    frame: DataFrame
+    """Every customer's `customer_segments` row (CRM ids) beside the KPIs' inputs."""
+    schema: pa.Schema
+    customers: int
+    """Customers of the snapshot (rows of its feature table)."""
+    high_value: Thresholds | None
+    """The KPIs' spend tier thresholds (buyers by `frequency`, not `has_orders` as the value tier's)."""
+
+
+def _scored_customers(
+    session: SparkSession, layout: DataLayout, day: date, settings: PublishSettings
+) -> ScoredCustomers:
+    """The warehouse tables joined by customer_id on Spark, each batch finished by `tables.customer_rows` with the
+    value tier thresholds of the whole snapshot (from the feature table alone, before any join)."""
+    frames, schemas = [], []
+    for table in ("customer_features", "rfm_scores", "segment_assignments", "customer_value"):
+        frame, schema = read_table(session, layout.snapshot_table(WAREHOUSE, table, day))
+        if table == "customer_features":
+            names = [name for name in schema.names if name in FEATURE_INPUTS]  # customer_id first
+            frame, schema = frame.select(*names), select_schema(schema, names)
+        frames.append(frame)
+        schemas.append(schema)
+    features = frames[0]
+    members, _ = read_table(session, layout.snapshot_table(WAREHOUSE, "rule_segment_members", day))
+    lists = (
+        members.where(F.col("segment").isNotNull())
+        .groupBy(CUSTOMER)
+        .agg(F.array_sort(F.collect_set("segment")).alias("rule_segments"))
+    )
+    joined = features
+    for other in (*frames[1:], lists):
+        joined = joined.join(other, CUSTOMER, "left")
+    joined = joined.withColumn("rule_segments", F.coalesce("rule_segments", F.array().cast("array<string>")))
+    source = joined_schema(schemas, pa.field("rule_segments", SEGMENT_LIST_TYPE))
+    spend = F.col("monetary")
+    has_spend = (spend > 0) & ~F.isnan(spend)
+    buyers = {
+        "value_tier": has_spend & F.coalesce("has_orders", F.lit(False)),
+        "kpis": has_spend & (F.col("frequency") > 0),
+    }
+    value_tiers_of = tier_thresholds(features.select(F.when(buyers["value_tier"], spend).alias("spend")), "spend")
+    high_value = value_tiers_of
+    if features.where(buyers["value_tier"] != buyers["kpis"]).limit(1).count():
+        high_value = tier_thresholds(features.select(F.when(buyers["kpis"], spend).alias("spend")), "spend")
+    finish = partial(_customer_rows, settings=settings, value_tiers_of=value_tiers_of)
+    first = features.select(CUSTOMER).limit(1).collect()
+    sample = joined.where(F.col(CUSTOMER) == first[0][0]) if first else joined  # filtered before the joins' shuffles
+    scored_schema = output_schema(finish, sample, source)
+    customers = row_count(layout.snapshot_table(WAREHOUSE, "customer_features", day))
+    return ScoredCustomers(map_frames(joined, finish, source, scored_schema), scored_schema, customers, high_value)
+
+
+FEATURE_INPUTS = {*CUSTOMER_COLUMNS, "has_orders", *tables.KPI_INPUTS}
+
+
+def _customer_rows(batch: pd.DataFrame, settings: PublishSettings, value_tiers_of) -> pd.DataFrame:
+    """A batch's `customer_segments` rows with the KPIs' other inputs."""
+    rows = tables.customer_rows(batch, settings, value_tiers_of)
+    return tables.joined_by_customer(rows, batch[tables.KPI_INPUTS])
+
+
+def _published_schema(customers: DataFrame, source: pa.Schema, salt: str) -> pa.Schema:
+    """The schema (pandas metadata included) of the published `customer_segments` file, as DuckDB's path writes it."""
+    return output_schema(
+        partial(tables.pseudonymised_rows, salt=salt),
+        customers,
+        source,
+        to_arrow=partial(to_arrow, name="customer_segments"),
+    )
+
+
+MEMBERS_ORDER = ["crm_id", "segment", "manual"]
+"""The order of the warehouse's `rule_segment_members` (`segment.snapshot.rule_memberships`: by CRM id and segment,
+a segment's rule membership before its manual one), which the published copy keeps (as on DuckDB)."""
+
+
+def _published_memberships(
+    session: SparkSession, layout: DataLayout, day: date, salt: str
+) -> tuple[DataFrame, pa.Schema]:
+    """The published `rule_segment_members` rows (ids pseudonymised per batch) with their `MEMBERS_ORDER` keys,
+    and the published file's schema."""
+    members, source = read_table(session, layout.snapshot_table(WAREHOUSE, "rule_segment_members", day))
+    publish = partial(_published_members, day=day, salt=salt)
+    schema = output_schema(publish, members, source, to_arrow=partial(to_arrow, name="rule_segment_members"))
+    with_order = partial(_published_members, day=day, salt=salt, keys=True)
+    return map_frames(members, with_order, source, output_schema(with_order, members, source)), schema
+
+
+def _published_members(members: pd.DataFrame, day: date, salt: str, keys: bool = False) -> pd.DataFrame:
+    rows = tables.pseudonymised_rows(members.assign(snapshot_date=day), salt, sort=False)
+    if keys:
+        return rows.assign(crm_id=members["customer_id"], manual=members["source"] != "rule")
+    return rows
+
+
+def _kpi_totals(scored: DataFrame, source: pa.Schema, high_value: Thresholds | None) -> pd.DataFrame:
+    """`kpis.kpi_totals` of every customer: each batch's totals (spend tiers ranked over the whole snapshot), summed."""
+    per_batch = partial(kpi_totals, high_value=high_value)
+    totals = map_frames(scored, per_batch, source, output_schema(per_batch, scored, source))
+    summed = totals.groupBy(*TOTAL_KEYS).agg(*(F.sum(name).alias(name) for name in TOTALS)).toArrow().to_pandas()
+    return summed.astype({"segment_id": "Int64"})
+
+
+def _overlap(customers: DataFrame, source: pa.Schema, day: date) -> pd.DataFrame:
+    """`segment_overlap` from each batch's `overlap.shared_counts`, summed."""
+    columns = list(SEGMENT_FAMILIES.values())
+    memberships, schema = customers.select(*columns), select_schema(source, columns)
+    counts = map_frames(memberships, shared_counts, schema, output_schema(shared_counts, memberships, schema))
+    summed = counts.groupBy(*PAIR_KEYS).agg(F.sum("shared_customers").alias("shared_customers"))
+    return overlap_from_counts(summed.toArrow().to_pandas(), day)
+
+
+def _both_snapshots(current: DataFrame, previous: DataFrame | None, columns: list[str]) -> DataFrame:
+    """The customers of either snapshot by id (published ids on both sides): `columns` of each as `<column>_from`
+    and `<column>_to`, and whether the customer is in the previous (`in_from`) and current (`in_to`) one."""
+
+    def side(frame: DataFrame, suffix: str) -> DataFrame:
+        renamed = [F.col(column).alias(f"{column}_{suffix}") for column in columns]
+        return frame.select(CUSTOMER, *renamed, F.lit(True).alias(f"in_{suffix}"))
+
+    now = side(current, "to")
+    if previous is None:
+        return now.select(
+            "*", *(F.lit(None).alias(f"{column}_from") for column in columns), F.lit(False).alias("in_from")
+        )
+    both = side(previous, "from").join(now, CUSTOMER, "full_outer")
+    return both.fillna(False, subset=["in_from", "in_to"])
+
+
+def _transitions(current: DataFrame, previous: DataFrame | None, day: date, previous_day: date | None) -> pd.DataFrame:
+    """`segment_transitions` from Spark's counts per (from segment, to segment) over the join of both snapshots."""
+    columns = list(SEGMENT_COLUMNS.values())
+    both = _both_snapshots(current, previous, columns)
+    moves = [
+        both.select(
+            F.lit(segment_type).alias("segment_type"),
+            F.when(F.col("in_from"), F.col(f"{column}_from")).otherwise(F.lit(NEW)).alias("from_segment"),
+            F.when(F.col("in_to"), F.col(f"{column}_to")).otherwise(F.lit(GONE)).alias("to_segment"),
+        )
+        for segment_type, column in SEGMENT_COLUMNS.items()
+    ]
+    counts = _union(moves).groupBy("segment_type", "from_segment", "to_segment").agg(F.count("*").alias("customers"))
+    return transitions_from_counts(counts.toArrow().to_pandas(), day, previous_day)
+
+
+def _uplift(current: DataFrame, previous: DataFrame | None, day: date, previous_day: date | None) -> pd.DataFrame:
+    """`segment_uplift` from Spark's size, mean and sample variance of each outcome per baseline segment and group
+    (treated or control), over the customers in both snapshots."""
+    if previous is None or not has_baseline(previous.columns):
+        return no_uplift()
+    before = [*BASELINE_COLUMNS, *SEGMENT_FAMILIES.values()]
+    both = previous.select(CUSTOMER, *before).join(
+        current.select(CUSTOMER, *(F.col(name).alias(f"{name}_now") for name in ("lifetime_orders", "lifetime_spend"))),
+        CUSTOMER,
+    )
+    orders = (F.col("lifetime_orders_now") - F.col("lifetime_orders")).cast("double")
+    outcomes = {
+        "orders": orders,
+        "revenue": (F.col("lifetime_spend_now") - F.col("lifetime_spend")).cast("double"),
+        "retention_rate": (orders > 0).cast("double"),
+    }
+    group = F.when(F.col("in_control_group"), F.lit("control")).otherwise(F.lit("treated")).alias("group")
+    members = []
+    for segment_type, column in SEGMENT_FAMILIES.items():
+        segment = F.explode(column) if column == "rule_segments" else F.col(column)
+        members.append(
+            both.select(
+                F.lit(segment_type).alias("segment_type"),
+                segment.alias("segment"),
+                group,
+                *(outcome.alias(metric) for metric, outcome in outcomes.items()),
+            )
+        )
+    statistics = (
+        _union(members)
+        .where(F.col("segment").isNotNull())
+        .groupBy("segment_type", "segment", "group")
+        .agg(
+            F.count("*").alias("customers"),
+            *(
+                aggregate(metric).alias(f"{metric}_{kind}")
+                for metric in METRICS
+                for kind, aggregate in (("mean", F.avg), ("var", F.var_samp))
+            ),
+        )
+    )
+    return uplift_from_statistics(statistics.toArrow().to_pandas(), day, previous_day)
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    return union
+
+
+def _collected(frame: DataFrame, schema: pa.Schema, columns: list[str]) -> pd.DataFrame:
+    """`columns` of every row, on the driver, in the dtypes reading the published file gives."""
+    return as_pandas(frame.select(*columns).toArrow(), select_schema(schema, columns))
