@@ -23,11 +23,13 @@ def free_port() -> int:
 
 
 def spark_process(log: Path, *arguments: str) -> subprocess.Popen:
-    """A Spark daemon (`spark-class` execs its JVM, so the process is the daemon), its output in `log`."""
+    """A Spark daemon (`spark-class` execs its JVM, so the process is the daemon), its output in `log`, working in
+    the log's folder (what it leaves there, such as a Connect server's `spark-warehouse/`, stays out of the tests'
+    working directory)."""
     environment = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     with open(log, "wb") as output:
         return subprocess.Popen(
-            [str(SPARK_CLASS), *arguments], stdout=output, stderr=subprocess.STDOUT, env=environment
+            [str(SPARK_CLASS), *arguments], stdout=output, stderr=subprocess.STDOUT, env=environment, cwd=log.parent
         )
 
 
