@@ -1,11 +1,18 @@
-"""The Spark engine's environment faults are one line each, before any work: PySpark not installed, no Java."""
+"""The Spark engine's environment faults are one line each, before any work: PySpark not installed, no Java; and
+the settings a session gets for where it runs."""
 
+import os
 import sys
 
 import pytest
 
 from segmentation_pipeline.cli import main
-from segmentation_pipeline.core.engines.spark_session import SparkUnavailable, require_spark, start_spark
+from segmentation_pipeline.core.engines.spark_session import (
+    SparkUnavailable,
+    _local_conf,
+    require_spark,
+    start_spark,
+)
 from segmentation_pipeline.sample_data import generate_landing_zone
 
 NO_JAVA = "engine spark (master local[2]) needs a Java 17 runtime: none on PATH and JAVA_HOME is not set"
@@ -36,3 +43,16 @@ def test_the_cli_stops_before_any_run_without_java(without_java, tmp_path, capsy
     error = capsys.readouterr().err
     assert error.startswith(f"error: {NO_JAVA}") and error.count("\n") == 1
     assert not (tmp_path / "warehouse").exists()
+
+
+@pytest.mark.parametrize(
+    ("master", "partitions"),
+    [("local", "4"), ("local[2]", "8"), ("local[3,2]", "12"), ("local[*]", str(4 * (os.cpu_count() or 1)))],
+)
+def test_a_session_of_this_process_gets_a_few_shuffle_partitions_per_core(master, partitions):
+    assert _local_conf(master) == {"spark.sql.shuffle.partitions": partitions}
+
+
+@pytest.mark.parametrize("master", ["spark://127.0.0.1:7077", "yarn", "k8s://https://cluster:6443", "localhost"])
+def test_a_cluster_keeps_sparks_own_shuffle_partitions(master):
+    assert _local_conf(master) == {}

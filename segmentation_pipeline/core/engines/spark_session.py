@@ -4,6 +4,7 @@ import time: the DuckDB engine needs neither PySpark nor Java."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -36,6 +37,7 @@ BASE_CONF = {
     # user's working directory
     "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "segmentation_pipeline-spark-warehouse"),
 }
+SHUFFLE_PARTITIONS_PER_CORE = 4
 INSTALL_HINT = "engine spark needs the spark extra: pip install -e '.[spark]'"
 
 
@@ -58,7 +60,7 @@ def start_spark(
     if remote:
         settings = {"spark.sql.session.timeZone": BASE_CONF["spark.sql.session.timeZone"], **(conf or {})}
     else:
-        settings = {**BASE_CONF, **(conf or {})}
+        settings = {**BASE_CONF, **_local_conf(master), **(conf or {})}
         # the Python workers run this interpreter, which has the project's packages (DuckDB for its hash): PySpark
         # takes it from the environment only. The JVM binds its other services (block manager, shuffle) where the
         # driver binds.
@@ -89,6 +91,18 @@ def require_spark(master: str = DEFAULT_MASTER) -> None:
             f"engine spark (master {master}) needs a Java 17 runtime: none on PATH and JAVA_HOME is not set "
             "(Debian: apt-get install openjdk-17-jre-headless)"
         )
+
+
+def _local_conf(master: str) -> dict[str, str]:
+    """For a session in this process (`local`, `local[N]`, `local[*]`), a few shuffle partitions per core: Spark's
+    default of 200, meant for a cluster, makes every small query on one machine run hundreds of tiny tasks (a
+    nightly day's rollups took ten times longer)."""
+    match = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\d+)?\])?", master)
+    if match is None:
+        return {}
+    cores = match.group(1)
+    count = 1 if cores is None else (os.cpu_count() or 1) if cores == "*" else int(cores)
+    return {"spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS_PER_CORE * count)}
 
 
 def _java_home() -> bool:

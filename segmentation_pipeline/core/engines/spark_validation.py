@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -22,10 +24,11 @@ from segmentation_pipeline.core.engines.spark_engine import (
     spark_query,
     view,
 )
-from segmentation_pipeline.core.features.rollups import ROLLUPS
+from segmentation_pipeline.core.engines.spark_sql import DUCKDB_HASH_UDF
+from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, ROLLUPS
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, Source, clean_schema
 from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
-from segmentation_pipeline.core.validate.key_sets import DEDUP_COLUMNS
+from segmentation_pipeline.core.validate.key_sets import DEDUP_COLUMNS, files_that_may_hold
 from segmentation_pipeline.core.validate.row_checks import check_rows, now_microseconds
 from segmentation_pipeline.core.validate.rules import (
     DAY_COLUMN,
@@ -39,6 +42,8 @@ from segmentation_pipeline.core.validate.rules import (
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+
+HASHES_AS_SPARK_READS = pa.schema([("event_id_hash", pa.decimal128(20, 0)), DAY])
 
 
 @dataclass
@@ -104,9 +109,14 @@ def _look_ups(session: SparkSession, layout: DataLayout, source: Source, first_d
         )
         known = "k.known_id IS NOT NULL"
     if source.daily:
-        earlier = [path for path in layout.validated_files(source.name) if partition_day(path) < first_day]
         glob = layout.validated_glob(source.name)
-        view(session, "earlier_rows", [glob] if earlier else [], clean_schema(source).append(DAY), glob.parent.parent)
+        view(
+            session,
+            "earlier_rows",
+            _earlier_files(session, layout, source, first_day),
+            clean_schema(source).append(DAY),
+            glob.parent.parent,
+        )
         joins.append(
             f"LEFT JOIN (SELECT DISTINCT {key} AS seen_key FROM earlier_rows "
             f"WHERE date < DATE'{first_day.isoformat()}' AND {key} IS NOT NULL) AS e ON b.{key} = e.seen_key"
@@ -114,6 +124,30 @@ def _look_ups(session: SparkSession, layout: DataLayout, source: Source, first_d
         seen = "e.seen_key IS NOT NULL"
     query = f"SELECT b.*, {known} AS _known_customer, {seen} AS _seen_before FROM batch_rows AS b {' '.join(joins)}"
     session.sql(query).createOrReplaceTempView("check_rows")
+
+
+def _earlier_files(session: SparkSession, layout: DataLayout, source: Source, first_day: date) -> list[Path]:
+    """The validated files of the days before `first_day` that may hold one of the batch's keys: every earlier day
+    for a source's key, and for event ids only the days `key_sets.files_that_may_hold` picks with the hashes searched
+    by Spark (a night's look-up then reads the ids of a few days, not of the whole history)."""
+    if source.key is not None:
+        earlier = [path for path in layout.validated_files(source.name) if partition_day(path) < first_day]
+        return [layout.validated_glob(source.name)] if earlier else []
+    return files_that_may_hold(layout, source, first_day, partial(_days_with_a_matching_hash, session, layout))
+
+
+def _days_with_a_matching_hash(session: SparkSession, layout: DataLayout, days: list[date]) -> set[date]:
+    """The days among `days` whose event id hashes include the hash of one of the batch's event ids. Spark reads the
+    unsigned hashes as DECIMAL(20, 0); the batch's (DuckDB's `hash`, run on the executors) come as signed BIGINT."""
+    files = [layout.rollup(EVENT_ID_HASHES, day) for day in days]
+    view(session, "earlier_event_id_hashes", files, HASHES_AS_SPARK_READS, files[0].parent.parent)
+    wanted = f"{DUCKDB_HASH_UDF}(event_id)"
+    unsigned = f"CAST(IF({wanted} < 0, CAST({wanted} AS DECIMAL(20, 0)) + {2**64}BD, {wanted}) AS DECIMAL(20, 0))"
+    query = (
+        "SELECT DISTINCT h.date FROM earlier_event_id_hashes AS h LEFT SEMI JOIN "
+        f"(SELECT {unsigned} AS wanted FROM batch_rows WHERE event_id IS NOT NULL) AS w ON h.event_id_hash = w.wanted"
+    )
+    return {row[0] for row in session.sql(query).collect()}
 
 
 def _rollups(session: SparkSession, source: Source, days: list[date | None]) -> dict[date | None, dict[str, pa.Table]]:

@@ -8,8 +8,10 @@ stays that of one day's ids."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date
+from functools import partial
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -97,19 +99,13 @@ class ValidatedKeysBefore:
 
     def contains(self, values: pd.Series) -> pd.Series:
         wanted = values.dropna().drop_duplicates()
-        rows = {
-            partition_day(path): path
-            for path in self._layout.validated_files(self._source.name)
-            if partition_day(path) < self._day
-        }
-        if wanted.empty or not rows:
+        if wanted.empty:
             return pd.Series(False, index=values.index)
-        hashed = [day for day, path in rows.items() if rollup_is_current(self._layout, EVENT_ID_HASHES, day, path)]
         column = DEDUP_COLUMNS[self._source.name]
         with duckdb_cursor() as con:
             con.register("wanted", pa.table({"key": as_string_array(wanted)}))
-            days_to_read = set(rows).difference(hashed) | _days_with_a_matching_hash(con, self._layout, hashed)
-            files = [rows[day].as_posix() for day in sorted(days_to_read)]
+            matching = partial(_days_with_a_matching_hash, con, self._layout)
+            files = [path.as_posix() for path in files_that_may_hold(self._layout, self._source, self._day, matching)]
             if not files:
                 return pd.Series(False, index=values.index)
             query = f"SELECT DISTINCT {column} FROM read_parquet($files) WHERE {column} IN (SELECT key FROM wanted)"
@@ -117,10 +113,20 @@ class ValidatedKeysBefore:
         return _is_in(values, seen.combine_chunks().cast(pa.string()))
 
 
+def files_that_may_hold(
+    layout: DataLayout, source: Source, day: date, matching_days: Callable[[list[date]], set[date]]
+) -> list[Path]:
+    """The validated files of `source`'s days before `day` that may hold one of the wanted event ids: the days
+    without a current `usage_day_event_ids` rollup, and those among the others whose hashes `matching_days` finds
+    one of the wanted ids' hashes in (each engine searches the hashes its own way)."""
+    rows = {partition_day(path): path for path in layout.validated_files(source.name) if partition_day(path) < day}
+    hashed = [day for day, path in rows.items() if rollup_is_current(layout, EVENT_ID_HASHES, day, path)]
+    chosen = set(rows).difference(hashed) | (matching_days(hashed) if hashed else set())
+    return [rows[day] for day in sorted(chosen)]
+
+
 def _days_with_a_matching_hash(con: duckdb.DuckDBPyConnection, layout: DataLayout, days: list[date]) -> set[date]:
     """The days among `days` whose event id hashes include the hash of a `wanted` key."""
-    if not days:
-        return set()
     query = (
         "SELECT DISTINCT date FROM read_parquet($files, hive_partitioning = true, hive_types = {'date': DATE}) "
         "WHERE event_id_hash IN (SELECT hash(key) FROM wanted)"
