@@ -38,7 +38,7 @@ def screenshot(report: Path, out: Path, width: int = 1280, height: int = 4000, c
 
 def demo_inputs(customers: int = 4000, seed: int = 7):
     """Synthetic inputs shaped like the published tables: 7 segments, one with HTML-special characters."""
-    from segmentation_pipeline.core.publish.report import ReportInputs
+    from segmentation_pipeline.core.publish.report import ReportInputs, customer_counts
     from segmentation_pipeline.core.publish.transitions import segment_transitions
 
     rng = np.random.default_rng(seed)
@@ -104,7 +104,7 @@ def demo_inputs(customers: int = 4000, seed: int = 7):
                     "exceeds_threshold": False, "by_frequency": by_frequency},
     }  # fmt: skip
     return ReportInputs(
-        snapshot_date=date(2026, 11, 22), profiles=profiles, customers=table, projection=projection,
+        snapshot_date=date(2026, 11, 22), profiles=profiles, customers=customer_counts(table), projection=projection,
         value_card=value_card, transitions=transitions, previous_snapshot_date=date(2026, 11, 21),
     )  # fmt: skip
 

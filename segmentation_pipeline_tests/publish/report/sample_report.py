@@ -10,7 +10,7 @@ import pandas as pd
 from segmentation_pipeline.core.publish.next_actions import DEFAULT_NEXT_ACTIONS
 from segmentation_pipeline.core.publish.overlap import segment_overlap
 from segmentation_pipeline.core.publish.personas import segment_personas
-from segmentation_pipeline.core.publish.report import ReportInputs
+from segmentation_pipeline.core.publish.report import ReportInputs, customer_counts
 from segmentation_pipeline.core.publish.transitions import GONE, NEW
 from segmentation_pipeline.core.value.model import NoValueModel
 from segmentation_pipeline.core.value.settings import ValueSettings
@@ -145,7 +145,7 @@ def inputs(previous: bool = True, value: dict | None = None) -> ReportInputs:
     return ReportInputs(
         snapshot_date=date(2026, 11, 22),
         profiles=profiles(),
-        customers=customers(),
+        customers=customer_counts(customers()),
         projection=projection,
         value_card=value_card() if value is None else value,
         transitions=transitions() if previous else None,

@@ -4,8 +4,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from segmentation_pipeline.core.publish.report import migration_matrix, pca_2d, rfm_grid_counts
+from segmentation_pipeline.core.publish.report import customer_counts, migration_matrix, pca_2d, rfm_grid_counts
 from segmentation_pipeline.core.publish.report.inputs import (
     churn_risk_mix,
     month_earlier,
@@ -21,11 +23,11 @@ def test_rfm_grid_counts_are_exact():
         index=pd.Index([5, 4, 3, 2, 1], name="r_score"),
         columns=pd.Index([1, 2, 3, 4, 5], name="f_score"),
     )
-    pd.testing.assert_frame_equal(rfm_grid_counts(customers()), expected)
+    pd.testing.assert_frame_equal(rfm_grid_counts(customer_counts(customers())), expected)
 
 
 def test_rfm_grid_counts_without_buyers_is_all_zero():
-    grid = rfm_grid_counts(customers().assign(r_score=pd.NA, f_score=pd.NA).astype({"r_score": "Int64"}))
+    grid = rfm_grid_counts(customer_counts(customers().assign(r_score=None, f_score=None)))
     assert grid.shape == (5, 5) and int(grid.to_numpy().sum()) == 0
     assert list(grid.index) == [5, 4, 3, 2, 1]
 
@@ -79,3 +81,23 @@ def test_the_month_earlier_snapshot_is_28_to_31_days_back_nearest_to_30():
     assert month_earlier(day, [date(2026, 10, 29), date(2026, 10, 31)]) == date(2026, 10, 31)  # 31 and 30 days: 30
     assert month_earlier(day, [date(2026, 10, 30), date(2026, 11, 1)]) == date(2026, 10, 30)  # 31 and 29: the earlier
     assert month_earlier(day, [date(2026, 10, 1), date(2026, 11, 3), date(2026, 11, 29)]) is None
+
+
+def test_customer_counts_read_from_the_published_file_match_the_frames_and_ignore_row_order(tmp_path):
+    frame = customers()
+    path = tmp_path / "part-0.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    counts = customer_counts(path)
+    pd.testing.assert_frame_equal(counts, customer_counts(frame))
+    pd.testing.assert_frame_equal(counts, customer_counts(frame.iloc[::-1].reset_index(drop=True)))
+    assert counts["customers"].sum() == len(frame)
+    champions = counts[(counts["r_score"] == 5) & (counts["f_score"] == 5)]
+    assert champions[["segment_id", "churn_risk", "customers", "with_prediction", "predicted_clv"]].to_dict(
+        "records"
+    ) == [{"segment_id": 0, "churn_risk": "low", "customers": 2, "with_prediction": 2, "predicted_clv": 700.0}]
+    unscored = counts[counts["r_score"].isna()]
+    assert unscored[["segment_id", "customers", "with_prediction"]].to_dict("records") == [
+        {"segment_id": 1, "customers": 1, "with_prediction": 0},
+        {"segment_id": 3, "customers": 1, "with_prediction": 0},
+    ]
+    assert unscored["predicted_clv"].isna().all()

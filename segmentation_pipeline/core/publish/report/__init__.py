@@ -13,6 +13,7 @@ from segmentation_pipeline.core.publish.report.charts import (
 )
 from segmentation_pipeline.core.publish.report.inputs import (
     ReportInputs,
+    customer_counts,
     migration_matrix,
     pca_2d,
     project_customers,
@@ -26,6 +27,7 @@ __all__ = [
     "NO_PREVIOUS_SENTENCE",
     "ReportInputs",
     "available_charts",
+    "customer_counts",
     "migration_matrix",
     "pca_2d",
     "profiles_table",

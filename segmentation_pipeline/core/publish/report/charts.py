@@ -23,6 +23,9 @@ from segmentation_pipeline.core.publish.report.inputs import (
     NO_PREDICTION,
     ReportInputs,
     churn_risk_mix,
+    customer_total,
+    customers_without_a_prediction,
+    customers_without_a_score,
     holdout_by_frequency,
     largest_first,
     migration_matrix,
@@ -335,14 +338,14 @@ def png_data_uri(png: bytes) -> str:
 
 def chart_captions(inputs: ReportInputs) -> dict[str, str]:
     """How to read each chart, in words a marketer uses, with the numbers it depends on."""
-    no_score = int((inputs.customers["r_score"].isna() | inputs.customers["f_score"].isna()).sum())
+    total, no_score = customer_total(inputs.customers), customers_without_a_score(inputs.customers)
     migration = (
         f"Each row is a segment on {inputs.previous_snapshot_date}; a cell is the share of that row's customers who "
         f"are in the column's segment on {inputs.snapshot_date}; the {NEW} row holds those who were not customers "
         f"then, the {GONE} column those who are not customers now."
     )
     return {
-        "sizes": f"Solid bars: each segment's share of the snapshot's {len(inputs.customers):,} customers; hatched "
+        "sizes": f"Solid bars: each segment's share of the snapshot's {total:,} customers; hatched "
         "bars: its share of revenue, so a longer hatched bar means customers worth more than average.",
         "rfm_grid": "Customers with a completed order by R score (rows) and F score (columns), the best at the top "
         f"right; {no_score:,} customers without a purchase are not in the grid.",
@@ -363,7 +366,7 @@ def _value_captions(inputs: ReportInputs) -> dict[str, str]:
     if not card.get("fitted"):
         return {}
     settings, holdout = card["settings"], card["holdout"]
-    no_prediction = int(inputs.customers["predicted_clv"].isna().sum())
+    no_prediction = customers_without_a_prediction(inputs.customers)
     captions = {
         "predicted_value": f"Left: mean predicted CLV (expected spend over the next {settings['horizon_days']} days, "
         f"discounted at {settings['annual_discount_rate']:.0%} a year) per customer with a purchase; right: each "

@@ -7,25 +7,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.decomposition import PCA
 
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
 from segmentation_pipeline.core.publish.transitions import GONE, NEW
 from segmentation_pipeline.core.segment.model import SegmentModel
 from segmentation_pipeline.core.segment.preprocessing import model_inputs
 from segmentation_pipeline.core.storage.layout import PUBLISHED, DataLayout
-from segmentation_pipeline.core.storage.tables import published_snapshots, read_snapshot_table
+from segmentation_pipeline.core.storage.tables import published_snapshots, read_snapshot_sample, read_snapshot_table
 from segmentation_pipeline.core.value.labels import CHURN_RISKS
 
 PROJECTION_SAMPLE = 5000
 """Customers drawn in the 2-D projection: enough to show the shape, few enough to stay readable and small."""
+CUSTOMER_COUNTS_SQL = """
+SELECT segment_id, r_score, f_score, churn_risk, count(*) AS customers, count(predicted_clv) AS with_prediction,
+       -- summed as decimals: the same total whatever order DuckDB's threads add the rows in
+       CAST(sum(CASE WHEN isfinite(predicted_clv) THEN CAST(predicted_clv AS DECIMAL(38, 9)) END) AS DOUBLE)
+           AS predicted_clv
+FROM customers GROUP BY ALL ORDER BY ALL
+"""
+"""The report's figures of every customer, as counts and sums by segment, R and F score and churn risk: a few
+hundred rows however many customers, read by DuckDB from the published file without loading it."""
 
 
 @dataclass(frozen=True)
 class ReportInputs:
     """Everything a report shows. `projection` is a sample of customers already in 2-D (x, y, segment_id);
+    `customers` holds the customers' counts and predicted CLV by segment, scores and churn risk (`customer_counts`);
     `value_card` is the card of the value model that scored the snapshot (`{"fitted": False, "reason": ...}` without
     one); `transitions` has the columns of the published segment_transitions table; migration is shown only when
     `previous_snapshot_date` is set."""
@@ -44,26 +57,25 @@ class ReportInputs:
 
 
 def snapshot_report_inputs(layout: DataLayout, day: date, model: SegmentModel, value_card: dict) -> ReportInputs:
-    """The report of a published snapshot: its published tables, its customers projected with `model`, and the card
-    of the value model that scored it."""
+    """The report of a published snapshot: its published tables, its customers counted by DuckDB, a sample of them
+    projected with `model`, and the card of the value model that scored it."""
     published = {
         table: read_snapshot_table(layout, table, day, PUBLISHED)
         for table in (
-            "customer_segments",
             "segment_profiles",
             "segment_transitions",
             "segment_personas",
             "segment_overlap",
         )
     }
-    features = read_snapshot_table(layout, "customer_features", day)
+    sample = read_snapshot_sample(layout, "customer_features", day, PROJECTION_SAMPLE)
     previous = published["segment_transitions"]["previous_snapshot_date"].dropna()
     earlier = month_earlier(day, published_snapshots(layout))
     return ReportInputs(
         snapshot_date=day,
         profiles=published["segment_profiles"],
-        customers=published["customer_segments"],
-        projection=project_customers(model, features),
+        customers=customer_counts(layout.published_table("customer_segments", day)),
+        projection=project_customers(model, sample),
         value_card=value_card,
         transitions=published["segment_transitions"],
         previous_snapshot_date=previous.iloc[0] if len(previous) else None,
@@ -112,12 +124,20 @@ def overlap_matrix(overlap: pd.DataFrame) -> pd.DataFrame:
     return matrix.pivot(index="a", columns="b", values="share").reindex(index=order, columns=order)
 
 
-def project_customers(model: SegmentModel, features: pd.DataFrame, size: int = PROJECTION_SAMPLE) -> pd.DataFrame:
-    """A seeded sample of at most `size` customers (chosen by id order, not row order) in the 2-D principal plane of
-    the model's scaled inputs, with the segment the model gives each: the picture of how segments separate."""
-    ordered = features.sort_values("customer_id", ignore_index=True)
-    rows = np.sort(np.random.default_rng(0).choice(len(ordered), size=min(size, len(ordered)), replace=False))
-    sample = ordered.iloc[rows]
+def customer_counts(customers: Path | pd.DataFrame) -> pd.DataFrame:
+    """`CUSTOMER_COUNTS_SQL` over a published customer_segments file (or the same columns in a frame)."""
+    with duckdb_cursor() as con:
+        if isinstance(customers, Path):
+            con.read_parquet(customers.as_posix()).create_view("customers")
+        else:
+            con.register("customers", customers)
+        return con.sql(CUSTOMER_COUNTS_SQL).to_arrow_table().to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+
+def project_customers(model: SegmentModel, sample: pd.DataFrame) -> pd.DataFrame:
+    """A sample of customers (evenly spaced in customer id order: `read_snapshot_sample`) in the 2-D principal
+    plane of the model's scaled inputs, with the segment the model gives each: the picture of how segments
+    separate."""
     xy = pca_2d(model.preprocess.transform(model_inputs(sample, model.settings)))
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "segment_id": model.segment_of(sample)})
 
@@ -132,16 +152,27 @@ def largest_first(profiles: pd.DataFrame) -> pd.DataFrame:
     return profiles.sort_values(["customers", "segment_id"], ascending=[False, True], ignore_index=True)
 
 
-def rfm_grid_counts(customers: pd.DataFrame) -> pd.DataFrame:
-    """Customers per R score (rows, 5 at the top) and F score (columns), zero-filled; customers without a score
-    (no completed order) are left out."""
-    scored = customers.dropna(subset=["r_score", "f_score"])
-    r_scores, f_scores = scored["r_score"].astype("int64"), scored["f_score"].astype("int64")
-    rows = sorted(set(range(1, 6)) | set(r_scores), reverse=True)
-    columns = sorted(set(range(1, 6)) | set(f_scores))
-    counts = pd.crosstab(r_scores, f_scores) if len(scored) else pd.DataFrame()
-    grid = counts.reindex(index=rows, columns=columns, fill_value=0).fillna(0).astype("int64")
+def rfm_grid_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Customers per R score (rows, 5 at the top) and F score (columns), zero-filled, from `customer_counts`;
+    customers without a score (no completed order) are left out."""
+    scored = counts.dropna(subset=["r_score", "f_score"]).astype({"r_score": "int64", "f_score": "int64"})
+    rows = sorted(set(range(1, 6)) | set(scored["r_score"]), reverse=True)
+    columns = sorted(set(range(1, 6)) | set(scored["f_score"]))
+    cells = scored.groupby(["r_score", "f_score"])["customers"].sum().unstack() if len(scored) else pd.DataFrame()
+    grid = cells.reindex(index=rows, columns=columns, fill_value=0).fillna(0).astype("int64")
     return grid.rename_axis(index="r_score", columns="f_score")
+
+
+def customer_total(counts: pd.DataFrame) -> int:
+    return int(counts["customers"].sum())
+
+
+def customers_without_a_score(counts: pd.DataFrame) -> int:
+    return int(counts.loc[counts["r_score"].isna() | counts["f_score"].isna(), "customers"].sum())
+
+
+def customers_without_a_prediction(counts: pd.DataFrame) -> int:
+    return customer_total(counts) - int(counts["with_prediction"].sum())
 
 
 def migration_matrix(inputs: ReportInputs, segment_type: str) -> pd.DataFrame:
@@ -162,11 +193,12 @@ NO_PREDICTION = "no prediction"
 def churn_risk_mix(inputs: ReportInputs) -> pd.DataFrame:
     """Share of customers per churn risk (columns low, medium, high, no prediction) in all customers (first row) and
     in each behavioural segment (largest first), indexed by name."""
-    customers = inputs.customers
-    risk = customers["churn_risk"].astype("object").fillna(NO_PREDICTION)
+    counts = inputs.customers.assign(churn_risk=inputs.customers["churn_risk"].astype("object").fillna(NO_PREDICTION))
     levels = [*CHURN_RISKS, NO_PREDICTION]
-    by_segment = pd.crosstab(customers["segment_id"], risk, normalize="index").reindex(columns=levels, fill_value=0.0)
-    overall = risk.value_counts(normalize=True).reindex(levels, fill_value=0.0).rename("All customers")
+    cells = counts.groupby(["segment_id", "churn_risk"])["customers"].sum().unstack(fill_value=0)
+    by_segment = cells.div(cells.sum(axis=1), axis=0).reindex(columns=levels, fill_value=0.0)
+    risks = counts.groupby("churn_risk")["customers"].sum()
+    overall = (risks / risks.sum()).reindex(levels, fill_value=0.0).rename("All customers")
     profiles = largest_first(inputs.profiles)
     rows = by_segment.reindex(profiles["segment_id"]).set_axis(profiles["segment_name"].astype(str))
     return pd.concat([overall.to_frame().T, rows]).fillna(0.0).rename_axis(index="segment", columns="churn_risk")

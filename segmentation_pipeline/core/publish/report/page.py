@@ -20,7 +20,7 @@ from segmentation_pipeline.core.publish.report.charts import (
     report_charts,
     report_colours,
 )
-from segmentation_pipeline.core.publish.report.inputs import ReportInputs, largest_first, priorities
+from segmentation_pipeline.core.publish.report.inputs import ReportInputs, customer_total, largest_first, priorities
 
 TABLE_ROWS = [  # column, row label, value format
     ("description", "What sets it apart", "{}"),
@@ -250,7 +250,7 @@ def render_report(inputs: ReportInputs) -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Customer segments {day}</title>'
         f"<style>{CSS}</style></head><body><header><h1>Customer segments</h1><p>Snapshot {day} · model {version} · "
-        f"{len(inputs.customers):,} customers in {len(inputs.profiles)} behavioural segments</p></header>"
+        f"{customer_total(inputs.customers):,} customers in {len(inputs.profiles)} behavioural segments</p></header>"
         "<section><h2>How to read this report</h2><p>Customers are grouped two ways. <b>Behavioural segments</b> come "
         "from a model that groups customers with similar buying and browsing habits; each has one colour throughout "
         "the report. <b>RFM segments</b> come from scores of 1 (lowest) to 5 (highest) for how recently (R) and how "
