@@ -7,12 +7,14 @@ import sys
 import pytest
 
 from segmentation_pipeline.cli import main
+from segmentation_pipeline.core.engines.spark_engine import spark_failures
 from segmentation_pipeline.core.engines.spark_session import (
     SparkUnavailable,
     _local_conf,
     require_spark,
     start_spark,
 )
+from segmentation_pipeline.core.errors import PipelineError
 from segmentation_pipeline.sample_data import generate_landing_zone
 
 NO_JAVA = "engine spark (master local[2]) needs a Java 17 runtime: none on PATH and JAVA_HOME is not set"
@@ -49,10 +51,22 @@ def test_the_cli_stops_before_any_run_without_java(without_java, tmp_path, capsy
     ("master", "partitions"),
     [("local", "4"), ("local[2]", "8"), ("local[3,2]", "12"), ("local[*]", str(4 * (os.cpu_count() or 1)))],
 )
-def test_a_session_of_this_process_gets_a_few_shuffle_partitions_per_core(master, partitions):
-    assert _local_conf(master) == {"spark.sql.shuffle.partitions": partitions}
+def test_a_session_of_this_process_gets_a_few_shuffle_partitions_per_core_and_half_the_memory(master, partitions):
+    half_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**21
+    assert _local_conf(master) == {"spark.sql.shuffle.partitions": partitions, "spark.driver.memory": f"{half_mb}m"}
 
 
 @pytest.mark.parametrize("master", ["spark://127.0.0.1:7077", "yarn", "k8s://https://cluster:6443", "localhost"])
 def test_a_cluster_keeps_sparks_own_shuffle_partitions(master):
     assert _local_conf(master) == {}
+
+
+def test_a_jvm_that_stopped_answering_is_one_line_naming_the_step_and_the_memory_settings():
+    from py4j.protocol import Py4JNetworkError
+
+    with pytest.raises(PipelineError) as raised, spark_failures("expectation suite usage_events"):
+        raise Py4JNetworkError("An error occurred while trying to connect to the Java server (127.0.0.1:40000)")
+    assert str(raised.value) == (
+        "engine spark: expectation suite usage_events: the Spark JVM stopped answering; if it ran out of memory,"
+        " raise spark.driver.memory (a local session) or spark.executor.memory (a cluster) in the spark resource's conf"
+    )

@@ -172,13 +172,13 @@ def spark_query(
     session: SparkSession, label: str, query: str, tables: dict[str, pa.Schema], parameters: Mapping[str, object]
 ) -> DataFrame:
     """DuckDB SQL `query` over the session's views `tables`, translated, as a Spark DataFrame (not yet run)."""
-    with _one_line(label):
+    with spark_failures(label):
         return session.sql(to_spark_sql(query, tables, parameters), args=dict(parameters))
 
 
 def collected(label: str, frame: DataFrame, schema: pa.Schema) -> pa.Table:
     """`frame`'s rows on the driver as Arrow, cast to `schema` (the one DuckDB gives the same query)."""
-    with _one_line(label):
+    with spark_failures(label):
         result = frame.toArrow()
     columns = []
     for field, column in zip(schema, result.columns, strict=True):
@@ -189,14 +189,20 @@ def collected(label: str, frame: DataFrame, schema: pa.Schema) -> pa.Table:
 
 
 @contextmanager
-def _one_line(label: str) -> Iterator[None]:
+def spark_failures(label: str) -> Iterator[None]:
     """A Spark failure as one line naming `label`."""
+    from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
     try:
         yield
     except PySparkException as error:
         raise PipelineError(bounded(f"engine spark: {label}: {_first_line(str(error))}")) from None
+    except (Py4JError, ConnectionError):  # the JVM is gone: killed, or out of memory
+        raise PipelineError(
+            f"engine spark: {label}: the Spark JVM stopped answering; if it ran out of memory, raise"
+            " spark.driver.memory (a local session) or spark.executor.memory (a cluster) in the spark resource's conf"
+        ) from None
 
 
 def _first_line(text: str) -> str:

@@ -94,15 +94,20 @@ def require_spark(master: str = DEFAULT_MASTER) -> None:
 
 
 def _local_conf(master: str) -> dict[str, str]:
-    """For a session in this process (`local`, `local[N]`, `local[*]`), a few shuffle partitions per core: Spark's
-    default of 200, meant for a cluster, makes every small query on one machine run hundreds of tiny tasks (a
-    nightly day's rollups took ten times longer)."""
+    """For a session in this process (`local`, `local[N]`, `local[*]`): a few shuffle partitions per core, since
+    Spark's default of 200, meant for a cluster, makes every small query on one machine run hundreds of tiny tasks (a
+    nightly day's rollups took ten times longer); and half the machine's memory for the JVM, which is driver and
+    executors at once here (Spark's 1 GB default ran out on a day of a million events)."""
     match = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\d+)?\])?", master)
     if match is None:
         return {}
     cores = match.group(1)
     count = 1 if cores is None else (os.cpu_count() or 1) if cores == "*" else int(cores)
-    return {"spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS_PER_CORE * count)}
+    memory_mb = max(1024, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**21)
+    return {
+        "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS_PER_CORE * count),
+        "spark.driver.memory": f"{memory_mb}m",
+    }
 
 
 def _java_home() -> bool:

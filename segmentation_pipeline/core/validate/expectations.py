@@ -111,7 +111,7 @@ class SuiteRunner:
         self._batch = datasource.add_dataframe_asset(source_name).add_batch_definition_whole_dataframe(source_name)
         self._expectations = load_suite(source_name)["expectations"]
         self._settings = settings
-        self._spark = spark
+        self._spark, self._source_name = spark, source_name
 
     def run(self, partitions: Mapping[date | None, tuple[pd.DataFrame, pd.DataFrame]]) -> list[ExpectationOutcome]:
         """Judge each partition's (clean, quarantined) rows. Outcomes come in suite order, a failed aggregate once per
@@ -121,17 +121,31 @@ class SuiteRunner:
         kinds: dict[str, list[tuple[int, dict]]] = {ROW_WISE: [], AGGREGATE: [], PER_PARTITION: []}
         for index, expectation in enumerate(self._expectations):
             kinds[_kind(expectation)].append((index, expectation))
-        spark_rows = _SparkRows(self._spark, rows) if self._spark is not None else None
-        try:
-            outcomes = [
-                *self._row_wise(rows, labels, kinds[ROW_WISE], spark_rows),
-                *self._aggregates(rows, labels, kinds[AGGREGATE], spark_rows),
-                *self._per_partition(rows, labels, kinds[PER_PARTITION], spark_rows),
-            ]
-        finally:
-            if spark_rows is not None:
-                spark_rows.release()
+        if self._spark is None:
+            outcomes = self._outcomes(rows, labels, kinds, None)
+        else:
+            from segmentation_pipeline.core.engines.spark_engine import spark_failures
+
+            with spark_failures(f"expectation suite {self._source_name}"):
+                spark_rows = _SparkRows(self._spark, rows)
+                try:
+                    outcomes = self._outcomes(rows, labels, kinds, spark_rows)
+                finally:
+                    spark_rows.release()
         return [outcome for _, outcome in sorted(outcomes, key=lambda item: item[0])]
+
+    def _outcomes(
+        self,
+        rows: pd.DataFrame,
+        labels: list[str],
+        kinds: dict[str, list[tuple[int, dict]]],
+        spark_rows: _SparkRows | None,
+    ) -> list[tuple[int, ExpectationOutcome]]:
+        return [
+            *self._row_wise(rows, labels, kinds[ROW_WISE], spark_rows),
+            *self._aggregates(rows, labels, kinds[AGGREGATE], spark_rows),
+            *self._per_partition(rows, labels, kinds[PER_PARTITION], spark_rows),
+        ]
 
     def _validate(self, rows: Any, expectations: list[dict], parameters: dict, result_format: str) -> list:
         """`rows` (a pandas frame, or with Spark a Spark DataFrame) judged by `expectations`."""
