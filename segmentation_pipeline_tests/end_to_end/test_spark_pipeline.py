@@ -90,6 +90,7 @@ ENGINE_ASSETS = (
     "rfm_scores",
     "behavioural_segments",
     "customer_value",
+    "rule_segments",
     "published/customer_segments",
     "published/segment_kpis",
     "published/segment_transitions",
