@@ -125,7 +125,7 @@ def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, orde
     filesystem, location = _resolve(uri(target))
 
     def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        rows, pending = 0, []
+        rows, buffered, pending = 0, 0, []
         with (
             filesystem.open_output_stream(location) as stream,
             pq.ParquetWriter(
@@ -134,9 +134,10 @@ def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, orde
         ):
             for batch in batches:
                 pending.append(pa.Table.from_batches([batch]).select(schema.names).cast(schema))
-                rows += batch.num_rows
-                if sum(table.num_rows for table in pending) >= ROW_GROUP_ROWS:
+                rows, buffered = rows + batch.num_rows, buffered + batch.num_rows
+                if buffered >= ROW_GROUP_ROWS:
                     pending = _write_row_groups(writer, pending, last=False)
+                    buffered = pending[0].num_rows
             if rows:
                 _write_row_groups(writer, pending, last=True)
             else:
