@@ -56,7 +56,6 @@ def rule_memberships(
     session: SparkSession, layout: DataLayout, day: date, rules_file: Path | None, manual_file: Path | None
 ) -> Memberships:
     """`segment.snapshot.rule_memberships` on Spark: the same table written, the same figures returned."""
-    from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
     customers = _Customers(session, layout, day)
@@ -74,7 +73,7 @@ def rule_memberships(
         table = read_manual_assignments(manual_file)
         manual = active_assignments(table, unknown_customers(customers.frame([CUSTOMER]), table[CUSTOMER]), day)
         members.append(_frame(session, manual.assignments))
-    frame = reduce(DataFrame.unionByName, members) if members else _frame(session, empty_memberships())
+    frame = reduce(_union, members) if members else _frame(session, empty_memberships())
     keyed = frame.withColumn("manual", F.col(MEMBERSHIP_KIND_COLUMN) != RULE_MEMBERSHIP)
     rows = write_table(layout, MEMBERS, day, keyed, MEMBERS_SCHEMA, MEMBERS_ORDER)
     written, _ = read_table(session, layout.snapshot_table(WAREHOUSE, MEMBERS, day))
@@ -109,7 +108,6 @@ class _Customers:
 def column_kinds(customers: _Customers) -> dict[str, str]:
     """`rules.schema_of` the whole joined table, reading values only for the columns pandas types by their values:
     one row with a value per such column (none without any, as in the whole table)."""
-    from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
     empty = customers.schema.empty_table().to_pandas()
@@ -121,7 +119,7 @@ def column_kinds(customers: _Customers) -> dict[str, str]:
     if not by_values:
         return schema_of(empty)
     frame = customers.frame(customers.schema.names)
-    rows = reduce(DataFrame.unionByName, [frame.where(F.col(name).isNotNull()).limit(1) for name in by_values])
+    rows = reduce(_union, [frame.where(F.col(name).isNotNull()).limit(1) for name in by_values])
     return schema_of(as_pandas(rows.toArrow(), customers.schema))
 
 
@@ -134,6 +132,10 @@ def unknown_customers(customers: DataFrame, ids: pd.Series) -> list[str]:
     frame = customers.sparkSession.createDataFrame(pa.table({CUSTOMER: pa.array(wanted, pa.string())}))
     unknown = frame.join(customers, CUSTOMER, "left_anti").toArrow()
     return sorted(unknown[CUSTOMER].to_pylist())
+
+
+def _union(first: DataFrame, second: DataFrame) -> DataFrame:
+    return first.unionByName(second)
 
 
 def _frame(session: SparkSession, members: pd.DataFrame) -> DataFrame:
