@@ -18,6 +18,7 @@ import pytest
 from segmentation_pipeline.cli import engine_run_config, run_pipeline
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.sample_data import generate_landing_zone
+from segmentation_pipeline_tests.end_to_end.test_pipeline import EXAMPLES
 from segmentation_pipeline_tests.engines.conftest import FLOAT_RELATIVE_TOLERANCE, TEST_CONF
 from segmentation_pipeline_tests.engines.spark_daemons import spark_connect_server
 
@@ -49,10 +50,12 @@ TRICKY_EVENTS = [
 ]
 
 
-def run(root: Path, run_config: dict | None = None, cli_arguments: tuple[str, ...] = ()) -> tuple[DataLayout, set]:
-    """A whole run on `root` and the engines its assets recorded: in this process with `run_config`, or as a
-    `segmentation-pipeline run` process of its own with `cli_arguments` (a Spark Connect client: PySpark allows no
-    classic session in a process that opened a Connect one)."""
+def run(
+    root: Path, run_config: dict | None = None, cli_arguments: tuple[str, ...] = ()
+) -> tuple[DataLayout, set, dict]:
+    """A whole run on `root`, the engines its assets recorded and the rest of `rule_segments`' metadata: in this
+    process with `run_config`, or as a `segmentation-pipeline run` process of its own with `cli_arguments` (a Spark
+    Connect client: PySpark allows no classic session in a process that opened a Connect one)."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SEGMENTATION_DATA_DIR", str(root))
         env.setenv("DAGSTER_HOME", str(root / ".dagster"))
@@ -72,13 +75,14 @@ def run(root: Path, run_config: dict | None = None, cli_arguments: tuple[str, ..
         else:
             run_pipeline(root, None, run_config)
         instance = dg.DagsterInstance.get()
-        engines = {
+        metadata = {
             name: instance.get_latest_materialization_event(
                 dg.AssetKey.from_user_string(name)
-            ).asset_materialization.metadata["engine"]
+            ).asset_materialization.metadata
             for name in ENGINE_ASSETS
         }
-    return DataLayout(root), {engine.value for engine in engines.values()}
+    rules = {key: value.value for key, value in metadata["rule_segments"].items() if key != "engine"}
+    return DataLayout(root), {recorded["engine"].value for recorded in metadata.values()}, rules
 
 
 ENGINE_ASSETS = (
@@ -90,12 +94,22 @@ ENGINE_ASSETS = (
     "rfm_scores",
     "behavioural_segments",
     "customer_value",
+    "rule_segments",
     "published/customer_segments",
     "published/segment_kpis",
     "published/segment_transitions",
 )
 """The assets whose work the engine runs, each recording it in its metadata (the published tables: some of the
 one step's assets)."""
+
+
+def add_marketer_files(root: Path) -> None:
+    """The example rule segments, and manual assignments of a customer, an expired one and an unknown one."""
+    (root / "config").mkdir()
+    shutil.copy(EXAMPLES / "example_segments.yaml", root / "config" / "rule_segments.yaml")
+    (root / "config" / "manual_assignments.csv").write_text(
+        "customer_id,segment,expires_on\nC000001,VIP,\nC000002,key account,2026-06-30\nNOBODY,key account,\n"
+    )
 
 
 def add_tricky_rows(landing: Path) -> None:
@@ -126,6 +140,7 @@ def runs(tmp_path_factory):
         for name, how in runs.items():
             root = tmp_path_factory.mktemp(name)
             shutil.copytree(zone / "landing", root / "landing")
+            add_marketer_files(root)
             results[name] = run(root, **how)
     return results
 
@@ -137,7 +152,7 @@ def parquet_files(layout: DataLayout) -> list[Path]:
 
 
 def test_the_spark_runs_validated_featured_and_scored_on_spark_and_stopped_their_sessions(runs):
-    engines = {name: recorded for name, (_, recorded) in runs.items()}
+    engines = {name: recorded for name, (_, recorded, _) in runs.items()}
     assert engines == {"duckdb": {"duckdb"}, "spark": {"spark"}, "spark_connect": {"spark"}}
     from pyspark.sql import SparkSession
 
@@ -146,7 +161,7 @@ def test_the_spark_runs_validated_featured_and_scored_on_spark_and_stopped_their
 
 @pytest.mark.parametrize("spark_run", SPARK_RUNS)
 def test_both_engines_write_the_same_warehouse_and_publish_the_same_snapshot(runs, spark_run):
-    (duckdb_layout, _), (spark_layout, _) = runs["duckdb"], runs[spark_run]
+    (duckdb_layout, _, _), (spark_layout, _, _) = runs["duckdb"], runs[spark_run]
     files = parquet_files(duckdb_layout)
     assert files == parquet_files(spark_layout)
     assert any(path.parts[:3] == ("published", "customer_segments", f"snapshot_date={END}") for path in files)
@@ -157,6 +172,13 @@ def test_both_engines_write_the_same_warehouse_and_publish_the_same_snapshot(run
             duckdb_table, spark_table = duckdb_table.drop_columns(RUN_ID), spark_table.drop_columns(RUN_ID)
         assert spark_table.schema.equals(duckdb_table.schema, check_metadata=True), path
         assert_same_values(spark_table, duckdb_table, path)
+
+
+def test_both_engines_report_the_same_rule_and_manual_segments(runs):
+    rules = {name: recorded for name, (_, _, recorded) in runs.items()}
+    assert rules["spark"] == rules["duckdb"] == rules["spark_connect"]
+    assert rules["duckdb"]["manual_unknown_customers"] == 1 and rules["duckdb"]["manual_expired"] == 1
+    assert "| VIP" in rules["duckdb"]["customers_per_segment"]
 
 
 def assert_same_values(actual: pa.Table, expected: pa.Table, path: Path) -> None:
@@ -178,7 +200,7 @@ def assert_same_values(actual: pa.Table, expected: pa.Table, path: Path) -> None
 
 
 def test_every_source_quarantined_rows_and_the_tricky_ones_for_their_reasons(runs):
-    layout, _ = runs["spark"]
+    layout, _, _ = runs["spark"]
     for source in ("customers", "orders", "survey_responses", "usage_events"):
         assert sum(pq.read_metadata(path).num_rows for path in layout.quarantine.rglob(f"{source}/**/*.parquet")), (
             source

@@ -11,9 +11,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core.engines.spark_frames import map_frames, output_schema, read_table, write_one_file
+from segmentation_pipeline.core.engines.spark_frames import (
+    ROW_GROUP_ROWS,
+    map_frames,
+    output_schema,
+    read_table,
+    write_one_file,
+)
 from segmentation_pipeline.core.engines.spark_scoring import tier_thresholds
 from segmentation_pipeline.core.segment.snapshot import score_value
+from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline.core.tiers import tier_thresholds as pandas_thresholds
@@ -130,3 +137,16 @@ def test_a_table_written_by_an_executor_lands_at_a_file_uri(spark, tmp_path):
     target.parent.mkdir()
     assert write_one_file(frame, f"file://{target}", schema, ["customer_id"]) == 2
     assert pq.read_table(target).equals(pa.table({"customer_id": ["a", "b"], "score": [1, 2]}, schema=schema))
+
+
+def test_a_table_of_several_row_groups_written_by_an_executor_is_the_drivers_file_byte_for_byte(spark, tmp_path):
+    rows = ROW_GROUP_ROWS + 1_500  # a full row group and a short one, from batches of 10,000 rows
+    frame = spark.range(rows).selectExpr("id AS number", "CAST(id % 1000 AS STRING) AS label")
+    schema = pa.schema([("number", pa.int64()), ("label", pa.large_string())])
+    numbers = np.arange(rows)
+    write_parquet_atomically(
+        pa.table({"number": numbers, "label": (numbers % 1000).astype(str)}, schema), tmp_path / "driver.parquet"
+    )
+    assert write_one_file(frame, tmp_path / "executor.parquet", schema, ["number"]) == rows
+    assert pq.read_metadata(tmp_path / "executor.parquet").num_row_groups == 2
+    assert (tmp_path / "executor.parquet").read_bytes() == (tmp_path / "driver.parquet").read_bytes()

@@ -113,13 +113,19 @@ def joined_schema(schemas: list[pa.Schema], *others: pa.Field) -> pa.Schema:
     return pa.schema([*fields, *others], metadata={b"pandas": json.dumps(metadata).encode()})
 
 
+ROW_GROUP_ROWS = 1024 * 1024
+"""The rows of a row group as the driver's writer makes them (`pq.write_table`'s default)."""
+
+
 def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, order_by: list[str]) -> int:
     """`frame`'s rows, sorted by `order_by`, written by one executor task as one Parquet file at `target` (a staged
-    path: the caller commits it) in exactly `schema`, with the settings of the driver's writer. Returns the rows."""
+    path: the caller commits it) in exactly `schema`, with the settings of the driver's writer and its row groups
+    (the batches buffered into `ROW_GROUP_ROWS` rows each), so the file is the driver's byte for byte. Returns the
+    rows."""
     filesystem, location = _resolve(uri(target))
 
     def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        rows = 0
+        rows, buffered, pending = 0, 0, []
         with (
             filesystem.open_output_stream(location) as stream,
             pq.ParquetWriter(
@@ -127,8 +133,15 @@ def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, orde
             ) as writer,
         ):
             for batch in batches:
-                writer.write_table(pa.Table.from_batches([batch]).select(schema.names).cast(schema))
-                rows += batch.num_rows
+                pending.append(pa.Table.from_batches([batch]).select(schema.names).cast(schema))
+                rows, buffered = rows + batch.num_rows, buffered + batch.num_rows
+                if buffered >= ROW_GROUP_ROWS:
+                    pending = _write_row_groups(writer, pending, last=False)
+                    buffered = pending[0].num_rows
+            if rows:
+                _write_row_groups(writer, pending, last=True)
+            else:
+                writer.write_table(schema.empty_table())  # one empty row group, as the driver writes an empty table
         yield pa.RecordBatch.from_pydict({"rows": [rows]})
 
     written = frame.repartition(1).sortWithinPartitions(*order_by).mapInArrow(write, "rows long").collect()
@@ -136,6 +149,15 @@ def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, orde
         with filesystem.open_output_stream(location) as stream:
             pq.write_table(schema.empty_table(), stream, compression="zstd")
     return sum(row["rows"] for row in written)
+
+
+def _write_row_groups(writer: pq.ParquetWriter, pending: list[pa.Table], last: bool) -> list[pa.Table]:
+    """The whole row groups of the `pending` rows written (and the last, shorter one if `last`); the rows left."""
+    table = pa.concat_tables(pending)
+    whole = table.num_rows if last else table.num_rows - table.num_rows % ROW_GROUP_ROWS
+    if whole:
+        writer.write_table(table.slice(0, whole).combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+    return [table.slice(whole)]
 
 
 def _resolve(location: str) -> tuple[pafs.FileSystem, str]:

@@ -58,13 +58,21 @@ QUANTILE_ACCURACY = 10_000
 """`percentile_approx`'s accuracy: its rank error is at most n / 10,000, inside the bracket `_kth_highest` reads."""
 
 
-def write_table(layout: DataLayout, table: str, day: date, frame: DataFrame, schema: pa.Schema) -> int:
+def write_table(
+    layout: DataLayout,
+    table: str,
+    day: date,
+    frame: DataFrame,
+    schema: pa.Schema,
+    order_by: tuple[str, ...] = (CUSTOMER,),
+) -> int:
     """A warehouse table of one snapshot, sorted by customer (the order of the feature table and of DuckDB's
-    tables), written by an executor to a staged file and swapped in by the driver (`core/storage/atomic.py`)."""
+    tables) unless `order_by` says otherwise, written by an executor to a staged file and swapped in by the driver
+    (`core/storage/atomic.py`)."""
     written = {}
 
     def write(staged):
-        written["rows"] = write_one_file(frame, staged, schema, [CUSTOMER])
+        written["rows"] = write_one_file(frame, staged, schema, list(order_by))
 
     write_files_atomically({layout.snapshot_table(WAREHOUSE, table, day): write}, layout=layout)
     return written["rows"]

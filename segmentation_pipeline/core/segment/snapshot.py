@@ -139,23 +139,32 @@ def assign_segments(
 
 @dataclass(frozen=True)
 class Memberships:
-    """A snapshot's rule and manual segment memberships, and what the manual assignments left out."""
+    """A snapshot's rule and manual segment memberships in figures, and what the manual assignments left out."""
 
-    table: pd.DataFrame
+    rows: int
+    per_segment: pd.DataFrame
+    """Members per segment and source (`segment_counts`)."""
     manual_unknown_customers: list[str] | None
     manual_expired: int | None
 
 
-def rule_memberships(layout: DataLayout, day: date, files: MarketerFiles) -> Memberships:
+def rule_memberships(
+    layout: DataLayout, day: date, files: MarketerFiles, spark: SparkSession | None = None
+) -> Memberships:
     """Evaluate the marketers' rule segments on the snapshot's customers (features, RFM scores, behavioural segments
-    and predicted value) and add the manual assignments in force on `day`; writes `rule_segment_members`."""
+    and predicted value) and add the manual assignments in force on `day`, on Spark if a session is given; writes
+    `rule_segment_members`."""
+    rules_file = files.path(layout, "rule_segments_file")
+    manual_file = files.path(layout, "manual_assignments_file")
+    if spark is not None:
+        from segmentation_pipeline.core.engines import spark_rules
+
+        return spark_rules.rule_memberships(spark, layout, day, rules_file, manual_file)
     customers = snapshot_features(layout, day)
-    for table in ("rfm_scores", "segment_assignments", "customer_value"):
+    for table in MEMBERSHIP_INPUTS[1:]:
         snapshot = read_snapshot_table(layout, table, day)
         customers = customers.merge(snapshot.drop(columns="model_version", errors="ignore"), on="customer_id")
     members = [empty_memberships()]
-    rules_file = files.path(layout, "rule_segments_file")
-    manual_file = files.path(layout, "manual_assignments_file")
     if rules_file:
         members.append(evaluate(load_rule_segments(rules_file, schema_of(customers)), customers))
     manual = None
@@ -164,4 +173,18 @@ def rule_memberships(layout: DataLayout, day: date, files: MarketerFiles) -> Mem
         members.append(manual.assignments)
     table = pd.concat(members, ignore_index=True).sort_values(["customer_id", "segment"], ignore_index=True)
     write_snapshot_table(layout, "rule_segment_members", day, table)
-    return Memberships(table, manual.unknown_customers if manual else None, manual.expired if manual else None)
+    return Memberships(
+        len(table),
+        segment_counts(table),
+        manual.unknown_customers if manual else None,
+        manual.expired if manual else None,
+    )
+
+
+MEMBERSHIP_INPUTS = ("customer_features", "rfm_scores", "segment_assignments", "customer_value")
+"""The snapshot tables the rules read, joined by customer_id in this order (the features first)."""
+
+
+def segment_counts(members: pd.DataFrame) -> pd.DataFrame:
+    """Members per (segment, source), sorted by both: columns segment, source, customers."""
+    return members.groupby(["segment", "source"]).size().rename("customers").reset_index()

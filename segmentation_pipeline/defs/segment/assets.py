@@ -166,20 +166,29 @@ def _value_metadata(models: QuarterModels, summary: ValueSummary, counts: dict) 
 @dg.asset(
     pool=DATA_ROOT_POOL,
     group_name="segment",
-    kinds={"pandas", "parquet"},
+    kinds={"pandas", "spark", "parquet"},
     deps=["customer_features", "rfm_scores", "behavioural_segments", "customer_value"],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     description="Members of the marketer-defined rule segments and of the manual assignments, one row per membership.",
 )
 def rule_segments(
-    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationResource
+    context: dg.AssetExecutionContext,
+    data_root: DataRoot,
+    segmentation: SegmentationResource,
+    engine: EngineResource,
+    spark: SparkResource,
 ) -> dg.MaterializeResult:
-    layout, files = data_root.layout, segmentation.marketer_files()
+    """The rules evaluated on the executors with the `spark` engine (only the counts come back)."""
+    layout, files, session = (
+        data_root.layout,
+        segmentation.marketer_files(),
+        spark.session() if engine.is_spark else None,
+    )
     counts, manual = {}, {}
     for day in partition_days(context):
-        memberships = rule_memberships(layout, day, files)
-        counts[day] = {"memberships": len(memberships.table)}
+        memberships = rule_memberships(layout, day, files, session)
+        counts[day] = {"memberships": memberships.rows}
         if memberships.manual_unknown_customers is not None:
             unknown = memberships.manual_unknown_customers
             shown = examples(unknown, "customer_id", limit=10)
@@ -190,8 +199,7 @@ def rule_segments(
             }
             if unknown:
                 context.log.warning(f"manual assignments for {len(unknown)} unknown customers, e.g. {shown}")
-    table = memberships.table
-    per_segment = table.groupby(["segment", "source"]).size().rename("customers").reset_index()
+    per_segment = memberships.per_segment
     return dg.MaterializeResult(
         metadata={
             **manual,
@@ -199,5 +207,6 @@ def rule_segments(
             "customers_per_segment": dg.MetadataValue.md(
                 per_segment.to_markdown(index=False) if len(per_segment) else "none"
             ),
+            "engine": engine.engine,
         }
     )

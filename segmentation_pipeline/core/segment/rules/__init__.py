@@ -10,14 +10,24 @@ parsed: it never reaches ``eval``. ``examples/`` holds a sample of each file.
 Callers import from this package, never from its modules.
 """
 
-from segmentation_pipeline.core.segment.rules.evaluation import empty_memberships, evaluate
+from segmentation_pipeline.core.segment.rules.evaluation import (
+    MEMBERSHIP_KIND_COLUMN,
+    RULE_MEMBERSHIP,
+    empty_memberships,
+    evaluate,
+)
 from segmentation_pipeline.core.segment.rules.loader import (
     load_rule_segments,
     parse_rule_segments,
     read_marketer_yaml,
     read_utf8_text,
 )
-from segmentation_pipeline.core.segment.rules.manual import ManualAssignments, load_manual_assignments
+from segmentation_pipeline.core.segment.rules.manual import (
+    ManualAssignments,
+    active_assignments,
+    load_manual_assignments,
+    read_manual_assignments,
+)
 from segmentation_pipeline.core.segment.rules.syntax import (
     MAX_SEGMENT_NAME_CHARS,
     And,
@@ -37,6 +47,8 @@ from segmentation_pipeline.core.segment.rules.type_checks import schema_of
 
 __all__ = [
     "MAX_SEGMENT_NAME_CHARS",
+    "MEMBERSHIP_KIND_COLUMN",
+    "RULE_MEMBERSHIP",
     "And",
     "BoolColumn",
     "Comparison",
@@ -49,12 +61,14 @@ __all__ = [
     "Or",
     "RuleError",
     "RuleSegment",
+    "active_assignments",
     "columns_of",
     "empty_memberships",
     "evaluate",
     "load_manual_assignments",
     "load_rule_segments",
     "parse_rule_segments",
+    "read_manual_assignments",
     "read_marketer_yaml",
     "read_utf8_text",
     "schema_of",

@@ -121,15 +121,22 @@ def empty_memberships() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series([], dtype="str") for column in MEMBERSHIP_COLUMNS})
 
 
-def evaluate(segments: Iterable[RuleSegment], features: pd.DataFrame) -> pd.DataFrame:
+def evaluate(
+    segments: Iterable[RuleSegment], features: pd.DataFrame, kinds: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Members of every segment as a long table (customer_id, segment, source="rule") sorted by customer, segment.
 
-    The features are checked again against the rules (a column may be missing or of another kind than in the
-    schema the rules were loaded with); every customer_id must be present and unique."""
+    Row-wise: the members of any subset of customers are that subset's rows of the whole table's members, given
+    the whole table's column `kinds` (`schema_of`) when `features` is a batch of it (an object column's kind is read
+    from its values, so a batch without any says nothing). The features are checked again against the rules (a
+    column may be missing or of another kind than in the schema the rules were loaded with); every customer_id must
+    be present and unique."""
     segments = sorted(segments, key=lambda segment: segment.name)
     ids, order = _sorted_customer_ids(features)
     used = sorted({column for segment in segments for column in segment.columns if column in features.columns})
-    schema = schema_of(features[used])
+    schema = (
+        schema_of(features[used]) if kinds is None else {column: kinds[column] for column in used if column in kinds}
+    )
     problems = []
     for segment in segments:
         problems.extend(

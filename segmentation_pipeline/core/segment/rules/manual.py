@@ -40,20 +40,30 @@ class ManualAssignments:
 
 def load_manual_assignments(path: Path, known_customers: pd.Index | set, as_of: dt.date) -> ManualAssignments:
     """Read the account managers' CSV; raises RuleError naming file, line and column of every problem."""
-    path = Path(path)
+    table = read_manual_assignments(path)
+    known = known_customers if isinstance(known_customers, pd.Index) else pd.Index(list(known_customers))
+    is_known = table["customer_id"].isin(known).to_numpy(dtype=bool) if len(table) else np.zeros(0, dtype=bool)
+    return active_assignments(table, sorted(set(table.loc[~is_known, "customer_id"])), as_of)
+
+
+def read_manual_assignments(path: Path) -> pd.DataFrame:
+    """Every row of the account managers' CSV as (customer_id, segment, expires_on; `date.max` for none), before the
+    known customers and `as_of` are applied; raises RuleError naming file, line and column of every problem."""
     label = str(path)
-    if isinstance(as_of, dt.datetime):
-        as_of = as_of.date()
-    text = read_utf8_text(path)
+    text = read_utf8_text(Path(path))
     try:
         records = _read_manual_rows(text, label)
     except csv.Error as error:
         raise RuleError(f"{label}: not valid CSV: {error}", label) from None
+    return pd.DataFrame(records, columns=["customer_id", "segment", "expires_on"])
 
-    table = pd.DataFrame(records, columns=["customer_id", "segment", "expires_on"])
-    known = known_customers if isinstance(known_customers, pd.Index) else pd.Index(list(known_customers))
-    is_known = table["customer_id"].isin(known).to_numpy(dtype=bool) if len(table) else np.zeros(0, dtype=bool)
-    unknown = sorted(set(table.loc[~is_known, "customer_id"]))
+
+def active_assignments(table: pd.DataFrame, unknown_customers: list[str], as_of: dt.date) -> ManualAssignments:
+    """The assignments of `table` (`read_manual_assignments`) in force on `as_of`, leaving out `unknown_customers`
+    (sorted ids of the table not among the snapshot's customers)."""
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    is_known = ~table["customer_id"].isin(unknown_customers).to_numpy(dtype=bool)
     latest = table[is_known].groupby(["customer_id", "segment"], sort=True)["expires_on"].max()
     active = latest[latest > as_of]
     assignments = pd.DataFrame(
@@ -65,7 +75,7 @@ def load_manual_assignments(path: Path, known_customers: pd.Index | set, as_of: 
     assignments[MEMBERSHIP_KIND_COLUMN] = pd.Series(MANUAL_MEMBERSHIP, index=assignments.index, dtype="str")
     if assignments.empty:
         assignments = empty_memberships()
-    return ManualAssignments(assignments, unknown, int(len(latest) - len(active)))
+    return ManualAssignments(assignments, unknown_customers, int(len(latest) - len(active)))
 
 
 def _read_manual_rows(text: str, label: str) -> list[tuple[str, str, dt.date]]:
