@@ -68,8 +68,12 @@ def write_warehouse(layout: DataLayout, day: date, ids: list[str], seed: int) ->
             "nps": nps.array,
             "nps_group": pd.Series(np.where(surveyed, "passive", None), dtype="str"),
             "lifecycle_stage": pd.Series(rng.choice(["new", "active", "lapsed", "never purchased"], n), dtype="str"),
+            **persona_features(rng, segment_ids),
         }
     )
+    if seed == 2:  # the later snapshot's spend and recency partly outside the earlier one's range
+        features["lifetime_spend"] *= np.where(rng.random(n) < 0.1, 40.0, 1.0)
+        features.loc[features.index[:5], "recency_days"] = 400
     write_snapshot_table(layout, "customer_features", day, features)
     scores = pd.array(np.where(has_orders, rng.integers(1, 6, n), 0), dtype="Int64")
     scores[~has_orders] = pd.NA
@@ -152,6 +156,32 @@ def write_warehouse(layout: DataLayout, day: date, ids: list[str], seed: int) ->
         .astype("str")
         .sort_values(["customer_id", "segment"], ignore_index=True),  # as `rule_memberships` writes them
     )
+
+
+def persona_features(rng, segment_ids: np.ndarray) -> dict[str, object]:
+    """The features the personas read, with nulls, ties and a segment (4) without any usage."""
+    n = len(segment_ids)
+
+    def text(values: list, missing: float = 0.1) -> pd.Series:
+        return pd.Series(rng.choice(values, n), dtype="str").mask(rng.random(n) < missing)
+
+    usage = (rng.random(n) < 0.8) & (segment_ids != 4)
+    minutes = np.where(rng.random(n) < 0.5, rng.choice([1.0, 2.5, 2.5, 4.0, 7.25], n), np.round(rng.gamma(2, 3, n), 3))
+    return {
+        "age_band": text(["16-24", "25-34", "35-44", "45-54", "55-64", "65+"]),
+        "gender": text(["f", "m", "d"]),
+        "is_b2b": pd.Series(rng.random(n) < 0.2, dtype="boolean").mask(rng.random(n) < 0.05),
+        "has_usage": usage,
+        "mean_session_minutes": pd.Series(minutes).where(usage & (rng.random(n) < 0.9)).to_numpy(),
+        "top_feature": text(["search", "cart", "wishlist"]).where(usage),
+        "weekend_share": pd.Series(rng.choice([0.0, 0.25, 0.5, 1.0], n)).where(usage).to_numpy(),
+        "most_active_hour": pd.Series(rng.choice([9, 9, 20, 21], n), dtype="Int64").where(usage).array,  # ties
+        "most_active_weekday": text(["Saturday", "Tuesday", "Monday", "Sunday"]).where(usage),
+        "top_category": text(["books", "toys", "games"], 0.3),
+        "primary_need": text(["price", "speed", "quality"], 0.6),
+        "price_sensitivity": pd.Series(rng.integers(1, 6, n), dtype="Int64").where(rng.random(n) < 0.4).array,
+        "preferred_contact_channel": text(["email", "sms"], 0.6),
+    }
 
 
 def profiles(segment_ids: np.ndarray) -> pd.DataFrame:

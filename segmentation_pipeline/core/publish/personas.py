@@ -64,6 +64,20 @@ SUMMED_TRAITS = (
 MEDIAN_TRAIT = "session_minutes"
 """The trait whose exact median per segment the personas give (pandas' median: the mean of the two middle values)."""
 PERSONA_TRAITS = (*COUNTED_TRAITS, *SUMMED_TRAITS, MEDIAN_TRAIT)
+PERSONA_FEATURES = (
+    *COUNTED_TRAITS,
+    "is_b2b",
+    "has_survey",
+    "price_sensitivity",
+    "marketing_opt_in",
+    "weekend_share",
+    "has_usage",
+    "lifecycle_stage",
+    "frequency",
+    "monetary",
+    "mean_session_minutes",
+)
+"""The feature columns `persona_traits` reads."""
 
 
 @dataclass(frozen=True)
