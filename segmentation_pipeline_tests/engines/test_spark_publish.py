@@ -12,11 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation_pipeline.core.engines.spark_frames import read_table, write_one_file
+from segmentation_pipeline.core.publish.drift import psi_bin_edges
+from segmentation_pipeline.core.publish.personas import AGE_BANDS
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.snapshot import publish_snapshot
 from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
-from segmentation_pipeline.core.storage.tables import write_snapshot_table
+from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline_tests.end_to_end.test_spark_pipeline import assert_same_values
 from segmentation_pipeline_tests.engines.test_spark_scoring import SMALL_BATCHES
 
@@ -47,7 +49,7 @@ def write_warehouse(layout: DataLayout, day: date, ids: list[str], seed: int) ->
             "customer_id": pd.Series(ids, dtype="str"),
             "snapshot_date": pd.Timestamp(day).as_unit("us"),
             "has_orders": has_orders,
-            "recency_days": pd.array(np.where(has_orders, rng.integers(0, 90, n), 0), dtype="Int64"),
+            "recency_days": pd.Series(rng.integers(0, 90, n), dtype="Int64").where(has_orders).array,
             "frequency": frequency,
             "monetary": monetary,
             "purchase_days": frequency,
@@ -272,7 +274,7 @@ def test_the_runs_rows_and_the_drift_are_the_same(published):
     assert runs["spark"].loc[0, "hashed_customer_ids"] and runs["spark"].loc[0, "control_group_customers"] > 0
     for duckdb_snapshot, spark_snapshot in zip(snapshots["duckdb"], snapshots["spark"], strict=True):
         assert spark_snapshot.rows == duckdb_snapshot.rows
-        assert flat(spark_snapshot.drift) == pytest.approx(flat(duckdb_snapshot.drift), rel=1e-9, abs=0, nan_ok=True)
+        assert flat(spark_snapshot.drift) == pytest.approx(flat(duckdb_snapshot.drift), rel=1e-12, abs=0, nan_ok=True)
     assert 0 < snapshots["spark"][1].drift["changed_segment_share"]["segment_id"] < 1
 
 
@@ -325,6 +327,44 @@ def test_the_tricky_cases_reach_the_published_tables(published):
     overlap = pq.read_table(layout.published_table("segment_overlap", DAY)).to_pandas()
     vip = overlap[(overlap["segment_a"] == "VIP") & (overlap["segment_b"] == "Lapsed")]
     assert vip["shared_customers"].tolist() == [len(range(0, 1950, 15))]  # the rows both every 3rd and every 5th
+
+
+def test_the_personas_and_the_drift_meet_their_tricky_cases(published):
+    """Medians of even and odd counts with ties and nulls, a segment without usage, an empty one; bin edges that
+    deduplicate and later values outside the earlier range: Spark's figures equal pandas' own, medians exactly."""
+    layouts, snapshots = published
+    parities = set()
+    for day in (PREVIOUS, DAY):
+        features = read_snapshot_table(layouts["duckdb"], "customer_features", day)
+        segments = read_snapshot_table(layouts["duckdb"], "segment_assignments", day)["segment_id"]
+        minutes = features["mean_session_minutes"].where(features["has_usage"])
+        medians = minutes.groupby(segments.to_numpy()).median()
+        personas = {
+            engine: pq.read_table(layouts[engine].published_table("segment_personas", day)).to_pandas()
+            for engine in ("duckdb", "spark")
+        }
+        for engine, table in personas.items():
+            table = table.set_index("segment_id")
+            assert table.loc[[1, 2, 3], "median_session_minutes"].tolist() == medians.loc[[1, 2, 3]].tolist(), engine
+            assert (
+                table.loc[[4, 5], ["median_session_minutes", "most_active_hour", "top_features"]].isna().all(axis=None)
+            )
+            assert table.loc[5, "customers"] == 0 and pd.isna(table.loc[5, "age_band_mix"])
+            assert table.loc[1, "most_active_hour"] == 9 and table.loc[4, "median_age_band"] in AGE_BANDS
+        pd.testing.assert_frame_equal(personas["spark"], personas["duckdb"], check_exact=True)
+        parities |= set(minutes.groupby(segments.to_numpy()).count().loc[[1, 2, 3]] % 2)
+    assert parities == {0, 1}
+    previous = pq.read_table(layouts["duckdb"].published_table("customer_segments", PREVIOUS)).to_pandas()
+    current = pq.read_table(layouts["duckdb"].published_table("customer_segments", DAY)).to_pandas()
+    assert (
+        len(psi_bin_edges(previous["frequency"])) < 9
+        and previous["recency_days"].isna().any()
+        and previous["avg_order_value"].isna().any()
+    )
+    assert current["lifetime_spend"].max() > previous["lifetime_spend"].max()
+    assert current["recency_days"].max() > previous["recency_days"].max()
+    drift = snapshots["spark"][1].drift
+    assert drift["psi"]["lifetime_spend"] > 0.01 and drift["psi"]["recency_days"] > 0
 
 
 def test_an_empty_table_written_by_an_executor_is_an_empty_file_of_its_schema(spark, tmp_path):
