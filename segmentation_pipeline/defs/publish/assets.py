@@ -45,6 +45,7 @@ ON_SPARK = {
     "segment_transitions",
     "segment_uplift",
     "segment_overlap",
+    "segment_personas",
 }
 """The published tables whose per-customer work runs on Spark with the `spark` engine (README: Running on Spark)."""
 
