@@ -25,8 +25,8 @@ import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from segmentation_pipeline.core.engines.spark_audiences import audience_export
 from segmentation_pipeline.core.engines.spark_frames import (
-    as_pandas,
     first_value,
     joined_schema,
     map_frames,
@@ -38,7 +38,6 @@ from segmentation_pipeline.core.engines.spark_frames import (
 )
 from segmentation_pipeline.core.engines.spark_scoring import order_statistics, tier_thresholds
 from segmentation_pipeline.core.publish import tables
-from segmentation_pipeline.core.publish.audiences import audience_export, validated_emails
 from segmentation_pipeline.core.publish.drift import (
     CHANGED_COLUMNS,
     categorical_psi_from_counts,
@@ -86,7 +85,6 @@ if TYPE_CHECKING:
 
 CUSTOMER = "customer_id"
 CUSTOMER_COLUMNS = PUBLISHED_SCHEMAS["customer_segments"].names
-AUDIENCE_INPUTS = [CUSTOMER, "marketing_opt_in", "in_control_group", *SEGMENT_FAMILIES.values()]
 
 
 @contextmanager
@@ -102,6 +100,7 @@ def build_snapshot(
     if settings.customer_id_salt:
         hashed = partial(tables.pseudonymised_rows, salt=settings.customer_id_salt)
         published = map_frames(customers, hashed, customers_source, schema).persist(StorageLevel.MEMORY_AND_DISK)
+    audiences = None
     try:
         count, segmented, in_control = scored.agg(
             F.count("*"), F.count("segment_id"), F.sum(F.col("in_control_group").cast("long"))
@@ -125,11 +124,7 @@ def build_snapshot(
             "segment_personas": personas,
             "segment_overlap": without_personal_data(_overlap(customers, customers_source, day)),
         }
-        audiences = audience_export(
-            _collected(customers, customers_source, AUDIENCE_INPUTS),
-            validated_emails(layout),
-            settings.export_plain_emails,
-        )
+        audiences = audience_export(session, layout, customers, customers_source, settings.export_plain_emails)
         yield BuiltSnapshot(
             tables=frames,
             written_by={
@@ -147,6 +142,8 @@ def build_snapshot(
             drift=_drift(published, previous),
         )
     finally:
+        if audiences is not None:
+            audiences.release()
         published.unpersist()
         scored.unpersist()
 
@@ -483,8 +480,3 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     for frame in frames[1:]:
         union = union.unionByName(frame)
     return union
-
-
-def _collected(frame: DataFrame, schema: pa.Schema, columns: list[str]) -> pd.DataFrame:
-    """`columns` of every row, on the driver, in the dtypes reading the published file gives."""
-    return as_pandas(frame.select(*columns).toArrow(), select_schema(schema, columns))
