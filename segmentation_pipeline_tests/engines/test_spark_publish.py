@@ -8,11 +8,15 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from segmentation_pipeline.core.engines import spark_audiences
 from segmentation_pipeline.core.engines.spark_frames import read_table, write_one_file
+from segmentation_pipeline.core.publish.audiences import audience_export, validated_emails
 from segmentation_pipeline.core.publish.drift import psi_bin_edges
+from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
 from segmentation_pipeline.core.publish.personas import AGE_BANDS
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.snapshot import publish_snapshot
@@ -216,8 +220,6 @@ def write_crm(layout: DataLayout, ids: list[str]) -> None:
 
 
 def pa_table(frame: pd.DataFrame):
-    import pyarrow as pa
-
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
@@ -365,6 +367,41 @@ def test_the_personas_and_the_drift_meet_their_tricky_cases(published):
     assert current["recency_days"].max() > previous["recency_days"].max()
     drift = snapshots["spark"][1].drift
     assert drift["psi"]["lifetime_spend"] > 0.01 and drift["psi"]["recency_days"] > 0
+
+
+def test_audience_files_written_by_the_executors_with_plain_emails_are_the_drivers_bytes(spark, tmp_path):
+    """The export on Spark with `export_plain_emails`, its first customers unreachable and without rule segments
+    (the rows' schema comes from one row), a segment nobody in it can be reached (not opted in), against the pandas
+    export, file for file."""
+    layout = DataLayout(tmp_path / "zone")
+    ids = customer_ids(1, 40)
+    write_crm(layout, ids)
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.Series(ids, dtype="str"),
+            "marketing_opt_in": pd.Series([i >= 5 and i % 4 != 0 for i in range(40)], dtype="boolean"),
+            "in_control_group": [i % 7 == 6 for i in range(40)],
+            "segment_name": pd.Series([SEGMENTS[1 + i % 3] for i in range(40)], dtype="str"),
+            "rfm_segment": pd.Series(["hibernating"] * 5 + ["champions", "at risk"] * 17 + ["x"], dtype="str"),
+            "rule_segments": [[] if i < 10 else ["VIP", "Zeta ü"][: i % 3] for i in range(40)],
+        }
+    )
+    table = pa_table(customers).cast(pa_table(customers).schema.set(5, pa.field("rule_segments", SEGMENT_LIST_TYPE)))
+    frame = spark.createDataFrame(table)
+    on_spark = spark_audiences.audience_export(spark, layout, frame, table.schema, plain_emails=True)
+    on_pandas = audience_export(customers, validated_emails(layout), plain_emails=True)
+    assert on_spark.manifest.to_dict("records") == on_pandas.manifest.to_dict("records")
+    assert (on_spark.customers, on_spark.left_out_without_email) == (
+        on_pandas.customers,
+        on_pandas.left_out_without_email,
+    )
+    for export, folder in ((on_spark, tmp_path / "spark"), (on_pandas, tmp_path / "pandas")):
+        export.write(folder)
+    files = sorted(path.relative_to(tmp_path / "pandas") for path in (tmp_path / "pandas").rglob("*.csv"))
+    assert len(files) == len(on_pandas.files) + 1 and on_pandas.manifest["customers"].min() == 0
+    for path in files:
+        assert (tmp_path / "spark" / path).read_bytes() == (tmp_path / "pandas" / path).read_bytes(), path
+    on_spark.release()
 
 
 def test_an_empty_table_written_by_an_executor_is_an_empty_file_of_its_schema(spark, tmp_path):

@@ -24,7 +24,7 @@ from segmentation_pipeline.core.publish.audiences import (
     write_folder,
     write_sorted_files,
 )
-from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES
+from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES, SEGMENT_LIST_TYPE
 from segmentation_pipeline.core.storage.layout import DataLayout
 
 if TYPE_CHECKING:
@@ -75,7 +75,10 @@ def audience_export(
     joined = customers.select(*AUDIENCE_INPUTS).join(emails.select(CUSTOMER, "email"), CUSTOMER, "left")
     schema = pa.schema([*inputs, emails_schema.field("email")], metadata=inputs.metadata)
     contacts = partial(contact_rows, plain_emails=plain_emails)
-    rows = map_frames(joined, contacts, schema, output_schema(contacts, joined, schema))
+    rows_schema = output_schema(contacts, joined, schema)  # from one row, whose lists may all be empty:
+    lists = pa.field("rule_segments", SEGMENT_LIST_TYPE)  # the lists' type, not pyarrow's list<null> for those
+    rows_schema = rows_schema.set(rows_schema.get_field_index("rule_segments"), lists)
+    rows = map_frames(joined, contacts, schema, rows_schema)
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)  # read by every family, the counts and the files' writes
     columns = [CUSTOMER, "email_sha256", *(["email"] if plain_emails else [])]
     paths, members = {}, []
