@@ -5,9 +5,9 @@ data root's staging area and committed with the snapshot's other tables; the per
 The KPIs and the overlap are the pandas functions' own additive totals, computed per batch and summed by Spark; the
 transitions and the uplift join the previous snapshot's customers by id on Spark, reduced to per-segment-pair counts
 and per-segment statistics; the personas aggregate each customer's traits (computed per batch by the pandas code)
-per segment; the drift checks count levels and bins on both snapshots around exact order statistics. The driver
-receives only those aggregates, except for the audience export, still made on the driver from every customer
-(README: Running on Spark).
+per segment; the drift checks count levels and bins on both snapshots around exact order statistics; the audience
+export's files are written by the executors (`spark_audiences.py`). The driver receives only aggregates (README:
+Running on Spark).
 """
 
 from __future__ import annotations
