@@ -8,15 +8,21 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from segmentation_pipeline.core.engines import spark_audiences
 from segmentation_pipeline.core.engines.spark_frames import read_table, write_one_file
+from segmentation_pipeline.core.publish.audiences import audience_export, validated_emails
+from segmentation_pipeline.core.publish.drift import psi_bin_edges
+from segmentation_pipeline.core.publish.memberships import SEGMENT_LIST_TYPE
+from segmentation_pipeline.core.publish.personas import AGE_BANDS
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.snapshot import publish_snapshot
 from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
-from segmentation_pipeline.core.storage.tables import write_snapshot_table
+from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline_tests.end_to_end.test_spark_pipeline import assert_same_values
 from segmentation_pipeline_tests.engines.test_spark_scoring import SMALL_BATCHES
 
@@ -47,7 +53,7 @@ def write_warehouse(layout: DataLayout, day: date, ids: list[str], seed: int) ->
             "customer_id": pd.Series(ids, dtype="str"),
             "snapshot_date": pd.Timestamp(day).as_unit("us"),
             "has_orders": has_orders,
-            "recency_days": pd.array(np.where(has_orders, rng.integers(0, 90, n), 0), dtype="Int64"),
+            "recency_days": pd.Series(rng.integers(0, 90, n), dtype="Int64").where(has_orders).array,
             "frequency": frequency,
             "monetary": monetary,
             "purchase_days": frequency,
@@ -68,8 +74,12 @@ def write_warehouse(layout: DataLayout, day: date, ids: list[str], seed: int) ->
             "nps": nps.array,
             "nps_group": pd.Series(np.where(surveyed, "passive", None), dtype="str"),
             "lifecycle_stage": pd.Series(rng.choice(["new", "active", "lapsed", "never purchased"], n), dtype="str"),
+            **persona_features(rng, segment_ids),
         }
     )
+    if seed == 2:  # the later snapshot's spend and recency partly outside the earlier one's range
+        features["lifetime_spend"] *= np.where(rng.random(n) < 0.1, 40.0, 1.0)
+        features.loc[features.index[:5], "recency_days"] = 400
     write_snapshot_table(layout, "customer_features", day, features)
     scores = pd.array(np.where(has_orders, rng.integers(1, 6, n), 0), dtype="Int64")
     scores[~has_orders] = pd.NA
@@ -154,6 +164,32 @@ def write_warehouse(layout: DataLayout, day: date, ids: list[str], seed: int) ->
     )
 
 
+def persona_features(rng, segment_ids: np.ndarray) -> dict[str, object]:
+    """The features the personas read, with nulls, ties and a segment (4) without any usage."""
+    n = len(segment_ids)
+
+    def text(values: list, missing: float = 0.1) -> pd.Series:
+        return pd.Series(rng.choice(values, n), dtype="str").mask(rng.random(n) < missing)
+
+    usage = (rng.random(n) < 0.8) & (segment_ids != 4)
+    minutes = np.where(rng.random(n) < 0.5, rng.choice([1.0, 2.5, 2.5, 4.0, 7.25], n), np.round(rng.gamma(2, 3, n), 3))
+    return {
+        "age_band": text(["16-24", "25-34", "35-44", "45-54", "55-64", "65+"]),
+        "gender": text(["f", "m", "d"]),
+        "is_b2b": pd.Series(rng.random(n) < 0.2, dtype="boolean").mask(rng.random(n) < 0.05),
+        "has_usage": usage,
+        "mean_session_minutes": pd.Series(minutes).where(usage & (rng.random(n) < 0.9)).to_numpy(),
+        "top_feature": text(["search", "cart", "wishlist"]).where(usage),
+        "weekend_share": pd.Series(rng.choice([0.0, 0.25, 0.5, 1.0], n)).where(usage).to_numpy(),
+        "most_active_hour": pd.Series(rng.choice([9, 9, 20, 21], n), dtype="Int64").where(usage).array,  # ties
+        "most_active_weekday": text(["Saturday", "Tuesday", "Monday", "Sunday"]).where(usage),
+        "top_category": text(["books", "toys", "games"], 0.3),
+        "primary_need": text(["price", "speed", "quality"], 0.6),
+        "price_sensitivity": pd.Series(rng.integers(1, 6, n), dtype="Int64").where(rng.random(n) < 0.4).array,
+        "preferred_contact_channel": text(["email", "sms"], 0.6),
+    }
+
+
 def profiles(segment_ids: np.ndarray) -> pd.DataFrame:
     counts = pd.Series(segment_ids).value_counts()
     rows = len(SEGMENTS)
@@ -184,8 +220,6 @@ def write_crm(layout: DataLayout, ids: list[str]) -> None:
 
 
 def pa_table(frame: pd.DataFrame):
-    import pyarrow as pa
-
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
@@ -242,7 +276,7 @@ def test_the_runs_rows_and_the_drift_are_the_same(published):
     assert runs["spark"].loc[0, "hashed_customer_ids"] and runs["spark"].loc[0, "control_group_customers"] > 0
     for duckdb_snapshot, spark_snapshot in zip(snapshots["duckdb"], snapshots["spark"], strict=True):
         assert spark_snapshot.rows == duckdb_snapshot.rows
-        assert flat(spark_snapshot.drift) == pytest.approx(flat(duckdb_snapshot.drift), rel=1e-9, abs=0, nan_ok=True)
+        assert flat(spark_snapshot.drift) == pytest.approx(flat(duckdb_snapshot.drift), rel=1e-12, abs=0, nan_ok=True)
     assert 0 < snapshots["spark"][1].drift["changed_segment_share"]["segment_id"] < 1
 
 
@@ -295,6 +329,79 @@ def test_the_tricky_cases_reach_the_published_tables(published):
     overlap = pq.read_table(layout.published_table("segment_overlap", DAY)).to_pandas()
     vip = overlap[(overlap["segment_a"] == "VIP") & (overlap["segment_b"] == "Lapsed")]
     assert vip["shared_customers"].tolist() == [len(range(0, 1950, 15))]  # the rows both every 3rd and every 5th
+
+
+def test_the_personas_and_the_drift_meet_their_tricky_cases(published):
+    """Medians of even and odd counts with ties and nulls, a segment without usage, an empty one; bin edges that
+    deduplicate and later values outside the earlier range: Spark's figures equal pandas' own, medians exactly."""
+    layouts, snapshots = published
+    parities = set()
+    for day in (PREVIOUS, DAY):
+        features = read_snapshot_table(layouts["duckdb"], "customer_features", day)
+        segments = read_snapshot_table(layouts["duckdb"], "segment_assignments", day)["segment_id"]
+        minutes = features["mean_session_minutes"].where(features["has_usage"])
+        medians = minutes.groupby(segments.to_numpy()).median()
+        personas = {
+            engine: pq.read_table(layouts[engine].published_table("segment_personas", day)).to_pandas()
+            for engine in ("duckdb", "spark")
+        }
+        for engine, table in personas.items():
+            table = table.set_index("segment_id")
+            assert table.loc[[1, 2, 3], "median_session_minutes"].tolist() == medians.loc[[1, 2, 3]].tolist(), engine
+            assert (
+                table.loc[[4, 5], ["median_session_minutes", "most_active_hour", "top_features"]].isna().all(axis=None)
+            )
+            assert table.loc[5, "customers"] == 0 and pd.isna(table.loc[5, "age_band_mix"])
+            assert table.loc[1, "most_active_hour"] == 9 and table.loc[4, "median_age_band"] in AGE_BANDS
+        pd.testing.assert_frame_equal(personas["spark"], personas["duckdb"], check_exact=True)
+        parities |= set(minutes.groupby(segments.to_numpy()).count().loc[[1, 2, 3]] % 2)
+    assert parities == {0, 1}
+    previous = pq.read_table(layouts["duckdb"].published_table("customer_segments", PREVIOUS)).to_pandas()
+    current = pq.read_table(layouts["duckdb"].published_table("customer_segments", DAY)).to_pandas()
+    assert (
+        len(psi_bin_edges(previous["frequency"])) < 9
+        and previous["recency_days"].isna().any()
+        and previous["avg_order_value"].isna().any()
+    )
+    assert current["lifetime_spend"].max() > previous["lifetime_spend"].max()
+    assert current["recency_days"].max() > previous["recency_days"].max()
+    drift = snapshots["spark"][1].drift
+    assert drift["psi"]["lifetime_spend"] > 0.01 and drift["psi"]["recency_days"] > 0
+
+
+def test_audience_files_written_by_the_executors_with_plain_emails_are_the_drivers_bytes(spark, tmp_path):
+    """The export on Spark with `export_plain_emails`, its first customers unreachable and without rule segments
+    (the rows' schema comes from one row), a segment nobody in it can be reached (not opted in), against the pandas
+    export, file for file."""
+    layout = DataLayout(tmp_path / "zone")
+    ids = customer_ids(1, 40)
+    write_crm(layout, ids)
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.Series(ids, dtype="str"),
+            "marketing_opt_in": pd.Series([i >= 5 and i % 4 != 0 for i in range(40)], dtype="boolean"),
+            "in_control_group": [i % 7 == 6 for i in range(40)],
+            "segment_name": pd.Series([SEGMENTS[1 + i % 3] for i in range(40)], dtype="str"),
+            "rfm_segment": pd.Series(["hibernating"] * 5 + ["champions", "at risk"] * 17 + ["x"], dtype="str"),
+            "rule_segments": [[] if i < 10 else ["VIP", "Zeta ü"][: i % 3] for i in range(40)],
+        }
+    )
+    table = pa_table(customers).cast(pa_table(customers).schema.set(5, pa.field("rule_segments", SEGMENT_LIST_TYPE)))
+    frame = spark.createDataFrame(table)
+    on_spark = spark_audiences.audience_export(spark, layout, frame, table.schema, plain_emails=True)
+    on_pandas = audience_export(customers, validated_emails(layout), plain_emails=True)
+    assert on_spark.manifest.to_dict("records") == on_pandas.manifest.to_dict("records")
+    assert (on_spark.customers, on_spark.left_out_without_email) == (
+        on_pandas.customers,
+        on_pandas.left_out_without_email,
+    )
+    for export, folder in ((on_spark, tmp_path / "spark"), (on_pandas, tmp_path / "pandas")):
+        export.write(folder)
+    files = sorted(path.relative_to(tmp_path / "pandas") for path in (tmp_path / "pandas").rglob("*.csv"))
+    assert len(files) == len(on_pandas.files) + 1 and on_pandas.manifest["customers"].min() == 0
+    for path in files:
+        assert (tmp_path / "spark" / path).read_bytes() == (tmp_path / "pandas" / path).read_bytes(), path
+    on_spark.release()
 
 
 def test_an_empty_table_written_by_an_executor_is_an_empty_file_of_its_schema(spark, tmp_path):

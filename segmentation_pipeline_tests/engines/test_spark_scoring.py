@@ -18,7 +18,7 @@ from segmentation_pipeline.core.engines.spark_frames import (
     read_table,
     write_one_file,
 )
-from segmentation_pipeline.core.engines.spark_scoring import tier_thresholds
+from segmentation_pipeline.core.engines.spark_scoring import order_statistics, tier_thresholds
 from segmentation_pipeline.core.segment.snapshot import score_value
 from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
@@ -122,6 +122,15 @@ def test_tier_thresholds_on_spark_are_the_exact_order_statistics_ties_included(s
     values = np.round(rng.gamma(1.5, 40.0, rows), 0)  # many ties
     frame = spark.createDataFrame(pa.table({"value": values, "id": np.arange(rows)}))
     assert tier_thresholds(frame, "value") == pandas_thresholds(values)
+
+
+@pytest.mark.parametrize("rows", [1, 7, 4_001])
+def test_order_statistics_on_spark_are_exact_at_any_position_ties_included(spark, rows):
+    rng = np.random.default_rng(rows)
+    values = np.where(rng.random(rows) < 0.4, 0.0, np.round(rng.gamma(1.2, 3.0, rows), 1))  # a huge tie at 0
+    frame = spark.createDataFrame(pa.table({"value": values}))
+    positions = sorted({0, rows // 10, rows // 2, (rows * 9) // 10, rows - 1})
+    assert order_statistics(frame, rows, positions) == {position: np.sort(values)[position] for position in positions}
 
 
 def test_tier_thresholds_on_spark_skip_nulls_and_are_none_without_values(spark):

@@ -14,7 +14,15 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmentation_pipeline.core.publish.audiences import audience_export, private_folders, remove_old_exports
+from segmentation_pipeline.core.publish.audiences import (
+    audience_export,
+    contact_rows,
+    private_folders,
+    remove_old_exports,
+    segment_files,
+    write_sorted_files,
+)
+from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES
 from segmentation_pipeline.core.publish.settings import PublishSettings, SettingsError
 from segmentation_pipeline.core.storage import atomic
 from segmentation_pipeline.core.storage.atomic import write_parquet_files_atomically
@@ -73,6 +81,35 @@ def test_the_plain_email_is_exported_only_when_the_setting_allows_it():
         {"customer_id": "c1", "email_sha256": sha("foo@example.com"), "email": "foo@example.com"},
         {"customer_id": "c6", "email_sha256": sha("six@x.org"), "email": "six@x.org"},
     ]
+
+
+@pytest.mark.parametrize("plain_emails", [False, True])
+def test_segment_files_streamed_from_batches_of_contact_rows_are_the_exports_bytes(tmp_path, plain_emails):
+    """Spark's way, here in pandas: `contact_rows` per batch of customers, the reached ones' rows sorted by file
+    and streamed one row per batch to `write_sorted_files`; every file it writes is the export's, byte for byte."""
+    export = audience_export(CUSTOMERS, EMAILS, plain_emails)
+    export.write(tmp_path / "expected")
+    with_email = CUSTOMERS.merge(EMAILS, on="customer_id")
+    rows = pd.concat([contact_rows(with_email.iloc[i : i + 2], plain_emails) for i in (0, 2, 4)], ignore_index=True)
+    reached = rows[rows["reached"]]
+    assert (len(reached), len(rows) - len(reached)) == (export.customers, export.left_out_without_email)
+    columns = ["customer_id", "email_sha256", *(["email"] if plain_emails else [])]
+    members = []
+    for family, column in SEGMENT_FAMILIES.items():
+        names = sorted(export.manifest.loc[export.manifest["family"] == family, "segment"])
+        segments = (reached.explode(column) if column == "rule_segments" else reached).dropna(subset=[column])
+        members.append(segments.assign(file=segments[column].map(segment_files(family, names))))
+    members = pd.concat(members)[["file", *columns]].sort_values(["file", "customer_id"])
+    folder = tmp_path / "streamed"
+    for family in SEGMENT_FAMILIES:
+        (folder / family).mkdir(parents=True)
+    batches = pa.Table.from_pandas(members, preserve_index=False).to_batches(max_chunksize=1)
+    written = next(write_sorted_files(iter(batches), str(folder), columns)).to_pydict()
+    with_customers = export.manifest[export.manifest["customers"] > 0].sort_values("file")
+    assert written == {"file": with_customers["file"].tolist(), "rows": with_customers["customers"].tolist()}
+    for path in written["file"]:
+        assert (folder / path).read_bytes() == (tmp_path / "expected" / path).read_bytes(), path
+        assert stat.S_IMODE((folder / path).stat().st_mode) == 0o640
 
 
 def write(layout: DataLayout, customers: pd.DataFrame, day: date = DAY) -> None:

@@ -10,9 +10,11 @@ from segmentation_pipeline.core.publish.drift import (
     categorical_psi,
     changed_segment_share,
     drift_problems,
+    edges_from_order_statistics,
     fit_quality_problems,
     population_stability_index,
     psi_bin_edges,
+    quantile_positions,
     snapshot_drift,
 )
 from segmentation_pipeline.core.publish.settings import PublishSettings
@@ -127,3 +129,17 @@ def test_fit_quality_problems_judge_only_the_figures_the_model_card_has():
     ]
     assert fit_quality_problems({"silhouette": 0.05}, limits) == ["silhouette 0.05 below 0.1"]
     assert fit_quality_problems({}, limits) == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_bin_edges_from_order_statistics_are_numpys_quantiles_bit_for_bit(seed):
+    """What Spark's path computes (the values at `quantile_positions` interpolated) against `np.quantile`."""
+    rng = np.random.default_rng(seed)
+    for rows in (1, 2, 3, 9, 10, 11, 57, 1_000, 12_345):
+        values = rng.gamma(2.0, 30.0, rows) * 10.0 ** rng.integers(-3, 4)
+        if seed % 2:
+            values = np.round(values, 0)  # ties: fewer distinct edges
+        ordered = np.sort(values)
+        lower, upper, gamma = quantile_positions(rows)
+        edges = edges_from_order_statistics(ordered[lower], ordered[upper], gamma)
+        assert np.array_equal(edges, psi_bin_edges(pd.Series(values))), (seed, rows)

@@ -48,6 +48,14 @@ def row_count(path: Path | str) -> int:
     return pq.read_metadata(location, filesystem=filesystem).num_rows
 
 
+def first_value(path: Path | str, column: str) -> object:
+    """`column` of the first row of a Parquet file (None for an empty file), read from its first batch alone."""
+    filesystem, location = _resolve(uri(path))
+    with filesystem.open_input_file(location) as source:
+        first = next(pq.ParquetFile(source).iter_batches(batch_size=1, columns=[column]), None)
+        return first[column][0].as_py() if first is not None and first.num_rows else None
+
+
 def select_schema(schema: pa.Schema, names: list[str]) -> pa.Schema:
     """`schema`'s fields `names`, with its pandas metadata restricted to them."""
     metadata = dict(schema.metadata or {})

@@ -4,8 +4,10 @@ data root's staging area and committed with the snapshot's other tables; the per
 
 The KPIs and the overlap are the pandas functions' own additive totals, computed per batch and summed by Spark; the
 transitions and the uplift join the previous snapshot's customers by id on Spark, reduced to per-segment-pair counts
-and per-segment statistics. The driver receives only those aggregates, except for the parts still done on the
-driver from every customer: the personas, the audience export and the drift checks (README: Running on Spark).
+and per-segment statistics; the personas aggregate each customer's traits (computed per batch by the pandas code)
+per segment; the drift checks count levels and bins on both snapshots around exact order statistics; the audience
+export's files are written by the executors (`spark_audiences.py`). The driver receives only aggregates (README:
+Running on Spark).
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from segmentation_pipeline.core.engines.spark_audiences import audience_export
 from segmentation_pipeline.core.engines.spark_frames import (
-    as_pandas,
+    first_value,
     joined_schema,
     map_frames,
     output_schema,
@@ -33,10 +36,17 @@ from segmentation_pipeline.core.engines.spark_frames import (
     select_schema,
     write_one_file,
 )
-from segmentation_pipeline.core.engines.spark_scoring import tier_thresholds
+from segmentation_pipeline.core.engines.spark_scoring import order_statistics, tier_thresholds
 from segmentation_pipeline.core.publish import tables
-from segmentation_pipeline.core.publish.audiences import audience_export, validated_emails
-from segmentation_pipeline.core.publish.drift import snapshot_drift
+from segmentation_pipeline.core.publish.drift import (
+    CHANGED_COLUMNS,
+    categorical_psi_from_counts,
+    edges_from_order_statistics,
+    no_drift,
+    psi_from_counts,
+    quantile_positions,
+    share_change_from_counts,
+)
 from segmentation_pipeline.core.publish.kpis import (
     TOTAL_KEYS,
     TOTALS,
@@ -46,6 +56,15 @@ from segmentation_pipeline.core.publish.kpis import (
 )
 from segmentation_pipeline.core.publish.memberships import SEGMENT_COLUMNS, SEGMENT_FAMILIES, SEGMENT_LIST_TYPE
 from segmentation_pipeline.core.publish.overlap import PAIR_KEYS, overlap_from_counts, shared_counts
+from segmentation_pipeline.core.publish.personas import (
+    COUNTED_TRAITS,
+    MEDIAN_TRAIT,
+    PERSONA_FEATURES,
+    SUMMED_TRAITS,
+    PersonaAggregates,
+    persona_traits,
+    personas_from_aggregates,
+)
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS, to_arrow, without_personal_data
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.snapshot import DRIFT_CATEGORIES, DRIFT_NUMBERS, BuiltSnapshot
@@ -66,8 +85,6 @@ if TYPE_CHECKING:
 
 CUSTOMER = "customer_id"
 CUSTOMER_COLUMNS = PUBLISHED_SCHEMAS["customer_segments"].names
-AUDIENCE_INPUTS = [CUSTOMER, "marketing_opt_in", "in_control_group", *SEGMENT_FAMILIES.values()]
-DRIFT_INPUTS = sorted({CUSTOMER, "segment_id", *DRIFT_NUMBERS, *DRIFT_CATEGORIES, *SEGMENT_COLUMNS.values()})
 
 
 @contextmanager
@@ -83,6 +100,7 @@ def build_snapshot(
     if settings.customer_id_salt:
         hashed = partial(tables.pseudonymised_rows, salt=settings.customer_id_salt)
         published = map_frames(customers, hashed, customers_source, schema).persist(StorageLevel.MEMORY_AND_DISK)
+    audiences = None
     try:
         count, segmented, in_control = scored.agg(
             F.count("*"), F.count("segment_id"), F.sum(F.col("in_control_group").cast("long"))
@@ -95,7 +113,7 @@ def build_snapshot(
         profiles = tables.segment_profiles(
             read_snapshot_table(layout, "segment_profiles", day), value_figures_from_totals(totals), day
         )
-        personas, model_version = _personas(layout, day, settings, profiles)
+        personas, model_version = _personas(session, layout, day, settings, profiles)
         members, members_schema = _published_memberships(session, layout, day, settings.customer_id_salt)
         frames = {
             "segment_profiles": profiles,
@@ -106,11 +124,7 @@ def build_snapshot(
             "segment_personas": personas,
             "segment_overlap": without_personal_data(_overlap(customers, customers_source, day)),
         }
-        audiences = audience_export(
-            _collected(customers, customers_source, AUDIENCE_INPUTS),
-            validated_emails(layout),
-            settings.export_plain_emails,
-        )
+        audiences = audience_export(session, layout, customers, customers_source, settings.export_plain_emails)
         yield BuiltSnapshot(
             tables=frames,
             written_by={
@@ -125,29 +139,149 @@ def build_snapshot(
             control_group_customers=int(in_control or 0),
             audiences=audiences,
             model_version=model_version,
-            drift=_drift(layout, published, schema, previous_day),
+            drift=_drift(published, previous),
         )
     finally:
+        if audiences is not None:
+            audiences.release()
         published.unpersist()
         scored.unpersist()
 
 
-def _personas(layout: DataLayout, day: date, settings: PublishSettings, profiles: pd.DataFrame) -> tuple:
-    """`segment_personas` (on the driver: from every customer's features and segment) and the model version."""
-    features = read_snapshot_table(layout, "customer_features", day)
-    assignments = read_snapshot_table(layout, "segment_assignments", day)
-    personas = tables.personas_table(features, assignments, profiles, day, settings.next_actions(layout))
-    return personas, str(assignments["model_version"].iloc[0]) if len(assignments) else ""
+def _personas(session: SparkSession, layout: DataLayout, day: date, settings: PublishSettings, profiles) -> tuple:
+    """`segment_personas` from Spark's per-segment aggregates of every customer's `personas.persona_traits`
+    (computed on the executors), and the model version (the assignments' first row, as on DuckDB)."""
+    features, features_schema = read_table(session, layout.snapshot_table(WAREHOUSE, "customer_features", day))
+    names = [name for name in features_schema.names if name in {CUSTOMER, *PERSONA_FEATURES}]
+    path = layout.snapshot_table(WAREHOUSE, "segment_assignments", day)
+    assignments, assignments_schema = read_table(session, path)
+    joined = features.select(*names).join(assignments.select(CUSTOMER, "segment_id"), CUSTOMER, "left")
+    source = joined_schema(
+        [select_schema(features_schema, names), select_schema(assignments_schema, [CUSTOMER, "segment_id"])]
+    )
+    traits = map_frames(joined, _segment_traits, source, output_schema(_segment_traits, joined, source))
+    traits = traits.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        counted = F.explode(
+            F.array(*(F.struct(F.lit(trait).alias("trait"), F.col(trait).alias("value")) for trait in COUNTED_TRAITS))
+        )
+        counts = (
+            traits.select("segment_id", counted.alias("counted"))
+            .select("segment_id", "counted.trait", "counted.value")
+            .where(F.col("value").isNotNull())
+            .groupBy("segment_id", "trait", "value")
+            .agg(F.count("*").alias("customers"))
+        )
+        sums = traits.groupBy("segment_id").agg(
+            *(F.coalesce(F.sum(trait), F.lit(0.0)).alias(f"{trait}_sum") for trait in SUMMED_TRAITS),
+            *(F.count(trait).alias(f"{trait}_count") for trait in SUMMED_TRAITS),
+            F.median(MEDIAN_TRAIT).alias(MEDIAN_TRAIT),
+        )
+        sums = sums.toArrow().to_pandas().set_index("segment_id").sort_index()
+        aggregates = PersonaAggregates(counts.toArrow().to_pandas(), sums, sums.pop(MEDIAN_TRAIT))
+    finally:
+        traits.unpersist()
+    personas = personas_from_aggregates(aggregates, profiles, day, settings.next_actions(layout))
+    return without_personal_data(personas), first_value(path, "model_version") or ""
 
 
-def _drift(layout: DataLayout, published: DataFrame, schema: pa.Schema, previous_day: date | None) -> dict:
-    """`drift.snapshot_drift` on the driver, from the drift columns of every customer of both snapshots."""
-    previous = None
-    if previous_day is not None:
-        path = layout.published_table("customer_segments", previous_day)
-        columns = [name for name in DRIFT_INPUTS if name in pq.read_schema(path).names]  # an older schema's too
-        previous = pq.read_table(path, columns=columns).to_pandas()
-    return snapshot_drift(previous, _collected(published, schema, DRIFT_INPUTS), DRIFT_NUMBERS, DRIFT_CATEGORIES)
+def _segment_traits(customers: pd.DataFrame) -> pd.DataFrame:
+    """A batch's `persona_traits` beside each customer's segment."""
+    return pd.concat([customers[["segment_id"]], persona_traits(customers)], axis=1)
+
+
+def _drift(current: DataFrame, previous: DataFrame | None) -> dict:
+    """`drift.snapshot_drift`'s figures from Spark's counts: the levels of each side, the PSI bin edges from exact
+    order statistics of the previous snapshot's values, the values per bin, the changes among customers of both
+    snapshots (joined by published id)."""
+    if previous is None:
+        return no_drift((*DRIFT_NUMBERS, *DRIFT_CATEGORIES))
+    levels = {side: _level_counts(frame) for side, frame in (("before", previous), ("now", current))}
+    rows = {side: sum(counts[DRIFT_CATEGORIES[0]].values()) for side, counts in levels.items()}
+    if not (rows["before"] and rows["now"]):
+        return no_drift((*DRIFT_NUMBERS, *DRIFT_CATEGORIES))
+    edges = {column: _psi_edges(previous, column) for column in DRIFT_NUMBERS}
+    before, now = (_binned_counts(frame, edges) for frame in (previous, current))
+    psi = {column: psi_from_counts(before[column], now[column]) for column in DRIFT_NUMBERS}
+    psi |= {
+        column: categorical_psi_from_counts(levels["before"][column], levels["now"][column])
+        for column in DRIFT_CATEGORIES
+    }
+    shares = {}
+    for segment_type, column in SEGMENT_COLUMNS.items():
+        before_counts, now_counts = (
+            pd.Series(
+                {level: count for level, count in levels[side][column].items() if level is not None}, dtype="int64"
+            )
+            for side in ("before", "now")
+        )
+        shares[segment_type] = share_change_from_counts(before_counts, rows["before"], now_counts, rows["now"])
+    return {"psi": psi, "segment_share_change_pp": shares, "changed_segment_share": _changed_shares(previous, current)}
+
+
+LEVEL_COLUMNS = sorted({*DRIFT_CATEGORIES, *SEGMENT_COLUMNS.values()})
+
+
+def _level_counts(frame: DataFrame) -> dict[str, dict]:
+    """`drift.level_counts` of each of `LEVEL_COLUMNS` (nulls under None), from one Spark aggregate."""
+    pairs = F.explode(
+        F.array(
+            *(
+                F.struct(F.lit(column).alias("column"), F.col(column).cast("string").alias("level"))
+                for column in LEVEL_COLUMNS
+            )
+        )
+    )
+    counts = frame.select(pairs.alias("pair")).groupBy("pair.column", "pair.level").count().collect()
+    levels = {column: {None: 0} for column in LEVEL_COLUMNS}
+    for row in counts:
+        levels[row["column"]][row["level"]] = row["count"]
+    return levels
+
+
+def _number(column: str):
+    """`column` as a double, NaN as null (as pandas reads it)."""
+    value = F.col(column).cast("double")
+    return F.when(~F.isnan(value), value)
+
+
+def _psi_edges(previous: DataFrame, column: str) -> np.ndarray:
+    """`drift.psi_bin_edges` of the previous snapshot's `column`, from its exact order statistics on Spark."""
+    values = previous.select(_number(column).alias("value")).where(F.col("value").isNotNull())
+    n = values.count()
+    if not n:
+        return np.array([])
+    lower, upper, gamma = quantile_positions(n)
+    ordered = order_statistics(values, n, sorted({*lower.tolist(), *upper.tolist()}))
+    at = np.vectorize(ordered.__getitem__, otypes=["float64"])
+    return edges_from_order_statistics(at(lower), at(upper), gamma)
+
+
+def _binned_counts(frame: DataFrame, edges: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`drift.binned_counts` of each numeric column of `frame` with its `edges`, from one Spark aggregate."""
+    counts = []
+    for column, inner in edges.items():
+        value = _number(column)
+        bin_of = sum(((value > float(edge)).cast("int") for edge in inner), F.lit(0))
+        counts += [F.count(F.when(bin_of == i, True)) for i in range(len(inner) + 1)]
+        counts.append(F.count(F.when(value.isNull(), True)))
+    row, start, binned = frame.agg(*counts).first(), 0, {}
+    for column, inner in edges.items():
+        binned[column] = np.array(row[start : start + len(inner) + 2], dtype="int64")
+        start += len(inner) + 2
+    return binned
+
+
+def _changed_shares(previous: DataFrame, current: DataFrame) -> dict[str, float | None]:
+    """`drift.changed_segment_share` of each of `CHANGED_COLUMNS` from Spark's counts over the customers of both."""
+    both = previous.select(CUSTOMER, *(F.col(c).alias(f"{c}_before") for c in CHANGED_COLUMNS)).join(
+        current.select(CUSTOMER, *CHANGED_COLUMNS), CUSTOMER
+    )
+    changed = [F.count(F.when(~F.col(c).eqNullSafe(F.col(f"{c}_before")), True)) for c in CHANGED_COLUMNS]
+    customers, *moved = both.agg(F.count("*"), *changed).first()
+    return {
+        column: count / customers if customers else None for column, count in zip(CHANGED_COLUMNS, moved, strict=True)
+    }
 
 
 @dataclass(frozen=True)
@@ -346,8 +480,3 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     for frame in frames[1:]:
         union = union.unionByName(frame)
     return union
-
-
-def _collected(frame: DataFrame, schema: pa.Schema, columns: list[str]) -> pd.DataFrame:
-    """`columns` of every row, on the driver, in the dtypes reading the published file gives."""
-    return as_pandas(frame.select(*columns).toArrow(), select_schema(schema, columns))

@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 
 CUSTOMER = "customer_id"
 QUANTILE_ACCURACY = 10_000
-"""`percentile_approx`'s accuracy: its rank error is at most n / 10,000, inside the bracket `_kth_highest` reads."""
+"""`percentile_approx`'s accuracy: its rank error is at most n / 10,000, inside the brackets that
+`order_statistics` reads."""
 
 
 def write_table(
@@ -219,28 +220,56 @@ def tier_thresholds(frame: DataFrame, column: str) -> Thresholds | None:
     from pyspark.sql import functions as F
 
     values = frame.select(F.col(column).cast("double").alias("value")).where(F.col("value").isNotNull())
-    values = values.persist(StorageLevel.MEMORY_AND_DISK)  # read five times: computed (scored) once
+    values = values.persist(StorageLevel.MEMORY_AND_DISK)  # read several times: computed (scored) once
     try:
         n = values.count()
-        return tuple(_kth_highest(values, n, rank) for rank in tier_ranks(n)) if n else None
+        if not n:
+            return None
+        positions = [n - rank for rank in tier_ranks(n)]  # the rank-th highest, 0-based from the lowest
+        ordered = order_statistics(values, n, positions)
+        return tuple(ordered[position] for position in positions)
     finally:
         values.unpersist()
 
 
-def _kth_highest(values: DataFrame, n: int, rank: int) -> float:
-    """The `rank`-th highest of the n values: an approximate quantile brackets it, the values in the bracket are
-    collected (about n / 500 of them) and counted from the number above it; a missed bracket reads everything."""
+def order_statistics(values: DataFrame, n: int, positions: list[int]) -> dict[int, float]:
+    """The values at the 0-based `positions` of the n non-null doubles of column `value` in ascending order,
+    exactly, without collecting them: an approximate quantile brackets each position (ranks of slack either side),
+    the values inside the brackets come back as value counts (about n / 500 rows per bracket at most, a few with
+    ties) and are counted on from the number below each bracket; a missed bracket reads every value's count."""
     from pyspark.sql import functions as F
 
-    position, margin = n - rank, max(n // 1000, 100)  # 0-based from the lowest; ranks of slack either side
-    quantiles = [max(position - margin, 0) / n, min(position + margin, n - 1) / n]
-    low, high = values.agg(F.percentile_approx("value", quantiles, QUANTILE_ACCURACY)).first()[0]
-    above = values.where(F.col("value") > high).count()
-    inside = np.sort(_column(values.where(F.col("value").between(low, high))))[::-1]
-    if not above < rank <= above + len(inside):
-        above, inside = 0, np.sort(_column(values))[::-1]
-    return float(inside[rank - above - 1])
+    value = F.col("value")
+    margin = max(n // 1000, 100)
+    bounds = {position: (max(position - margin, 0), min(position + margin, n - 1)) for position in positions}
+    quantiles = sorted({rank / n for pair in bounds.values() for rank in pair})
+    approximate = values.agg(F.percentile_approx("value", quantiles, QUANTILE_ACCURACY)).first()[0]
+    at = dict(zip(quantiles, approximate, strict=True))
+    brackets = {position: (at[low / n], at[high / n]) for position, (low, high) in bounds.items()}
+    below = values.agg(*(F.count(F.when(value < low, True)) for low, _ in brackets.values())).first()
+    inside = F.lit(False)
+    for low, high in set(brackets.values()):
+        inside |= value.between(low, high)
+    known, counts = _value_counts_of(values.where(inside))
+    found = {}
+    for (position, (low, high)), start in zip(brackets.items(), below, strict=True):
+        within = (known >= low) & (known <= high)
+        found[position] = _at_position(known[within], counts[within], position - start)
+    if None in found.values():
+        everything = _value_counts_of(values)
+        found = {position: _at_position(*everything, position) for position in positions}
+    return found
 
 
-def _column(frame: DataFrame) -> np.ndarray:
-    return frame.toArrow()["value"].to_numpy(zero_copy_only=False).astype("float64")
+def _value_counts_of(values: DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of column `value`, ascending, and how many rows hold each."""
+    table = values.groupBy("value").count().orderBy("value").toArrow()
+    return table["value"].to_numpy(zero_copy_only=False), table["count"].to_numpy(zero_copy_only=False)
+
+
+def _at_position(known: np.ndarray, counts: np.ndarray, position: int) -> float | None:
+    """The value at the 0-based `position` of the values `known` (ascending) repeated `counts` times; None outside."""
+    ends = np.cumsum(counts)
+    if not 0 <= position < (ends[-1] if len(ends) else 0):
+        return None
+    return float(known[int(np.searchsorted(ends, position, side="right"))])

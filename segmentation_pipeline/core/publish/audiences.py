@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.arrow_values import as_string_array
 from segmentation_pipeline.core.publish.hashing import sha256_hex
-from segmentation_pipeline.core.publish.memberships import FamilyMembers, family_members
+from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES, FamilyMembers, family_members
 from segmentation_pipeline.core.storage.atomic import remove_folders_atomically
 from segmentation_pipeline.core.storage.durable import fsync, make_folders
 from segmentation_pipeline.core.storage.layout import DataLayout
@@ -32,6 +33,8 @@ from segmentation_pipeline.core.validate.row_checks import EMAIL_PATTERN
 
 FOLDER_MODE, FILE_MODE = 0o700, 0o640
 MANIFEST = "manifest.csv"
+WRITTEN = pa.schema([("file", pa.string()), ("rows", pa.int64())])
+"""What `write_sorted_files` yields: each file it wrote and its rows."""
 CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 """Values quoted only where needed; the header is written unquoted, as the ad platforms' examples show it."""
 
@@ -50,21 +53,53 @@ class AudienceExport:
 
     def write(self, folder: Path) -> None:
         """Write the snapshot folder at `folder` (a staged path), private and flushed to disk."""
-        _private_folder(folder)
-        for path, rows in {MANIFEST: self.manifest, **self.files}.items():
-            target = folder / path
-            for parent in reversed([*target.relative_to(folder).parents][:-1]):
-                _private_folder(folder / parent)
-            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            os.fchmod(descriptor, FILE_MODE)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write((",".join(rows.columns) + "\n").encode())
-                pa_csv.write_csv(pa.Table.from_pandas(rows, preserve_index=False), handle, CSV_OPTIONS)
-                handle.flush()
-                os.fsync(handle.fileno())
-        for family in {path.split("/")[0] for path in self.files}:
-            fsync(folder / family)
-        fsync(folder)
+        write_folder(folder, self.manifest, lambda: {path: _table(rows) for path, rows in self.files.items()})
+
+
+def write_folder(folder: Path, manifest: pd.DataFrame, write_files) -> None:
+    """The snapshot folder at `folder` (a staged path): its family folders, the segment files (`write_files()`
+    writes them, returning those it did not write, as tables of their rows), the manifest; private, flushed."""
+    _private_folder(folder)
+    for family in sorted({path.split("/")[0] for path in manifest["file"]}):
+        _private_folder(folder / family)
+    for path, rows in {**write_files(), MANIFEST: _table(manifest)}.items():
+        with private_file(folder / path, rows.column_names) as handle:
+            pa_csv.write_csv(rows, handle, CSV_OPTIONS)
+    for family in {path.split("/")[0] for path in manifest["file"]}:
+        fsync(folder / family)
+    fsync(folder)
+
+
+@contextmanager
+def private_file(target: Path, columns: list[str], replace: bool = False):
+    """A new file of mode 0640 (whatever the umask) holding the CSV header of `columns`, to write the rows to;
+    flushed to disk when closed. `replace`: a file already there is written over (a retried executor task's)."""
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL), FILE_MODE)
+    os.fchmod(descriptor, FILE_MODE)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write((",".join(columns) + "\n").encode())
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_sorted_files(batches, folder: str, columns: list[str]):
+    """The segment files of rows sorted by their `file` (a path inside `folder`), each written in one go as the
+    rows stream by (an executor's task: Spark's `mapInArrow`); yields the files written and their rows."""
+    current, handle, written, stack = None, None, {}, ExitStack()
+    with stack:
+        for batch in batches:
+            files = batch["file"].to_numpy(zero_copy_only=False)
+            starts = [0, *(np.flatnonzero(files[1:] != files[:-1]) + 1).tolist(), len(files)]
+            for start, end in itertools.pairwise(starts):
+                if files[start] != current:
+                    stack.close()
+                    current = files[start]
+                    handle = stack.enter_context(private_file(Path(folder, current), columns, replace=True))
+                    written[current] = 0
+                pa_csv.write_csv(batch.slice(start, end - start).select(columns), handle, CSV_OPTIONS)
+                written[current] += end - start
+    yield pa.RecordBatch.from_pydict({"file": list(written), "rows": list(written.values())}, schema=WRITTEN)
 
 
 def audience_export(customers: pd.DataFrame, emails: pd.DataFrame, plain_emails: bool) -> AudienceExport:
@@ -73,34 +108,56 @@ def audience_export(customers: pd.DataFrame, emails: pd.DataFrame, plain_emails:
     segment of the snapshot gets a file, empty if none of its customers may be reached."""
     ids = as_string_array(customers["customer_id"])
     found = pc.index_in(ids, value_set=as_string_array(emails["customer_id"]))
-    email = as_string_array(emails["email"]).take(found)
-    normalised = pc.utf8_lower(pc.utf8_trim_whitespace(email))
-    usable = pc.match_substring_regex(normalised, EMAIL_PATTERN).fill_null(False).to_numpy(zero_copy_only=False)
-    eligible = (customers["marketing_opt_in"].fillna(False).astype(bool) & ~customers["in_control_group"]).to_numpy()
-    reach = eligible & usable
-    addresses = normalised.filter(pa.array(reach))
-    contacts = {"customer_id": ids.filter(pa.array(reach)), "email_sha256": sha256_hex(addresses)}
-    if plain_emails:
-        contacts["email"] = addresses
-    reached = pa.table(contacts)
+    reach, left_out, reached = _reach(customers, as_string_array(emails["email"]).take(found), plain_emails)
     by_id = pc.sort_indices(reached["customer_id"]).to_numpy()
     reached = reached.take(by_id)
     position = np.full(len(customers), -1)  # a customer's row in `reached`, -1 if not reached
     position[np.flatnonzero(reach)[by_id]] = np.arange(len(by_id))
     files, manifest = {}, []
     for members in family_members(customers):
-        slugs = _slugs(members.names)
+        paths = segment_files(members.family, members.names)
         for segment, rows in zip(members.names, _by_segment(reached, members, position), strict=True):
-            path = f"{members.family}/{slugs[segment]}.csv"
+            path = paths[segment]
             files[path] = rows
             manifest.append((members.family, segment, path, len(rows)))
     return AudienceExport(
         files=files,
         manifest=pd.DataFrame(manifest, columns=["family", "segment", "file", "customers"]),
         customers=reached.num_rows,
-        left_out_without_email=int((eligible & ~usable).sum()),
+        left_out_without_email=int(left_out.sum()),
         plain_emails=plain_emails,
     )
+
+
+def contact_rows(customers: pd.DataFrame, plain_emails: bool) -> pd.DataFrame:
+    """Of a batch of customers (`customer_segments` rows with CRM ids and their CRM `email`), those reached (their
+    contact columns, `reached`) and those left out for want of a usable e-mail (contacts null), with their segment
+    columns: row by row, so any batch gives its own rows (Spark's executors)."""
+    reach, left_out, reached = _reach(customers, as_string_array(customers["email"]), plain_emails)
+    keep = reach | left_out
+    rows = customers.loc[keep, list(SEGMENT_FAMILIES.values())].reset_index(drop=True)
+    rows.insert(0, "reached", reach[keep])
+    positions = np.flatnonzero(reach[keep])
+    for name in reached.column_names:
+        values = pd.Series(None, index=rows.index, dtype="str")
+        values.iloc[positions] = reached[name].to_numpy(zero_copy_only=False)
+        rows[name] = values
+    return rows
+
+
+def _reach(customers: pd.DataFrame, email: pa.Array, plain_emails: bool) -> tuple[np.ndarray, np.ndarray, pa.Table]:
+    """Who of `customers` (their CRM `email` aligned) may be reached: opted in, outside the control group, with a
+    usable e-mail; who is left out for want of one; the reached ones' contact columns in the customers' order."""
+    normalised = pc.utf8_lower(pc.utf8_trim_whitespace(email))
+    usable = pc.match_substring_regex(normalised, EMAIL_PATTERN).fill_null(False).to_numpy(zero_copy_only=False)
+    eligible = (customers["marketing_opt_in"].fillna(False).astype(bool) & ~customers["in_control_group"]).to_numpy()
+    reach = eligible & usable
+    addresses = normalised.filter(pa.array(reach))
+    contacts = {"customer_id": as_string_array(customers["customer_id"]).filter(pa.array(reach))}
+    contacts["email_sha256"] = sha256_hex(addresses)
+    if plain_emails:
+        contacts["email"] = addresses
+    return reach, eligible & ~usable, pa.table(contacts)
 
 
 def validated_emails(layout: DataLayout) -> pd.DataFrame:
@@ -145,6 +202,15 @@ def _by_segment(reached: pa.Table, members: FamilyMembers, position: np.ndarray)
     bounds = np.searchsorted(codes[order], np.arange(len(members.names) + 1))
     for start, end in itertools.pairwise(bounds.tolist()):
         yield rows.slice(start, end - start).to_pandas()
+
+
+def _table(rows: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(rows, preserve_index=False)
+
+
+def segment_files(family: str, segments: list[str]) -> dict[str, str]:
+    """Each segment of a family (sorted names) -> its file in the snapshot folder."""
+    return {segment: f"{family}/{slug}.csv" for segment, slug in _slugs(segments).items()}
 
 
 def _slugs(segments: list[str]) -> dict[str, str]:

@@ -18,6 +18,10 @@ PSI_EPSILON = 1e-4
 then adds exactly 0."""
 
 
+CHANGED_COLUMNS = ("rfm_segment", "segment_id")
+"""The columns whose changes among returning customers `changed_segment_share` measures."""
+
+
 def changed_segment_share(previous: pd.DataFrame | None, current: pd.DataFrame, column: str) -> float | None:
     """Among customers in both snapshots, the share whose `column` changed (null to null is no change); None when
     no customer is in both."""
@@ -43,25 +47,70 @@ def psi_bin_edges(expected: pd.Series, bins: int = 10) -> np.ndarray:
     return np.unique(np.quantile(values, np.arange(1, bins) / bins))
 
 
+def quantile_positions(n: int, bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For n > 0 values, where `psi_bin_edges`' quantiles fall: the 0-based positions (in ascending order) of the two
+    values around each and the weight of the upper one, in numpy's own arithmetic (`np.quantile`, linear)."""
+    virtual = (n - 1) * (np.arange(1, bins) / bins)
+    lower = np.floor(virtual)
+    gamma = virtual - lower
+    return lower.astype("int64"), np.minimum(lower + 1, n - 1).astype("int64"), gamma
+
+
+def edges_from_order_statistics(lower: np.ndarray, upper: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """`psi_bin_edges` from the values at `quantile_positions` (an engine that cannot sort every value finds them):
+    numpy's linear interpolation, step for step, so the edges are the same floats."""
+    difference = upper - lower
+    return np.unique(np.where(gamma >= 0.5, upper - difference * (1 - gamma), lower + difference * gamma))
+
+
 def population_stability_index(expected: pd.Series, actual: pd.Series, bins: int = 10) -> float:
     """PSI = sum((a - e) * ln(a / e)) over the bins of `psi_bin_edges` plus one bin for nulls, with e and a the
     shares of the expected and actual values in each bin (an empty bin counts as PSI_EPSILON)."""
     edges = psi_bin_edges(expected, bins)
-    return _psi(_binned_shares(expected, edges), _binned_shares(actual, edges))
+    return psi_from_counts(binned_counts(expected, edges), binned_counts(actual, edges))
+
+
+def binned_counts(series: pd.Series, edges: np.ndarray) -> np.ndarray:
+    """Values per bin of `edges` (bin i: edge[i-1] < value <= edge[i]), then the nulls."""
+    values = _numbers(series)
+    counts = np.bincount(np.searchsorted(edges, values.dropna().to_numpy(), side="left"), minlength=len(edges) + 1)
+    return np.append(counts, values.isna().sum())
 
 
 def categorical_psi(expected: pd.Series, actual: pd.Series) -> float:
     """PSI over the union of the levels of both sides, null being a level of its own."""
-    levels = sorted(set(expected.dropna().unique()) | set(actual.dropna().unique()), key=str)
-    return _psi(_level_shares(expected, levels), _level_shares(actual, levels))
+    return categorical_psi_from_counts(level_counts(expected), level_counts(actual))
+
+
+def level_counts(series: pd.Series) -> dict:
+    """Rows per level of `series`, nulls under None."""
+    return series.value_counts().to_dict() | {None: int(series.isna().sum())}
+
+
+def categorical_psi_from_counts(expected: dict, actual: dict) -> float:
+    """`categorical_psi` from each side's `level_counts`."""
+    levels = sorted((set(expected) | set(actual)) - {None}, key=str)
+    return psi_from_counts(
+        *(np.array([counts.get(level, 0) for level in [*levels, None]], dtype="int64") for counts in (expected, actual))
+    )
+
+
+def psi_from_counts(expected: np.ndarray, actual: np.ndarray) -> float:
+    """PSI of the bins (or levels) counted on each side."""
+    return _psi(_shares(expected), _shares(actual))
 
 
 def segment_share_change(previous: pd.DataFrame, current: pd.DataFrame, column: str) -> dict[str, float]:
     """Current minus previous share of each segment in `column`, in percentage points, for every segment in either
     snapshot (sorted by segment)."""
-    now = current[column].value_counts() / len(current)
-    before = previous[column].value_counts() / len(previous)
-    change = now.sub(before, fill_value=0.0).sort_index() * 100
+    return share_change_from_counts(
+        previous[column].value_counts(), len(previous), current[column].value_counts(), len(current)
+    )
+
+
+def share_change_from_counts(before: pd.Series, before_rows: int, now: pd.Series, now_rows: int) -> dict[str, float]:
+    """`segment_share_change` from the customers per segment (nulls left out) and the customers of each snapshot."""
+    change = (now / now_rows).sub(before / before_rows, fill_value=0.0).sort_index() * 100
     return {str(segment): float(points) for segment, points in change.items()}
 
 
@@ -75,22 +124,28 @@ def snapshot_drift(
     """Drift of `current` against `previous`: {"psi": {column: PSI}, "segment_share_change_pp": {"rfm": {...},
     "behavioural": {...}}, "changed_segment_share": {"rfm_segment": ..., "segment_id": ...}}. Without a previous
     snapshot (or with an empty side) there is nothing to compare: every value is None."""
-    comparable = previous is not None and not previous.empty and not current.empty
-    psi: dict[str, float | None] = {}
-    for column in numeric_columns:
-        psi[column] = population_stability_index(previous[column], current[column], bins) if comparable else None
-    for column in categorical_columns:
-        psi[column] = categorical_psi(previous[column], current[column]) if comparable else None
+    if previous is None or previous.empty or current.empty:
+        return no_drift((*numeric_columns, *categorical_columns))
+    psi = {column: population_stability_index(previous[column], current[column], bins) for column in numeric_columns}
+    psi |= {column: categorical_psi(previous[column], current[column]) for column in categorical_columns}
     return {
         "psi": psi,
         "segment_share_change_pp": {
-            segment_type: segment_share_change(previous, current, column) if comparable else None
+            segment_type: segment_share_change(previous, current, column)
             for segment_type, column in SEGMENT_COLUMNS.items()
         },
         "changed_segment_share": {
-            column: changed_segment_share(previous, current, column) if comparable else None
-            for column in ("rfm_segment", "segment_id")
+            column: changed_segment_share(previous, current, column) for column in CHANGED_COLUMNS
         },
+    }
+
+
+def no_drift(columns: tuple[str, ...]) -> dict:
+    """`snapshot_drift` when there is nothing to compare."""
+    return {
+        "psi": dict.fromkeys(columns),
+        "segment_share_change_pp": dict.fromkeys(SEGMENT_COLUMNS),
+        "changed_segment_share": dict.fromkeys(CHANGED_COLUMNS),
     }
 
 
@@ -98,18 +153,8 @@ def _numbers(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series).astype("float64")
 
 
-def _binned_shares(series: pd.Series, edges: np.ndarray) -> np.ndarray:
-    values = _numbers(series)
-    counts = np.bincount(np.searchsorted(edges, values.dropna().to_numpy(), side="left"), minlength=len(edges) + 1)
-    return _shares(np.append(counts, values.isna().sum()), len(values))
-
-
-def _level_shares(series: pd.Series, levels: list) -> np.ndarray:
-    counts = series.value_counts().reindex(levels, fill_value=0).to_numpy()
-    return _shares(np.append(counts, series.isna().sum()), len(series))
-
-
-def _shares(counts: np.ndarray, total: int) -> np.ndarray:
+def _shares(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
     if total == 0:
         raise ValueError("PSI needs at least one value on each side")
     return counts / total

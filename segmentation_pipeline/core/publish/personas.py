@@ -8,6 +8,7 @@ null cell and is never mentioned in the text. Mixes are text, "mobile 52%, deskt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -36,6 +37,62 @@ PROFILE_COLUMNS = (
 """Taken as published in `segment_profiles`, so the two tables agree."""
 
 
+COUNTED_TRAITS = (
+    "age_band",
+    "gender",
+    "country",
+    "top_feature",
+    "top_category",
+    "nps_group",
+    "primary_need",
+    "preferred_contact_channel",
+    "most_active_hour",
+    "most_active_weekday",
+)
+"""Traits counted per segment and value (text) among the customers who have one: the mixes, modes and median band."""
+SUMMED_TRAITS = (
+    "is_b2b",
+    "has_survey",
+    "price_sensitivity",
+    "marketing_opt_in",
+    "weekend_share",
+    "new_customer",
+    "orders",
+    "spend",
+)
+"""Traits summed and counted (customers with a value) per segment: the shares, means and the order value."""
+MEDIAN_TRAIT = "session_minutes"
+"""The trait whose exact median per segment the personas give (pandas' median: the mean of the two middle values)."""
+PERSONA_TRAITS = (*COUNTED_TRAITS, *SUMMED_TRAITS, MEDIAN_TRAIT)
+PERSONA_FEATURES = (
+    *COUNTED_TRAITS,
+    "is_b2b",
+    "has_survey",
+    "price_sensitivity",
+    "marketing_opt_in",
+    "weekend_share",
+    "has_usage",
+    "lifecycle_stage",
+    "frequency",
+    "monetary",
+    "mean_session_minutes",
+)
+"""The feature columns `persona_traits` reads."""
+
+
+@dataclass(frozen=True)
+class PersonaAggregates:
+    """Everything the personas need from the customers, per behavioural segment: the same whichever engine (pandas
+    here, Spark's aggregates of `persona_traits`' rows) computed it."""
+
+    counts: pd.DataFrame
+    """Customers per (`segment_id`, `trait`, `value`) of the `COUNTED_TRAITS`, only values someone has."""
+    sums: pd.DataFrame
+    """Per `segment_id` (the index): `<trait>_sum` and `<trait>_count` (customers with a value) of `SUMMED_TRAITS`."""
+    medians: pd.Series
+    """Per `segment_id` (the index): the median of `MEDIAN_TRAIT` over the customers with a value."""
+
+
 def segment_personas(
     features: pd.DataFrame,
     segment_ids: pd.Series,
@@ -45,35 +102,84 @@ def segment_personas(
 ) -> pd.DataFrame:
     """One row per segment of `profiles` (the published segment_profiles); `segment_ids` gives each customer's
     segment, aligned with `features` (its index)."""
-    group = segment_ids.astype("int64").to_numpy()
+    aggregates = persona_aggregates(persona_traits(features), segment_ids)
+    return personas_from_aggregates(aggregates, profiles, snapshot_date, rules)
+
+
+def persona_traits(features: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's `PERSONA_TRAITS` as the personas aggregate them (row by row, so any batch of customers gives
+    its own rows: Spark's executors run it): counted traits as text, the others as floats, null where unknown."""
     usage = _flag(features, "has_usage") == 1.0
-    frequency = _number(features, "frequency").fillna(0.0)
+    counted = {trait: _as_text(_column(features, trait)) for trait in COUNTED_TRAITS}
+    counted["most_active_hour"] = _as_text(_number(features, "most_active_hour").astype("Int64"))
+    return pd.DataFrame(
+        {
+            **counted,
+            "is_b2b": _flag(features, "is_b2b", missing=np.nan),
+            "has_survey": _flag(features, "has_survey", missing=np.nan),
+            "price_sensitivity": _number(features, "price_sensitivity"),
+            "marketing_opt_in": _flag(features, "marketing_opt_in", missing=np.nan),
+            "weekend_share": _number(features, "weekend_share").where(usage),
+            "new_customer": _text(features, "lifecycle_stage").eq("new").astype("float64"),
+            "orders": _number(features, "frequency").fillna(0.0),
+            "spend": _number(features, "monetary").fillna(0.0),
+            MEDIAN_TRAIT: _number(features, "mean_session_minutes").where(usage),
+        },
+        index=features.index,
+    )
+
+
+def persona_aggregates(traits: pd.DataFrame, segment_ids: pd.Series) -> PersonaAggregates:
+    """`PersonaAggregates` of every customer's `persona_traits` (`segment_ids` aligned with them), by pandas."""
+    group = pd.Series(segment_ids.astype("int64").to_numpy(), index=traits.index, name="segment_id")
+    counts = [
+        traits.groupby([group, traits[trait].rename("value")])
+        .size()
+        .rename("customers")
+        .reset_index()
+        .assign(trait=trait)
+        for trait in COUNTED_TRAITS
+    ]
+    summed = traits[list(SUMMED_TRAITS)].groupby(group)
+    sums = pd.concat([summed.sum().add_suffix("_sum"), summed.count().add_suffix("_count")], axis=1)
+    return PersonaAggregates(
+        counts=pd.concat(counts, ignore_index=True)[["segment_id", "trait", "value", "customers"]],
+        sums=sums,
+        medians=traits[MEDIAN_TRAIT].groupby(group).median(),
+    )
+
+
+def personas_from_aggregates(
+    aggregates: PersonaAggregates, profiles: pd.DataFrame, snapshot_date: date, rules: tuple[NextActionRule, ...]
+) -> pd.DataFrame:
+    """`segment_personas` from the customers' `PersonaAggregates` and the published `profiles`."""
+    counts, sums = aggregates.counts, aggregates.sums
     table = profiles[list(PROFILE_COLUMNS)].copy()
     by_segment = {
-        "age_band_mix": _mix(features, "age_band", group),
-        "median_age_band": _median_band(features, group),
-        "gender_mix": _mix(features, "gender", group),
-        "top_countries": _mix(features, "country", group, TOP_VALUES),
-        "b2b_share": _mean(_flag(features, "is_b2b", missing=np.nan), group),
-        "median_session_minutes": _median(_number(features, "mean_session_minutes").where(usage), group),
-        "top_features": _mix(features, "top_feature", group, TOP_VALUES),
-        "orders_per_customer": _mean(frequency, group),
-        "avg_order_value": _ratio(_number(features, "monetary").fillna(0.0), frequency, group),
-        "top_categories": _mix(features, "top_category", group, TOP_VALUES),
-        "nps_mix": _mix(features, "nps_group", group),
-        "survey_share": _mean(_flag(features, "has_survey", missing=np.nan), group),
-        "top_primary_needs": _mix(features, "primary_need", group, TOP_VALUES),
-        "mean_price_sensitivity": _mean(_number(features, "price_sensitivity"), group),
-        "contact_channel_mix": _mix(features, "preferred_contact_channel", group),
-        "marketing_opt_in_share": _mean(_flag(features, "marketing_opt_in", missing=np.nan), group),
-        "weekend_share": _mean(_number(features, "weekend_share").where(usage), group),
-        "most_active_hour": _most_common(_number(features, "most_active_hour"), group, rank=None),
-        "most_active_weekday": _most_common(_text(features, "most_active_weekday"), group, rank=WEEKDAYS.index),
-        "new_customer_share": _mean(_text(features, "lifecycle_stage").eq("new").astype("float64"), group),
+        "age_band_mix": _mix(counts, "age_band"),
+        "median_age_band": _median_band(counts),
+        "gender_mix": _mix(counts, "gender"),
+        "top_countries": _mix(counts, "country", TOP_VALUES),
+        "b2b_share": _mean(sums, "is_b2b"),
+        "median_session_minutes": aggregates.medians.dropna().to_dict(),
+        "top_features": _mix(counts, "top_feature", TOP_VALUES),
+        "orders_per_customer": _mean(sums, "orders"),
+        "avg_order_value": _ratio(sums, "spend", "orders"),
+        "top_categories": _mix(counts, "top_category", TOP_VALUES),
+        "nps_mix": _mix(counts, "nps_group"),
+        "survey_share": _mean(sums, "has_survey"),
+        "top_primary_needs": _mix(counts, "primary_need", TOP_VALUES),
+        "mean_price_sensitivity": _mean(sums, "price_sensitivity"),
+        "contact_channel_mix": _mix(counts, "preferred_contact_channel"),
+        "marketing_opt_in_share": _mean(sums, "marketing_opt_in"),
+        "weekend_share": _mean(sums, "weekend_share"),
+        "most_active_hour": _most_common(counts, "most_active_hour", rank=int),
+        "most_active_weekday": _most_common(counts, "most_active_weekday", rank=WEEKDAYS.index),
+        "new_customer_share": _mean(sums, "new_customer"),
     }
     for column, values in by_segment.items():
         table[column] = table["segment_id"].map(values)
-    table["most_active_hour"] = table["most_active_hour"].astype("Int64")
+    table["most_active_hour"] = table["most_active_hour"].map(int, na_action="ignore").astype("Int64")
     actions = [next_action(rules, row) for row in table.to_dict("records")]
     table["next_action"] = [action for action, _ in actions]
     table["next_action_reason"] = [reason for _, reason in actions]
@@ -115,31 +221,31 @@ def persona_summary(persona: dict) -> str:
     return f"{', '.join(who)}. {'; '.join(buy)}."
 
 
-def _mix(features: pd.DataFrame, column: str, group: np.ndarray, top: int | None = None) -> dict[int, str]:
+def _mix(counts: pd.DataFrame, trait: str, top: int | None = None) -> dict[int, str]:
     """Per segment, its values by share of the customers who have one ("a 52%, b 30%"; largest first, ties
     alphabetical), the first `top` only when given; segments where nobody has a value are left out (null)."""
     mixes = {}
-    for segment_id, row in _counts(_text(features, column), group).iterrows():
-        row = row[row > 0]
-        shares = (row / row.sum()).rename("share").rename_axis("value").reset_index()
+    for segment_id, row in _trait_counts(counts, trait):
+        shares = row.assign(share=row["customers"] / row["customers"].sum())
         shares = shares.sort_values(["share", "value"], ascending=[False, True]).head(top)
         pairs = zip(shares["value"], shares["share"], strict=True)
-        mixes[int(segment_id)] = ", ".join(f"{value} {_percent(share)}" for value, share in pairs)
+        mixes[segment_id] = ", ".join(f"{value} {_percent(share)}" for value, share in pairs)
     return mixes
 
 
-def _most_common(values: pd.Series, group: np.ndarray, rank) -> dict[int, object]:
-    """Per segment, the value most of its customers have (ties: the first in the order `rank` sorts by, natural
-    order without one); segments where nobody has a value are left out (null)."""
-    counts = _counts(values, group).sort_index(axis=1, key=None if rank is None else lambda index: index.map(rank))
-    return {int(segment_id): row.idxmax() for segment_id, row in counts.iterrows()}
+def _most_common(counts: pd.DataFrame, trait: str, rank) -> dict[int, str]:
+    """Per segment, the value most of its customers have (ties: the first in the order `rank` sorts by); segments
+    where nobody has a value are left out (null)."""
+    return {
+        segment_id: min(zip(-row["customers"], row["value"].map(rank), row["value"], strict=True))[2]
+        for segment_id, row in _trait_counts(counts, trait)
+    }
 
 
-def _counts(values: pd.Series, group: np.ndarray) -> pd.DataFrame:
-    """Customers per segment (rows) and value (columns), counting only customers who have a value, so a segment
-    where nobody has one has no row."""
-    known = values.notna().to_numpy()
-    return pd.crosstab(group[known], values[known].to_numpy())
+def _trait_counts(counts: pd.DataFrame, trait: str):
+    """(segment_id, its rows of `counts` for `trait`) for each segment where someone has a value."""
+    rows = counts[(counts["trait"] == trait) & (counts["customers"] > 0)]
+    return ((int(segment_id), row) for segment_id, row in rows.groupby("segment_id", sort=True))
 
 
 def _largest(mix: str) -> tuple[str, str]:
@@ -148,26 +254,41 @@ def _largest(mix: str) -> tuple[str, str]:
     return value, share
 
 
-def _median_band(features: pd.DataFrame, group: np.ndarray) -> dict[int, str]:
+def _median_band(counts: pd.DataFrame) -> dict[int, str]:
     """The age band of the segment's median customer among those with a band (bands are ordered; the lower of the
     two middle bands for an even count)."""
-    bands = _text(features, "age_band")
-    rank = bands.map({band: i for i, band in enumerate(AGE_BANDS)}).astype("float64")
-    lower_median = rank.groupby(group).quantile(0.5, interpolation="lower").dropna()
-    return {int(segment_id): AGE_BANDS[int(r)] for segment_id, r in lower_median.items()}
+    medians = {}
+    for segment_id, row in _trait_counts(counts[counts["value"].isin(AGE_BANDS)], "age_band"):
+        row = row.assign(rank=row["value"].map(AGE_BANDS.index)).sort_values("rank")
+        position = (int(row["customers"].sum()) - 1) // 2  # 0-based, the lower middle one
+        medians[segment_id] = row["value"].iloc[int(np.searchsorted(row["customers"].cumsum(), position, "right"))]
+    return medians
 
 
-def _mean(values: pd.Series, group: np.ndarray) -> dict[int, float]:
-    return values.astype("float64").groupby(group).mean().dropna().to_dict()
+def _mean(sums: pd.DataFrame, trait: str) -> dict[int, float]:
+    return _ratio(sums, trait, trait, f"{trait}_count")
 
 
-def _median(values: pd.Series, group: np.ndarray) -> dict[int, float]:
-    return values.astype("float64").groupby(group).median().dropna().to_dict()
+def _ratio(sums: pd.DataFrame, numerator: str, denominator: str, denominator_column: str | None = None) -> dict:
+    """Per segment, the sum of `numerator` over that of `denominator` (or `denominator_column`); left out (null)
+    where that is not positive."""
+    below = sums[denominator_column or f"{denominator}_sum"]
+    return (sums[f"{numerator}_sum"] / below.where(below > 0)).dropna().to_dict()
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series, group: np.ndarray) -> dict[int, float]:
-    totals = pd.DataFrame({"n": numerator, "d": denominator}).groupby(group).sum()
-    return (totals["n"] / totals["d"].where(totals["d"] > 0)).dropna().to_dict()
+def _column(features: pd.DataFrame, column: str) -> pd.Series:
+    if column not in features.columns:
+        return pd.Series(None, index=features.index, dtype="str")
+    return features[column]
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """`values` as text, nulls kept; each distinct value converted once."""
+    if values.dtype == "str":
+        return values
+    codes, uniques = pd.factorize(values)
+    text = pd.array([str(value) for value in uniques], dtype="str").take(codes, allow_fill=True)
+    return pd.Series(text, index=values.index)
 
 
 def _text(features: pd.DataFrame, column: str) -> pd.Series:

@@ -45,6 +45,7 @@ ON_SPARK = {
     "segment_transitions",
     "segment_uplift",
     "segment_overlap",
+    "segment_personas",
 }
 """The published tables whose per-customer work runs on Spark with the `spark` engine (README: Running on Spark)."""
 
@@ -65,7 +66,7 @@ ON_SPARK = {
         dg.AssetSpec(
             AUDIENCES,
             group_name="publish",
-            kinds={"csv"},
+            kinds={"spark", "csv"},
             deps=["customer_features", "rfm_scores", "behavioural_segments", "customer_value", "rule_segments"],
             description="Per snapshot and segment (behavioural, RFM, rule or manual), the opted-in customers outside "
             "the control group with their hashed e-mail, for ad platforms (`exports/audiences/snapshot_date="
