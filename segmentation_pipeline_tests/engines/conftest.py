@@ -1,4 +1,5 @@
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,8 @@ from segmentation_pipeline.core.storage.layout import DataLayout
 TEST_CONF = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"}
 """A test session: no web UI, and few shuffle partitions for tiny data on 2 cores."""
 FLOAT_RELATIVE_TOLERANCE = 1e-9
+SMALL_BATCHES = {"spark.sql.execution.arrow.maxRecordsPerBatch": "700", "spark.sql.files.maxPartitionBytes": "16k"}
+"""Many batches in several partitions, so that a per-batch shortcut would show."""
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +26,25 @@ def spark():
     session = start_spark("local[2]", "segmentation_pipeline_tests", TEST_CONF)
     yield session
     session.stop()
+
+
+@contextmanager
+def small_batches_of(spark):
+    """The session's settings as `SMALL_BATCHES` while the block runs."""
+    previous = {key: spark.conf.get(key) for key in SMALL_BATCHES}
+    for key, value in SMALL_BATCHES.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            spark.conf.set(key, value)
+
+
+@pytest.fixture
+def small_batches(spark):
+    with small_batches_of(spark):
+        yield
 
 
 def on_both_engines(spark, query: str, tables: dict[str, pa.Table], parameters: dict | None = None):

@@ -24,7 +24,7 @@ from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline_tests.end_to_end.test_spark_pipeline import assert_same_values
-from segmentation_pipeline_tests.engines.test_spark_scoring import SMALL_BATCHES
+from segmentation_pipeline_tests.engines.conftest import small_batches_of
 
 PREVIOUS, DAY = date(2026, 10, 31), date(2026, 11, 30)
 SEGMENTS = {1: "Night owls", 2: "Weekend desktop", 3: "Big baskets", 4: "Casual browsers", 5: "Nobody yet"}
@@ -231,17 +231,11 @@ def published(spark, tmp_path_factory):
     write_warehouse(zone, DAY, customer_ids(151, 2100), seed=2)  # 150 left, 200 arrived
     write_crm(zone, customer_ids(1, 2100))
     layouts, snapshots = {}, {}
-    previous_conf = {key: spark.conf.get(key) for key in SMALL_BATCHES}
-    for key, value in SMALL_BATCHES.items():
-        spark.conf.set(key, value)
-    try:
+    with small_batches_of(spark):
         for engine, session in (("duckdb", None), ("spark", spark)):
             layouts[engine] = DataLayout(tmp_path_factory.mktemp(engine))
             shutil.copytree(zone.root, layouts[engine].root, dirs_exist_ok=True)
             snapshots[engine] = [publish_snapshot(layouts[engine], day, SETTINGS, session) for day in (PREVIOUS, DAY)]
-    finally:
-        for key, value in previous_conf.items():
-            spark.conf.set(key, value)
     return layouts, snapshots
 
 

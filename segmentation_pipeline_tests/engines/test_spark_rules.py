@@ -18,7 +18,6 @@ from segmentation_pipeline.core.segment.snapshot import rule_memberships
 from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
 from segmentation_pipeline.core.storage.tables import read_snapshot_table, write_snapshot_table
 from segmentation_pipeline_tests.engines.test_spark_publish import customer_ids, write_warehouse
-from segmentation_pipeline_tests.engines.test_spark_scoring import SMALL_BATCHES
 
 DAY = date(2026, 11, 30)
 SEGMENTS = """
@@ -108,16 +107,6 @@ def zone(tmp_path_factory):
     layout.config_file("rule_segments.yaml").write_text(SEGMENTS, encoding="utf-8")
     layout.config_file("manual_assignments.csv").write_text(MANUAL.format(**manual_ids), encoding="utf-8")
     return layout, manual_ids
-
-
-@pytest.fixture
-def small_batches(spark):
-    previous = {key: spark.conf.get(key) for key in SMALL_BATCHES}
-    for key, value in SMALL_BATCHES.items():
-        spark.conf.set(key, value)
-    yield
-    for key, value in previous.items():
-        spark.conf.set(key, value)
 
 
 def on_both_engines(spark, zone: DataLayout, root, without: tuple[str, ...] = ()):

@@ -29,18 +29,6 @@ from segmentation_pipeline_tests.engines.conftest import assert_same_table
 from segmentation_pipeline_tests.value.builders import EVE, features, order_days
 
 SNAPSHOT = date(2026, 10, 31)
-SMALL_BATCHES = {"spark.sql.execution.arrow.maxRecordsPerBatch": "700", "spark.sql.files.maxPartitionBytes": "16k"}
-"""Many batches in several partitions, so that a per-batch shortcut would show."""
-
-
-@pytest.fixture
-def small_batches(spark):
-    previous = {key: spark.conf.get(key) for key in SMALL_BATCHES}
-    for key, value in SMALL_BATCHES.items():
-        spark.conf.set(key, value)
-    yield
-    for key, value in previous.items():
-        spark.conf.set(key, value)
 
 
 def mixed_table() -> pd.DataFrame:
