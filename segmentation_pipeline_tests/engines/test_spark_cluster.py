@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from segmentation_pipeline.core.engines.spark_session import start_spark
-from segmentation_pipeline.core.features.customer_features import compute_features
+from segmentation_pipeline.core.features.customer_features import build_features, compute_features
+from segmentation_pipeline.core.storage.tables import read_snapshot_table
 from segmentation_pipeline.sample_data import generate_landing_zone
 from segmentation_pipeline_tests.engines.conftest import (
     TEST_CONF,
@@ -80,9 +81,10 @@ def test_the_work_runs_on_the_workers_executors(cluster_session):
     assert hashes.count() == 1000  # a Python UDF over 8 partitions, run by the executors' Python workers
 
 
-def test_the_cluster_rebuilds_the_rollups_and_computes_the_features_as_duckdb(cluster_session, zone, tmp_path):
+def test_the_cluster_rebuilds_the_rollups_and_writes_the_features_as_duckdb(cluster_session, zone, tmp_path):
     layout, written, rebuilt = rebuilt_on_spark(zone, tmp_path / "data", cluster_session)
 
     assert len(rebuilt["usage_events"]) == 60
     assert_same_rollups(written)
-    assert_same_table(compute_features(layout, END, spark=cluster_session), compute_features(zone, END))
+    build_features(layout, END, spark=cluster_session)  # computed and written by the workers' executors
+    assert_same_table(read_snapshot_table(layout, "customer_features", END), compute_features(zone, END))

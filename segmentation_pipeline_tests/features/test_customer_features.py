@@ -1,6 +1,13 @@
 import pandas as pd
+import pytest
 
-from segmentation_pipeline.core.features.customer_features import FeatureSettings, compute_features, snapshot_features
+from segmentation_pipeline.core.errors import PipelineError
+from segmentation_pipeline.core.features.customer_features import (
+    FeatureSettings,
+    build_missing_features,
+    compute_features,
+    snapshot_features,
+)
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.storage.tables import write_snapshot_table
 from segmentation_pipeline_tests.features.builders import SNAPSHOT, event, feature_warehouse
@@ -121,10 +128,17 @@ def test_an_empty_warehouse_gives_no_rows(tmp_path):
     assert len(compute_features(DataLayout(tmp_path), SNAPSHOT)) == 0
 
 
-def test_a_refit_reads_the_feature_table_its_eve_built_and_computes_one_only_without_it(tmp_path):
+def test_a_refit_builds_the_eve_feature_table_only_when_no_feature_step_built_it(tmp_path):
     layout = feature_warehouse(tmp_path)
-    computed = snapshot_features(layout, SNAPSHOT)
-    assert computed.equals(compute_features(layout, SNAPSHOT))
-    built = computed.assign(sessions=7)  # a value the data cannot give: read from the table, not computed again
-    write_snapshot_table(layout, "customer_features", SNAPSHOT, built)
-    assert snapshot_features(layout, SNAPSHOT)["sessions"].tolist() == [7] * len(built)
+    with pytest.raises(PipelineError, match="customer_features/snapshot_date=2026-03-31/part-0.parquet: no feature"):
+        snapshot_features(layout, SNAPSHOT)
+    sessions = []
+
+    assert build_missing_features(layout, SNAPSHOT, FeatureSettings(lookback_days=30), lambda: sessions.append(1))
+    built = snapshot_features(layout, SNAPSHOT)
+    pd.testing.assert_frame_equal(built, compute_features(layout, SNAPSHOT, FeatureSettings(lookback_days=30)))
+    assert built.set_index("customer_id").loc["A", "frequency"] == 2  # the settings given, not the defaults (3)
+    write_snapshot_table(layout, "customer_features", SNAPSHOT, built.assign(sessions=7))
+    assert not build_missing_features(layout, SNAPSHOT, FeatureSettings(), lambda: sessions.append(1))
+    assert snapshot_features(layout, SNAPSHOT)["sessions"].tolist() == [7] * len(built)  # read, not computed again
+    assert sessions == [1]  # the engine asked for its session once, only to build

@@ -53,16 +53,16 @@ def history_schemas(sources: tuple[Source, ...]) -> dict[str, pa.Schema]:
     return schemas
 
 
-def run_history_query(
+def history_query(
     session: SparkSession,
     label: str,
     layout: DataLayout,
     query: str,
     parameters: Mapping[str, object],
     sources: tuple[Source, ...],
-) -> pa.Table:
-    """`query` over the history tables of `sources` (the views `customer_features.open_history` gives DuckDB), on
-    Spark, as the Arrow table DuckDB would return."""
+) -> tuple[DataFrame, pa.Schema]:
+    """`query` over the history tables of `sources` (the views `customer_features.open_history` gives DuckDB), as a
+    Spark DataFrame (not yet run), and the schema DuckDB gives its result."""
     schemas = history_schemas(sources)
     for name, schema in schemas.items():
         if name in SOURCES and not SOURCES[name].daily:
@@ -76,7 +76,8 @@ def run_history_query(
             else (layout.rollup_files(name), layout.rollup_glob(name))
         )
         view(session, name, [glob] if files else [], schema, base=glob.parent.parent)
-    return run_query(session, label, query, schemas, parameters)
+    frame = spark_query(session, label, query, schemas, parameters)
+    return frame, duckdb_result_schema(query, schemas, parameters)
 
 
 def rollups_by_day(

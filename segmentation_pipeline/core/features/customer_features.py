@@ -7,6 +7,7 @@ memory are fine; only the per-customer result comes back to pandas.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.arrow_values import as_string_array
+from segmentation_pipeline.core.errors import PipelineError
 from segmentation_pipeline.core.features.rollups import ROLLUP_SCHEMAS, ROLLUPS, refresh_rollups
 from segmentation_pipeline.core.features.settings import FeatureSettings
 from segmentation_pipeline.core.features.sql import features_sql, purchase_days_sql
@@ -28,42 +30,62 @@ from segmentation_pipeline.core.ingest.contract import (
     Source,
     clean_schema,
 )
-from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
 from segmentation_pipeline.core.storage.tables import (
     has_snapshot_table,
     read_snapshot_sample,
     read_snapshot_table,
-    sample_step,
+    write_snapshot_table,
 )
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 DEFAULT_SETTINGS = FeatureSettings()
+FEATURE_TABLE = "customer_features"
+NULLABLE_DTYPES = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+"""The Arrow types `to_pandas` gives a nullable pandas dtype when the column has nulls."""
 HISTORY_SOURCES = (CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS)
 """The validated sources the feature SQL reads (with their rollups)."""
 
 
 def compute_features(
+    layout: DataLayout, snapshot_date: date, settings: FeatureSettings = DEFAULT_SETTINGS
+) -> pd.DataFrame:
+    """One row per customer known (created) by the end of `snapshot_date`, from validated history up to that day and
+    its daily rollups (bring those up to date first with `rollups.refresh_rollups`), by DuckDB."""
+    with open_history(layout) as con:
+        return to_pandas(con.sql(features_sql(), params=query_parameters(snapshot_date, settings)).to_arrow_table())
+
+
+def build_features(
     layout: DataLayout,
     snapshot_date: date,
     settings: FeatureSettings = DEFAULT_SETTINGS,
     spark: SparkSession | None = None,
-) -> pd.DataFrame:
-    """One row per customer known (created) by the end of `snapshot_date`, from validated history up to that day and
-    its daily rollups (bring those up to date first with `rollups.refresh_rollups`); on Spark if a session is
-    given, else on DuckDB."""
-    parameters = query_parameters(snapshot_date, settings)
+) -> int:
+    """Write the snapshot's feature table (`compute_features`' rows); returns its customers. On Spark, Spark computes
+    and writes it (`spark_features.write_features`): no customer row reaches the driver."""
     if spark is not None:
-        from segmentation_pipeline.core.engines.spark_engine import run_history_query
+        from segmentation_pipeline.core.engines.spark_features import write_features
 
-        return to_pandas(
-            run_history_query(
-                spark, f"customer features of {snapshot_date}", layout, features_sql(), parameters, HISTORY_SOURCES
-            )
-        )
-    with open_history(layout) as con:
-        return to_pandas(con.sql(features_sql(), params=parameters).to_arrow_table())
+        return write_features(spark, layout, snapshot_date, query_parameters(snapshot_date, settings))
+    features = compute_features(layout, snapshot_date, settings)
+    write_snapshot_table(layout, FEATURE_TABLE, snapshot_date, features)
+    return len(features)
+
+
+def build_missing_features(
+    layout: DataLayout, snapshot_date: date, settings: FeatureSettings, spark: Callable[[], SparkSession | None]
+) -> bool:
+    """Build the snapshot's feature table, rollups first, unless it exists (a refit reads the quarter's eve, which
+    no nightly run may have built); `spark` gives the session, if any, only then. Whether it was built."""
+    if has_snapshot_table(layout, FEATURE_TABLE, snapshot_date):
+        return False
+    session = spark()
+    refresh_rollups(layout, session)
+    build_features(layout, snapshot_date, settings, session)
+    return True
 
 
 def purchase_days(layout: DataLayout, until: date, customers: pd.Series | None = None) -> pd.DataFrame:
@@ -79,19 +101,14 @@ def purchase_days(layout: DataLayout, until: date, customers: pd.Series | None =
 
 
 def snapshot_features(layout: DataLayout, snapshot_date: date, max_customers: int | None = None) -> pd.DataFrame:
-    """The snapshot's feature table if the feature step built it, else computed now with the default settings (a
-    refit or a fallback fit reads the quarter's eve, which a nightly run may never have built). With
-    `max_customers`, an evenly spaced sample of at most that many of them (`read_snapshot_sample`: the same rows
-    whether the table was read or computed), for a fit."""
-    if has_snapshot_table(layout, "customer_features", snapshot_date):
-        if max_customers is None:
-            return read_snapshot_table(layout, "customer_features", snapshot_date)
-        return read_snapshot_sample(layout, "customer_features", snapshot_date, max_customers)
-    refresh_rollups(layout)
-    features = compute_features(layout, snapshot_date)
+    """The snapshot's feature table, as the feature step (or `build_missing_features`) wrote it. With
+    `max_customers`, an evenly spaced sample of at most that many of them (`read_snapshot_sample`), for a fit."""
+    if not has_snapshot_table(layout, FEATURE_TABLE, snapshot_date):
+        path = layout.snapshot_table(WAREHOUSE, FEATURE_TABLE, snapshot_date)
+        raise PipelineError(f"{path}: no feature table for {snapshot_date}; materialize customer_features for that day")
     if max_customers is None:
-        return features
-    return features.iloc[:: sample_step(len(features), max_customers)].reset_index(drop=True)
+        return read_snapshot_table(layout, FEATURE_TABLE, snapshot_date)
+    return read_snapshot_sample(layout, FEATURE_TABLE, snapshot_date, max_customers)
 
 
 def open_history(layout: DataLayout, sources: tuple[Source, ...] = HISTORY_SOURCES) -> duckdb.DuckDBPyConnection:
@@ -111,17 +128,22 @@ def open_history(layout: DataLayout, sources: tuple[Source, ...] = HISTORY_SOURC
     return con
 
 
-def to_pandas(table: pa.Table) -> pd.DataFrame:
+def to_pandas(table: pa.Table, with_nulls: Collection[str] = ()) -> pd.DataFrame:
     """Arrow to pandas with the dtypes DuckDB's own `.df()` gives (nullable Int64 and boolean where a column has
-    nulls, dates as datetime64), much faster than `.df()` on large tables."""
-    nullable = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-    frame = table.to_pandas(types_mapper=nullable.get, date_as_object=False)
+    nulls, or is named in `with_nulls`; dates as datetime64), much faster than `.df()` on large tables."""
+    frame = table.to_pandas(types_mapper=NULLABLE_DTYPES.get, date_as_object=False)
     for field, column in zip(table.schema, table.columns, strict=True):
-        if field.type in nullable and column.null_count == 0:
+        if field.type in NULLABLE_DTYPES and column.null_count == 0 and field.name not in with_nulls:
             frame[field.name] = frame[field.name].astype(field.type.to_pandas_dtype())
         elif pa.types.is_date(field.type):
             frame[field.name] = frame[field.name].astype("datetime64[us]")
     return frame
+
+
+def feature_file_schema(result: pa.Schema, with_nulls: Collection[str]) -> pa.Schema:
+    """The schema of the feature table's file when the feature query's result has schema `result` and nulls in the
+    columns `with_nulls`: the file keeps the pandas dtypes of `to_pandas`, which depend on where the nulls are."""
+    return pa.Table.from_pandas(to_pandas(result.empty_table(), with_nulls), preserve_index=False).schema
 
 
 def query_parameters(snapshot_date: date, settings: FeatureSettings) -> dict:

@@ -2,10 +2,9 @@
 
 import dagster as dg
 
-from segmentation_pipeline.core.features.customer_features import compute_features
+from segmentation_pipeline.core.features.customer_features import build_features
 from segmentation_pipeline.core.features.rfm import frozen_cut_points, score_snapshot, segment_map_of
 from segmentation_pipeline.core.features.rollups import refresh_rollups
-from segmentation_pipeline.core.storage.tables import write_snapshot_table
 from segmentation_pipeline.defs.features.resources import FeaturesResource, RfmResource
 from segmentation_pipeline.defs.partitions import daily_partitions, partition_days, per_day_metadata
 from segmentation_pipeline.defs.resources import DATA_ROOT_POOL, DataRoot, EngineResource, SparkResource
@@ -34,9 +33,7 @@ def customer_features(
         context.log.info(f"rebuilt stale daily rollups: { ({name: len(days) for name, days in rebuilt.items()}) } days")
     counts = {}
     for day in partition_days(context):
-        table = compute_features(layout, day, settings, session)
-        write_snapshot_table(layout, "customer_features", day, table)
-        counts[day] = {"customers": len(table)}
+        counts[day] = {"customers": build_features(layout, day, settings, session)}
     return dg.MaterializeResult(metadata={**per_day_metadata(counts, row_count="customers"), "engine": engine.engine})
 
 

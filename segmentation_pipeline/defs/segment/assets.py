@@ -8,6 +8,7 @@ import pandas as pd
 
 from segmentation_pipeline.core.calendar import quarter_start
 from segmentation_pipeline.core.errors import examples
+from segmentation_pipeline.core.features.customer_features import build_missing_features
 from segmentation_pipeline.core.segment.model import SegmentModel
 from segmentation_pipeline.core.segment.snapshot import (
     QuarterModels,
@@ -21,6 +22,7 @@ from segmentation_pipeline.core.segment.snapshot import (
 )
 from segmentation_pipeline.core.value.labels import CHURN_RISKS
 from segmentation_pipeline.core.value.model import NoValueModel, validation_problem
+from segmentation_pipeline.defs.features.resources import FeaturesResource
 from segmentation_pipeline.defs.partitions import (
     daily_partitions,
     partition_days,
@@ -63,12 +65,21 @@ def _model_metadata(model: SegmentModel) -> dict:
     "`models/segmentation/quarter=YYYY-MM-DD/` holds `model.joblib`, `value_model.joblib` and their `card.json`.",
 )
 def segmentation_model(
-    context: dg.AssetExecutionContext, data_root: DataRoot, segmentation: SegmentationResource, value: ValueResource
+    context: dg.AssetExecutionContext,
+    data_root: DataRoot,
+    segmentation: SegmentationResource,
+    value: ValueResource,
+    features: FeaturesResource,
+    engine: EngineResource,
+    spark: SparkResource,
 ) -> dg.MaterializeResult:
     quarter = date.fromisoformat(context.partition_key)
-    models = fit_quarter_model(
-        data_root.layout, quarter, quarter - timedelta(days=1), segmentation.settings(), value.settings()
-    )
+    eve, layout = quarter - timedelta(days=1), data_root.layout
+    if build_missing_features(layout, eve, features.settings(), lambda: spark.session() if engine.is_spark else None):
+        context.log.info(
+            f"built the feature table of the quarter's eve {eve}, which no customer_features run had built"
+        )
+    models = fit_quarter_model(layout, quarter, eve, segmentation.settings(), value.settings())
     _log_value_problem(context, models, quarter)
     return dg.MaterializeResult(
         metadata={**_model_metadata(models.segments), "value_model": dg.MetadataValue.json(models.value.card())},
