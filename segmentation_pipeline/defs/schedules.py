@@ -68,7 +68,7 @@ nightly = nightly_schedule(os.environ.get(NIGHTLY_CRON_ENV, "0 2 * * *"), os.env
 def quarterly_refit(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """On the first day of each quarter (UTC), fit the model that scores the new quarter from its first snapshot on.
     At noon: after the default nightly run has built the eve's snapshot, whose features the fit then reads instead of
-    computing them a second time (it computes them itself if they are not there yet)."""
+    computing them a second time (it builds the eve's feature table itself if no nightly run did)."""
     quarter = quarter_start(context.scheduled_execution_time.date()).isoformat()
     return dg.RunRequest(run_key=quarter, partition_key=quarter)
 

@@ -20,7 +20,8 @@ from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.row_checks import EMAIL_PATTERN
 from segmentation_pipeline.core.value.model import SCORE_DTYPES
 from segmentation_pipeline.core.value.summaries import SUMMARY_COLUMNS
-from segmentation_pipeline.defs.resources import DataRoot
+from segmentation_pipeline.defs.features.resources import FeaturesResource
+from segmentation_pipeline.defs.resources import DataRoot, EngineResource, SparkResource
 from segmentation_pipeline.defs.segment.assets import segmentation_model
 from segmentation_pipeline.defs.segment.resources import SegmentationResource, ValueResource
 from segmentation_pipeline.sample_data import generate_landing_zone
@@ -357,6 +358,9 @@ def test_the_value_resource_configures_the_refit_and_its_check_says_why_there_is
             "data_root": DataRoot(data_dir=str(layout.root)),
             "segmentation": SegmentationResource(),
             "value": ValueResource(min_buyers=10_000),
+            "features": FeaturesResource(),
+            "engine": EngineResource(),
+            "spark": SparkResource(),
         },
     )
     reason = "too little data: 202 customers with a purchase, at least 10,000 needed"

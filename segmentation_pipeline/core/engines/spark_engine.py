@@ -2,8 +2,8 @@
 runs the SQL of core/features/sql/ translated by spark_sql.py, and returns the result as Arrow in exactly the schema
 DuckDB gives the same query, so the callers write the same files either way.
 
-Only results come back to the driver: one row per customer (features) or per customer and day (rollups), as with
-DuckDB. The rows themselves are read and aggregated by Spark's executors.
+The rows themselves are read and aggregated by Spark's executors; what comes back to the driver is a query's result
+(the rollups, one row per customer and day), and the feature table not even that (spark_features.py writes it).
 """
 
 from __future__ import annotations
