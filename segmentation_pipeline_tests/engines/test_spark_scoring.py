@@ -18,7 +18,7 @@ from segmentation_pipeline.core.engines.spark_frames import (
     read_table,
     write_one_file,
 )
-from segmentation_pipeline.core.engines.spark_scoring import order_statistics, tier_thresholds
+from segmentation_pipeline.core.engines.spark_scoring import _bracketed, order_statistics, tier_thresholds
 from segmentation_pipeline.core.segment.snapshot import score_value
 from segmentation_pipeline.core.storage.atomic import write_parquet_atomically
 from segmentation_pipeline.core.storage.layout import WAREHOUSE, DataLayout
@@ -119,6 +119,21 @@ def test_order_statistics_on_spark_are_exact_at_any_position_ties_included(spark
     frame = spark.createDataFrame(pa.table({"value": values}))
     positions = sorted({0, rows // 10, rows // 2, (rows * 9) // 10, rows - 1})
     assert order_statistics(frame, rows, positions) == {position: np.sort(values)[position] for position in positions}
+
+
+def test_order_statistics_read_every_value_count_when_a_bracket_misses(spark):
+    """The last position's bracket ends one rank short (`percentile_approx` at (n - 1) / n is the (n - 1)-th value),
+    so a maximum held once is outside it: that bracket misses, the others do not, and the answer is still exact."""
+    rows = 4_001
+    rng = np.random.default_rng(17)
+    values = np.round(rng.gamma(1.2, 3.0, rows), 1)  # ties everywhere but at the top
+    values[rng.integers(rows)] = values.max() + 1.0
+    frame = spark.createDataFrame(pa.table({"value": values}))
+    positions = [rows // 2, rows - 1]
+    expected = {position: np.quantile(values, (position + 0.5) / rows, method="inverted_cdf") for position in positions}
+    assert _bracketed(frame, rows, positions) == {rows // 2: expected[rows // 2], rows - 1: None}
+    assert order_statistics(frame, rows, positions) == expected
+    assert expected[rows - 1] == values.max()
 
 
 def test_tier_thresholds_on_spark_skip_nulls_and_are_none_without_values(spark):

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from segmentation_pipeline.core.engines.spark_engine import history_schemas
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
+from segmentation_pipeline.core.engines.spark_engine import history_schemas, run_query, view
 from segmentation_pipeline.core.engines.spark_sql import UnsafeTranslation, to_explicit_duckdb_sql, to_spark_sql
 from segmentation_pipeline.core.errors import PipelineError
 from segmentation_pipeline.core.features.customer_features import (
@@ -125,6 +127,26 @@ def test_hash_is_duckdbs_64_bit_hash(spark):
     duckdb, spark_result = on_both_engines(spark, "SELECT hash(event_id) AS h FROM t", {"t": rows})
     assert spark_result.schema.field("h").type == pa.uint64()
     assert values(spark_result, "h") == values(duckdb, "h")
+
+
+def test_an_unsigned_64_bit_column_read_by_a_view_keeps_its_values_and_meets_the_translated_hash(spark, tmp_path):
+    """Spark reads a Parquet UINT64 column (DuckDB's hashes) as DECIMAL(20, 0) and the translated `hash` gives a
+    signed BIGINT: the view gives both in the same spelling, and the values come back unsigned, extremes included."""
+    keys = ["e1", "e2", "é-ü", "a much longer event id 0123456789"]
+    with duckdb_cursor() as con:
+        hashes = [con.execute("SELECT hash(?)", [key]).fetchone()[0] for key in keys]
+    assert min(hashes) < 2**63 <= max(hashes)  # both signs in Spark's spelling
+    stored = [0, 1, 2**63 - 1, 2**63, 2**64 - 1, *hashes]
+    schema = pa.schema([("h", pa.uint64())])
+    pq.write_table(pa.table({"h": pa.array(stored, pa.uint64())}), tmp_path / "hashes.parquet")
+    view(spark, "stored_hashes", [tmp_path / "hashes.parquet"], schema)
+    spark.createDataFrame(pa.table({"k": [*keys, "unseen"]})).createOrReplaceTempView("keys")
+    tables = {"stored_hashes": schema, "keys": pa.schema([("k", pa.string())])}
+    query = "SELECT h, h IN (SELECT hash(k) FROM keys) AS found FROM stored_hashes"
+    result = run_query(spark, "test query", query, tables, {})
+    assert result.schema.field("h").type == pa.uint64()
+    assert sorted(values(result, "h")) == sorted(stored)  # (Spark orders them by their signed spelling)
+    assert dict(zip(values(result, "h"), values(result, "found"), strict=True)) == {h: h in hashes for h in stored}
 
 
 def test_hour_of_the_utc_wall_clock(spark):

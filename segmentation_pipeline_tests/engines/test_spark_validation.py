@@ -11,10 +11,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from segmentation_pipeline.core.duckdb_session import duckdb_cursor
 from segmentation_pipeline.core.engines.spark_validation import _earlier_files
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, clean_schema
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.expectations import SuiteRunner
+from segmentation_pipeline.core.validate.key_sets import ValidatedKeysBefore
 from segmentation_pipeline.core.validate.partitions import validate_days
 from segmentation_pipeline.core.validate.rules import rule_names
 from segmentation_pipeline.core.validate.settings import ValidationSettings
@@ -30,6 +32,7 @@ from segmentation_pipeline_tests.validate.builders import (
     usage_event_row,
 )
 from segmentation_pipeline_tests.validate.test_expectations import mixed_partitions
+from segmentation_pipeline_tests.validate.test_key_sets import write_validated_events
 
 DAYS = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
 NOW = pd.Timestamp("2026-03-03T12:00:00Z")
@@ -281,6 +284,23 @@ def test_a_batch_reads_the_event_ids_of_only_the_earlier_days_where_a_hash_match
     shutil.copytree(layout.root, copy.root)
     copy.rollup("usage_day_event_ids", DAYS[0]).unlink()  # a day without current hashes is always read
     assert _files_joined_for(spark, copy, ["unseen"]) == ["date=2026-03-01"]
+
+
+def test_the_hash_look_up_finds_hashes_with_and_without_the_top_bit_on_both_engines(spark, tmp_path):
+    """DuckDB's hashes are unsigned 64-bit; Spark carries them as signed BIGINT: an id whose hash has the top bit set
+    (negative in Spark) is found in its day's rollup as one whose hash has not, and as on DuckDB."""
+    with duckdb_cursor() as con:
+        hashes = {key: con.execute("SELECT hash(?)", [key]).fetchone()[0] for key in (f"e{i}" for i in range(32))}
+    high = next(key for key, value in hashes.items() if value >= 2**63)
+    low = next(key for key, value in hashes.items() if value < 2**63)
+    layout = DataLayout(tmp_path)
+    write_validated_events(layout, DAYS[0], [high, "other"])
+    write_validated_events(layout, DAYS[1], [low])
+    for key, folder in ((high, "date=2026-03-01"), (low, "date=2026-03-02")):
+        assert _files_joined_for(spark, layout, [key, "unseen", None]) == [folder], key
+        wanted = pd.Series([key, "unseen", None], dtype="str")
+        assert ValidatedKeysBefore(layout, USAGE_EVENTS, DAYS[2]).contains(wanted).tolist() == [True, False, False]
+    assert _files_joined_for(spark, layout, [high, low]) == ["date=2026-03-01", "date=2026-03-02"]
 
 
 def test_reasons_name_rules_only_never_personal_data(validated):

@@ -57,12 +57,12 @@ def sha(text: str) -> str:
 
 def test_only_opted_in_customers_outside_the_control_group_with_an_email_are_exported_hashed():
     export = audience_export(CUSTOMERS, EMAILS, plain_emails=False)
-    assert export.files["behavioural/night-owls.csv"].to_dict("records") == [
+    assert export.segment_files.rows["behavioural/night-owls.csv"].to_dict("records") == [
         {"customer_id": "c1", "email_sha256": sha("foo@example.com")}
     ]
-    assert export.files["behavioural/weekend-desktop.csv"]["customer_id"].tolist() == ["c6"]
-    assert export.files["rfm/hibernating.csv"].empty  # c3, c4 not opted in, c5 without e-mail
-    assert export.files["rule/vip.csv"]["customer_id"].tolist() == ["c1"]
+    assert export.segment_files.rows["behavioural/weekend-desktop.csv"]["customer_id"].tolist() == ["c6"]
+    assert export.segment_files.rows["rfm/hibernating.csv"].empty  # c3, c4 not opted in, c5 without e-mail
+    assert export.segment_files.rows["rule/vip.csv"]["customer_id"].tolist() == ["c1"]
     assert export.manifest.values.tolist() == [
         ["behavioural", "Night owls", "behavioural/night-owls.csv", 1],
         ["behavioural", "Weekend / desktop", "behavioural/weekend-desktop.csv", 1],
@@ -72,12 +72,12 @@ def test_only_opted_in_customers_outside_the_control_group_with_an_email_are_exp
         ["rule", "key account", "rule/key-account.csv", 1],
     ]
     assert (export.customers, export.left_out_without_email, export.plain_emails) == (2, 1, False)
-    assert all("email" not in rows.columns for rows in export.files.values())
+    assert all("email" not in rows.columns for rows in export.segment_files.rows.values())
 
 
 def test_the_plain_email_is_exported_only_when_the_setting_allows_it():
     export = audience_export(CUSTOMERS, EMAILS, plain_emails=True)
-    assert export.files["rfm/champions.csv"].to_dict("records") == [
+    assert export.segment_files.rows["rfm/champions.csv"].to_dict("records") == [
         {"customer_id": "c1", "email_sha256": sha("foo@example.com"), "email": "foo@example.com"},
         {"customer_id": "c6", "email_sha256": sha("six@x.org"), "email": "six@x.org"},
     ]

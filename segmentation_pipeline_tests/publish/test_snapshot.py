@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation_pipeline.core.publish import snapshot
-from segmentation_pipeline.core.publish.audiences import AudienceExport
+from segmentation_pipeline.core.publish.audiences import AudienceExport, DriverFiles
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.storage import staging
 from segmentation_pipeline.core.storage.layout import DataLayout
@@ -33,11 +33,11 @@ def stub_the_table_building(monkeypatch, publish: list[int]) -> None:
         snapshot,
         "audience_export",
         lambda *args: AudienceExport(
-            {path: pd.DataFrame({"publish": publish}) for path in AUDIENCE_FILES},
             pd.DataFrame({"file": AUDIENCE_FILES, "customers": 1}),
             1,
             0,
             False,
+            DriverFiles({path: pd.DataFrame({"publish": publish}) for path in AUDIENCE_FILES}),
         ),
     )
     monkeypatch.setattr(

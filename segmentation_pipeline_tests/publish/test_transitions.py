@@ -4,7 +4,16 @@ import pandas as pd
 import pandas.testing as pdt
 
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS
-from segmentation_pipeline.core.publish.transitions import GONE, NEW, TRANSITION_COLUMNS, segment_transitions
+from segmentation_pipeline.core.publish.transitions import (
+    GONE,
+    MOVE_KEYS,
+    NEW,
+    TRANSITION_COLUMNS,
+    customer_moves,
+    customer_pairs,
+    segment_transitions,
+    transitions_from_counts,
+)
 from segmentation_pipeline_tests.publish.snapshots import CURRENT, DESKTOP, OWLS, PREVIOUS, PREVIOUS_DATE, SNAPSHOT
 
 
@@ -53,3 +62,21 @@ def test_without_a_previous_snapshot_every_customer_is_new():
     )
     result = segment_transitions(None, CURRENT, SNAPSHOT, None)
     pdt.assert_frame_equal(result, expected, check_exact=True)
+
+
+def test_customer_moves_are_row_by_row_and_their_counts_are_the_transitions():
+    """Spark's executors make `customer_moves` per batch of joined customers: each customer alone gives its own
+    moves, and counting every customer's gives `segment_transitions`."""
+    pairs = customer_pairs(PREVIOUS, CURRENT)
+    moves = customer_moves(pairs)
+    one_by_one = pd.concat([customer_moves(pairs.iloc[[i]]) for i in range(len(pairs))], ignore_index=True)
+    ordered = moves.sort_values(MOVE_KEYS, ignore_index=True)
+    pdt.assert_frame_equal(one_by_one.sort_values(MOVE_KEYS, ignore_index=True), ordered, check_exact=True)
+    left = pairs.index[pairs["customer_id"] == "c1"].tolist()
+    assert customer_moves(pairs.iloc[left]).values.tolist() == [["rfm", "champions", GONE], ["behavioural", OWLS, GONE]]
+    counts = moves.groupby(MOVE_KEYS).size().rename("customers").reset_index()
+    pdt.assert_frame_equal(
+        transitions_from_counts(counts, SNAPSHOT, PREVIOUS_DATE),
+        segment_transitions(PREVIOUS, CURRENT, SNAPSHOT, PREVIOUS_DATE),
+        check_exact=True,
+    )

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS, to_arrow
-from segmentation_pipeline.core.publish.uplift import Z_95, segment_uplift
+from segmentation_pipeline.core.publish.uplift import (
+    AGGREGATIONS,
+    NOW,
+    Z_95,
+    customer_outcomes,
+    segment_uplift,
+    uplift_from_statistics,
+)
 
 BASELINE_DAY, DAY = date(2026, 10, 31), date(2026, 11, 30)
 COLUMNS = ["customer_id", "segment_name", "rfm_segment", "rule_segments", "in_control_group"]
@@ -85,3 +92,29 @@ def test_no_rows_without_a_baseline_or_with_one_published_before_the_control_gro
         table = segment_uplift(baseline, CURRENT, DAY, None)
         assert table.empty and list(table.columns) == PUBLISHED_SCHEMAS["segment_uplift"].names
         assert to_arrow(table, "segment_uplift").num_rows == 0
+
+
+def test_customer_outcomes_are_row_by_row_and_their_statistics_are_the_uplift():
+    """Spark's executors make `customer_outcomes` per batch of customers in both snapshots: each customer alone
+    gives its own rows, and the size, mean and variance of each segment's rows give `segment_uplift`."""
+    now = CURRENT[["customer_id", "lifetime_orders", "lifetime_spend"]]
+    both = BASELINE.merge(now, on="customer_id", suffixes=("", NOW))
+    outcomes = customer_outcomes(both)
+    one_by_one = pd.concat([customer_outcomes(both.iloc[[i]]) for i in range(len(both))], ignore_index=True)
+    keys = ["segment_type", "segment", "group", "orders", "revenue"]
+    pd.testing.assert_frame_equal(
+        one_by_one.sort_values(keys, ignore_index=True), outcomes.sort_values(keys, ignore_index=True), check_exact=True
+    )
+    assert customer_outcomes(both.iloc[[0]]).values.tolist() == [  # t1: +2 orders, +60 revenue, treated
+        [2.0, 60.0, 1.0, "behavioural", "A", "treated"],
+        [2.0, 60.0, 1.0, "rfm", "champions", "treated"],
+        [2.0, 60.0, 1.0, "rule", "VIP", "treated"],
+    ]
+    statistics = outcomes.groupby(["segment_type", "segment", "group"]).agg(
+        customers=("orders", "size"), **AGGREGATIONS
+    )
+    pd.testing.assert_frame_equal(
+        uplift_from_statistics(statistics.reset_index(), DAY, BASELINE_DAY),
+        segment_uplift(BASELINE, CURRENT, DAY, BASELINE_DAY),
+        check_exact=True,
+    )

@@ -19,9 +19,10 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from segmentation_pipeline.core.engines.spark_frames import map_frames, output_schema, read_table, select_schema
 from segmentation_pipeline.core.publish.audiences import (
     WRITTEN,
+    AudienceExport,
+    contact_columns,
     contact_rows,
     segment_files,
-    write_folder,
     write_sorted_files,
 )
 from segmentation_pipeline.core.publish.memberships import SEGMENT_FAMILIES, SEGMENT_LIST_TYPE
@@ -35,39 +36,28 @@ AUDIENCE_INPUTS = [CUSTOMER, "marketing_opt_in", "in_control_group", *SEGMENT_FA
 
 
 @dataclass(frozen=True)
-class ExecutorAudienceExport:
-    """`audiences.AudienceExport`'s figures, with segment files written by Spark's executors."""
+class ExecutorFiles:
+    """Segment files written by Spark's executors into the staged snapshot folder (on a filesystem they share)."""
 
-    files: list[str]
-    manifest: pd.DataFrame
-    customers: int
-    left_out_without_email: int
-    plain_emails: bool
     members: DataFrame
     """Each reached customer once per segment: `file`, then the files' columns."""
     columns: list[str]
     rows: DataFrame
     """The executors' `contact_rows` of every customer, cached until `release`."""
 
-    def release(self) -> None:
-        self.rows.unpersist()
-
-    def write(self, folder: Path) -> None:
-        """Write the snapshot folder at `folder` (a staged path on a filesystem the executors share)."""
-        write_folder(folder, self.manifest, partial(self._write_files, folder))
-
-    def _write_files(self, folder: Path) -> dict[str, pa.Table]:
-        """The segment files with customers, by the executors; the empty ones' (header only) left to the driver."""
+    def write(self, folder: Path) -> set[str]:
+        """The files with customers, each written by one task, sorted by customer as on the driver."""
         write = partial(write_sorted_files, folder=str(folder), columns=self.columns)
         ordered = self.members.repartition("file").sortWithinPartitions("file", CUSTOMER)
-        written = {row["file"] for row in ordered.mapInArrow(write, from_arrow_schema(WRITTEN)).collect()}
-        empty = pa.schema([(column, pa.string()) for column in self.columns]).empty_table()
-        return {path: empty for path in self.files if path not in written}
+        return {row["file"] for row in ordered.mapInArrow(write, from_arrow_schema(WRITTEN)).collect()}
+
+    def release(self) -> None:
+        self.rows.unpersist()
 
 
 def audience_export(
     session: SparkSession, layout: DataLayout, customers: DataFrame, source: pa.Schema, plain_emails: bool
-) -> ExecutorAudienceExport:
+) -> AudienceExport:
     """The snapshot's audiences from its `customer_segments` rows with CRM ids on Spark (`source`: their schema)
     and the validated CRM export's e-mails, joined by Spark."""
     emails, emails_schema = read_table(session, layout.validated("customers", None))
@@ -80,7 +70,7 @@ def audience_export(
     rows_schema = rows_schema.set(rows_schema.get_field_index("rule_segments"), lists)
     rows = map_frames(joined, contacts, schema, rows_schema)
     rows = rows.persist(StorageLevel.MEMORY_AND_DISK)  # read by every family, the counts and the files' writes
-    columns = [CUSTOMER, "email_sha256", *(["email"] if plain_emails else [])]
+    columns = contact_columns(plain_emails)
     paths, members = {}, []
     for family, column in SEGMENT_FAMILIES.items():
         segment = F.explode(column) if column == "rule_segments" else F.col(column)
@@ -98,13 +88,10 @@ def audience_export(
     reached = F.col("reached")
     customers_reached, left_out = rows.agg(F.count(F.when(reached, True)), F.count(F.when(~reached, True))).first()
     manifest = files.assign(customers=files["file"].map(lambda path: counts.get(path, 0)).astype("int64"))
-    return ExecutorAudienceExport(
-        files=files["file"].tolist(),
+    return AudienceExport(
         manifest=manifest,
         customers=customers_reached,
         left_out_without_email=left_out,
         plain_emails=plain_emails,
-        members=located,
-        columns=columns,
-        rows=rows,
+        segment_files=ExecutorFiles(located, columns, rows),
     )

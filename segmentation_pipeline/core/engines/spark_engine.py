@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 DAY = pa.field("date", pa.date32())
+SPARK_UINT64 = pa.decimal128(20, 0)
+"""The Spark type of a Parquet UINT64 column: Spark has no unsigned 64-bit integer."""
 FUNCTIONS_SQL = Path(__file__).resolve().parent / "spark_functions.sql"
 
 
@@ -48,7 +50,7 @@ def history_schemas(sources: tuple[Source, ...]) -> dict[str, pa.Schema]:
     for source in sources:
         schemas[source.name] = clean_schema(source).append(DAY) if source.daily else clean_schema(source)
         for name in ROLLUPS.get(source.name, ()):
-            if name != EVENT_ID_HASHES:  # the duplicate check's, read by no query (and unsigned: not a Spark type)
+            if name != EVENT_ID_HASHES:  # the duplicate check's, read by no feature query
                 schemas[name] = ROLLUP_SCHEMAS[name].append(DAY)
     return schemas
 
@@ -233,15 +235,27 @@ def _rollup_schema(name: str) -> pa.Schema:
 
 def view(session: SparkSession, name: str, paths: list[Path], schema: pa.Schema, base: Path | None = None) -> None:
     """A view over Parquet files (or globs of them; partition columns from the folders under `base`), read by URI,
-    or an empty one without any."""
+    or an empty one without any. A UBIGINT column (DuckDB's `hash`), which Spark reads as DECIMAL(20, 0), is
+    given as its 64 bits in a signed BIGINT, as Spark carries DuckDB's hashes everywhere else (the `duckdb_hash`
+    UDF, `collected`): the one place the two spellings meet."""
+    from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
+    unsigned = [field.name for field in schema if field.type == pa.uint64()]
+    read = from_arrow_schema(pa.schema([f.with_type(SPARK_UINT64) if f.name in unsigned else f for f in schema]))
     frame: DataFrame
     if paths:
-        reader = session.read.schema(from_arrow_schema(schema))
+        reader = session.read.schema(read)
         if base is not None:
             reader = reader.option("basePath", uri(base))
         frame = reader.parquet(*(uri(path) for path in paths))
     else:
-        frame = session.createDataFrame([], from_arrow_schema(schema))
+        frame = session.createDataFrame([], read)
+    if unsigned:
+        frame = frame.select(*(F.expr(_signed_bits(n)).alias(n) if n in unsigned else F.col(n) for n in schema.names))
     frame.createOrReplaceTempView(name)
+
+
+def _signed_bits(column: str) -> str:
+    """The Spark SQL of an unsigned 64-bit `column` (read as DECIMAL(20, 0)) as the same bits in a signed BIGINT."""
+    return f"CAST(IF(`{column}` >= {2**63}BD, `{column}` - {2**64}BD, `{column}`) AS BIGINT)"

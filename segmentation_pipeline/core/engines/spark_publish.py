@@ -3,11 +3,11 @@ pandas code on the executors (value tier, control group, pseudonymised ids), wri
 data root's staging area and committed with the snapshot's other tables; the per-segment tables from aggregates.
 
 The KPIs and the overlap are the pandas functions' own additive totals, computed per batch and summed by Spark; the
-transitions and the uplift join the previous snapshot's customers by id on Spark, reduced to per-segment-pair counts
-and per-segment statistics; the personas aggregate each customer's traits (computed per batch by the pandas code)
-per segment; the drift checks count levels and bins on both snapshots around exact order statistics; the audience
-export's files are written by the executors (`spark_audiences.py`). The driver receives only aggregates (README:
-Running on Spark).
+transitions and the uplift join the previous snapshot's customers by id on Spark, each customer's moves and outcomes
+made per batch by the pandas code, then counted per segment pair and reduced to per-segment statistics; the personas
+aggregate each customer's traits (computed per batch by the pandas code) per segment; the drift checks count levels
+and bins on both snapshots around exact order statistics; the audience export's files are written by the executors
+(`spark_audiences.py`). The driver receives only aggregates (README: Running on Spark).
 """
 
 from __future__ import annotations
@@ -68,10 +68,19 @@ from segmentation_pipeline.core.publish.personas import (
 from segmentation_pipeline.core.publish.schemas import PUBLISHED_SCHEMAS, to_arrow, without_personal_data
 from segmentation_pipeline.core.publish.settings import PublishSettings
 from segmentation_pipeline.core.publish.snapshot import DRIFT_CATEGORIES, DRIFT_NUMBERS, BuiltSnapshot
-from segmentation_pipeline.core.publish.transitions import GONE, NEW, transitions_from_counts
+from segmentation_pipeline.core.publish.transitions import (
+    FROM,
+    MOVE_KEYS,
+    TO,
+    customer_moves,
+    transitions_from_counts,
+)
 from segmentation_pipeline.core.publish.uplift import (
     BASELINE_COLUMNS,
     METRICS,
+    NOW,
+    OUTCOME_INPUTS,
+    customer_outcomes,
     has_baseline,
     no_uplift,
     uplift_from_statistics,
@@ -106,9 +115,9 @@ def build_snapshot(
             F.count("*"), F.count("segment_id"), F.sum(F.col("in_control_group").cast("long"))
         ).first()
         tables.check_every_customer_segmented(inputs.customers, count, segmented)
-        previous = None
+        previous = previous_schema = None
         if previous_day is not None:
-            previous, _ = read_table(session, layout.published_table("customer_segments", previous_day))
+            previous, previous_schema = read_table(session, layout.published_table("customer_segments", previous_day))
         totals = _kpi_totals(scored, source, inputs.high_value)
         profiles = tables.segment_profiles(
             read_snapshot_table(layout, "segment_profiles", day), value_figures_from_totals(totals), day
@@ -119,7 +128,7 @@ def build_snapshot(
             "segment_profiles": profiles,
             "segment_kpis": kpis_from_totals(totals, day),
             "segment_transitions": _transitions(published, previous, day, previous_day),
-            "segment_uplift": _uplift(published, previous, day, previous_day),
+            "segment_uplift": _uplift(published, schema, previous, previous_schema, day, previous_day),
             "rfm_cut_points": read_snapshot_table(layout, "rfm_cut_points", day),
             "segment_personas": personas,
             "segment_overlap": without_personal_data(_overlap(customers, customers_source, day)),
@@ -398,85 +407,72 @@ def _overlap(customers: DataFrame, source: pa.Schema, day: date) -> pd.DataFrame
     return overlap_from_counts(summed.toArrow().to_pandas(), day)
 
 
-def _both_snapshots(current: DataFrame, previous: DataFrame | None, columns: list[str]) -> DataFrame:
-    """The customers of either snapshot by id (published ids on both sides): `columns` of each as `<column>_from`
-    and `<column>_to`, and whether the customer is in the previous (`in_from`) and current (`in_to`) one."""
+def _both_snapshots(current: DataFrame, previous: DataFrame | None) -> DataFrame:
+    """The customers of either snapshot by id (published ids on both sides) as `transitions.customer_moves` reads
+    them: the segment columns of each suffixed by `FROM` and `TO`, and whether the customer is in each."""
 
     def side(frame: DataFrame, suffix: str) -> DataFrame:
-        renamed = [F.col(column).alias(f"{column}_{suffix}") for column in columns]
-        return frame.select(CUSTOMER, *renamed, F.lit(True).alias(f"in_{suffix}"))
+        renamed = [F.col(column).alias(f"{column}{suffix}") for column in SEGMENT_COLUMNS.values()]
+        return frame.select(CUSTOMER, *renamed, F.lit(True).alias(f"in{suffix}"))
 
-    now = side(current, "to")
+    now = side(current, TO)
     if previous is None:
-        return now.select(
-            "*", *(F.lit(None).alias(f"{column}_from") for column in columns), F.lit(False).alias("in_from")
-        )
-    both = side(previous, "from").join(now, CUSTOMER, "full_outer")
-    return both.fillna(False, subset=["in_from", "in_to"])
+        missing = [F.lit(None).cast("string").alias(f"{column}{FROM}") for column in SEGMENT_COLUMNS.values()]
+        return now.select("*", *missing, F.lit(False).alias(f"in{FROM}"))
+    both = side(previous, FROM).join(now, CUSTOMER, "full_outer")
+    return both.fillna(False, subset=[f"in{FROM}", f"in{TO}"])
+
+
+MOVES_INPUT = pa.schema(
+    [pa.field(f"{column}{suffix}", pa.string()) for suffix in (FROM, TO) for column in SEGMENT_COLUMNS.values()]
+    + [pa.field(f"in{suffix}", pa.bool_()) for suffix in (FROM, TO)]
+)
+MOVES = pa.schema([pa.field(key, pa.string()) for key in MOVE_KEYS])
 
 
 def _transitions(current: DataFrame, previous: DataFrame | None, day: date, previous_day: date | None) -> pd.DataFrame:
-    """`segment_transitions` from Spark's counts per (from segment, to segment) over the join of both snapshots."""
-    columns = list(SEGMENT_COLUMNS.values())
-    both = _both_snapshots(current, previous, columns)
-    moves = [
-        both.select(
-            F.lit(segment_type).alias("segment_type"),
-            F.when(F.col("in_from"), F.col(f"{column}_from")).otherwise(F.lit(NEW)).alias("from_segment"),
-            F.when(F.col("in_to"), F.col(f"{column}_to")).otherwise(F.lit(GONE)).alias("to_segment"),
-        )
-        for segment_type, column in SEGMENT_COLUMNS.items()
-    ]
-    counts = _union(moves).groupBy("segment_type", "from_segment", "to_segment").agg(F.count("*").alias("customers"))
+    """`segment_transitions` from Spark's counts of the customers' moves, each batch's made on the executors by
+    `transitions.customer_moves` over the join of both snapshots; the shares need every count: on the driver."""
+    both = _both_snapshots(current, previous).select(*MOVES_INPUT.names)
+    moves = map_frames(both, customer_moves, MOVES_INPUT, MOVES)
+    counts = moves.groupBy(*MOVE_KEYS).agg(F.count("*").alias("customers"))
     return transitions_from_counts(counts.toArrow().to_pandas(), day, previous_day)
 
 
-def _uplift(current: DataFrame, previous: DataFrame | None, day: date, previous_day: date | None) -> pd.DataFrame:
-    """`segment_uplift` from Spark's size, mean and sample variance of each outcome per baseline segment and group
-    (treated or control), over the customers in both snapshots."""
-    if previous is None or not has_baseline(previous.columns):
+UPLIFT_KEYS = ["segment_type", "segment", "group"]
+OUTCOMES = pa.schema(
+    [*(pa.field(metric, pa.float64()) for metric in METRICS), *(pa.field(key, pa.string()) for key in UPLIFT_KEYS)]
+)
+"""The columns of `uplift.customer_outcomes`, in its order."""
+
+
+def _uplift(
+    current: DataFrame,
+    current_schema: pa.Schema,
+    previous: DataFrame | None,
+    previous_schema: pa.Schema | None,
+    day: date,
+    previous_day: date | None,
+) -> pd.DataFrame:
+    """`segment_uplift` from Spark's size, mean and sample variance of each outcome per baseline segment and group,
+    over the outcomes of the customers in both snapshots (joined by published id), each batch's made on the
+    executors by `uplift.customer_outcomes`."""
+    if previous is None or previous_schema is None or not has_baseline(previous.columns):
         return no_uplift()
-    before = [*BASELINE_COLUMNS, *SEGMENT_FAMILIES.values()]
-    both = previous.select(CUSTOMER, *before).join(
-        current.select(CUSTOMER, *(F.col(name).alias(f"{name}_now") for name in ("lifetime_orders", "lifetime_spend"))),
-        CUSTOMER,
+    before = [CUSTOMER, *BASELINE_COLUMNS, *SEGMENT_FAMILIES.values()]
+    now = [current_schema.field(name).with_name(f"{name}{NOW}") for name in OUTCOME_INPUTS]
+    both = previous.select(*before).join(
+        current.select(CUSTOMER, *(F.col(name).alias(f"{name}{NOW}") for name in OUTCOME_INPUTS)), CUSTOMER
     )
-    orders = (F.col("lifetime_orders_now") - F.col("lifetime_orders")).cast("double")
-    outcomes = {
-        "orders": orders,
-        "revenue": (F.col("lifetime_spend_now") - F.col("lifetime_spend")).cast("double"),
-        "retention_rate": (orders > 0).cast("double"),
-    }
-    group = F.when(F.col("in_control_group"), F.lit("control")).otherwise(F.lit("treated")).alias("group")
-    members = []
-    for segment_type, column in SEGMENT_FAMILIES.items():
-        segment = F.explode(column) if column == "rule_segments" else F.col(column)
-        members.append(
-            both.select(
-                F.lit(segment_type).alias("segment_type"),
-                segment.alias("segment"),
-                group,
-                *(outcome.alias(metric) for metric, outcome in outcomes.items()),
-            )
-        )
-    statistics = (
-        _union(members)
-        .where(F.col("segment").isNotNull())
-        .groupBy("segment_type", "segment", "group")
-        .agg(
-            F.count("*").alias("customers"),
-            *(
-                aggregate(metric).alias(f"{metric}_{kind}")
-                for metric in METRICS
-                for kind, aggregate in (("mean", F.avg), ("var", F.var_samp))
-            ),
-        )
+    outcomes = map_frames(
+        both, customer_outcomes, joined_schema([select_schema(previous_schema, before)], *now), OUTCOMES
+    )
+    statistics = outcomes.groupBy(*UPLIFT_KEYS).agg(
+        F.count("*").alias("customers"),
+        *(
+            aggregate(metric).alias(f"{metric}_{kind}")
+            for metric in METRICS
+            for kind, aggregate in (("mean", F.avg), ("var", F.var_samp))
+        ),
     )
     return uplift_from_statistics(statistics.toArrow().to_pandas(), day, previous_day)
-
-
-def _union(frames: list[DataFrame]) -> DataFrame:
-    union = frames[0]
-    for frame in frames[1:]:
-        union = union.unionByName(frame)
-    return union

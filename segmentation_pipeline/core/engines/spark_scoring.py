@@ -234,9 +234,20 @@ def tier_thresholds(frame: DataFrame, column: str) -> Thresholds | None:
 
 def order_statistics(values: DataFrame, n: int, positions: list[int]) -> dict[int, float]:
     """The values at the 0-based `positions` of the n non-null doubles of column `value` in ascending order,
-    exactly, without collecting them: an approximate quantile brackets each position (ranks of slack either side),
-    the values inside the brackets come back as value counts (about n / 500 rows per bracket at most, a few with
-    ties) and are counted on from the number below each bracket; a missed bracket reads every value's count."""
+    exactly, without collecting them (`_bracketed`); a missed bracket reads every value's count instead."""
+    found = _bracketed(values, n, positions)
+    if None in found.values():
+        everything = _value_counts_of(values)
+        found = {position: _at_position(*everything, position) for position in positions}
+    return found
+
+
+def _bracketed(values: DataFrame, n: int, positions: list[int]) -> dict[int, float | None]:
+    """The values at `positions` as `order_statistics` finds them: an approximate quantile brackets each position
+    (ranks of slack either side), the values inside the brackets come back as value counts (about n / 500 rows per
+    bracket at most, a few with ties) and are counted on from the number below each bracket. None where the value is
+    outside its bracket: `percentile_approx` at (n - 1) / n is the (n - 1)-th value, so the last position's bracket
+    ends one rank short of a maximum held once (the error bound rules out a miss elsewhere)."""
     from pyspark.sql import functions as F
 
     value = F.col("value")
@@ -255,9 +266,6 @@ def order_statistics(values: DataFrame, n: int, positions: list[int]) -> dict[in
     for (position, (low, high)), start in zip(brackets.items(), below, strict=True):
         within = (known >= low) & (known <= high)
         found[position] = _at_position(known[within], counts[within], position - start)
-    if None in found.values():
-        everything = _value_counts_of(values)
-        found = {position: _at_position(*everything, position) for position in positions}
     return found
 
 

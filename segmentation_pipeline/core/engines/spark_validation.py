@@ -21,14 +21,19 @@ from segmentation_pipeline.core.engines.spark_engine import (
     collected,
     duckdb_result_schema,
     rollups_of_view,
+    run_query,
     spark_query,
     view,
 )
-from segmentation_pipeline.core.engines.spark_sql import DUCKDB_HASH_UDF
 from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, ROLLUPS
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, Source, clean_schema
-from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
-from segmentation_pipeline.core.validate.key_sets import DEDUP_COLUMNS, files_that_may_hold
+from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.key_sets import (
+    DEDUP_COLUMNS,
+    HASH_LOOK_UP,
+    HASH_LOOK_UP_TABLES,
+    files_that_may_hold,
+)
 from segmentation_pipeline.core.validate.row_checks import check_rows, now_microseconds
 from segmentation_pipeline.core.validate.rules import (
     DAY_COLUMN,
@@ -42,8 +47,6 @@ from segmentation_pipeline.core.validate.rules import (
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-HASHES_AS_SPARK_READS = pa.schema([("event_id_hash", pa.decimal128(20, 0)), DAY])
 
 
 @dataclass
@@ -131,23 +134,18 @@ def _earlier_files(session: SparkSession, layout: DataLayout, source: Source, fi
     for a source's key, and for event ids only the days `key_sets.files_that_may_hold` picks with the hashes searched
     by Spark (a night's look-up then reads the ids of a few days, not of the whole history)."""
     if source.key is not None:
-        earlier = [path for path in layout.validated_files(source.name) if partition_day(path) < first_day]
-        return [layout.validated_glob(source.name)] if earlier else []
+        return [layout.validated_glob(source.name)] if layout.has_validated_day_before(source.name, first_day) else []
     return files_that_may_hold(layout, source, first_day, partial(_days_with_a_matching_hash, session, layout))
 
 
 def _days_with_a_matching_hash(session: SparkSession, layout: DataLayout, days: list[date]) -> set[date]:
-    """The days among `days` whose event id hashes include the hash of one of the batch's event ids. Spark reads the
-    unsigned hashes as DECIMAL(20, 0); the batch's (DuckDB's `hash`, run on the executors) come as signed BIGINT."""
+    """`key_sets.HASH_LOOK_UP`, translated, over the rollups of `days` and the batch's event ids."""
     files = [layout.rollup(EVENT_ID_HASHES, day) for day in days]
-    view(session, "earlier_event_id_hashes", files, HASHES_AS_SPARK_READS, files[0].parent.parent)
-    wanted = f"{DUCKDB_HASH_UDF}(event_id)"
-    unsigned = f"CAST(IF({wanted} < 0, CAST({wanted} AS DECIMAL(20, 0)) + {2**64}BD, {wanted}) AS DECIMAL(20, 0))"
-    query = (
-        "SELECT DISTINCT h.date FROM earlier_event_id_hashes AS h LEFT SEMI JOIN "
-        f"(SELECT {unsigned} AS wanted FROM batch_rows WHERE event_id IS NOT NULL) AS w ON h.event_id_hash = w.wanted"
-    )
-    return {row[0] for row in session.sql(query).collect()}
+    schema = HASH_LOOK_UP_TABLES["earlier_event_id_hashes"]
+    view(session, "earlier_event_id_hashes", files, schema, files[0].parent.parent)
+    session.sql("SELECT event_id AS key FROM batch_rows").createOrReplaceTempView("wanted")
+    found = run_query(session, "event id hash look-up", HASH_LOOK_UP, HASH_LOOK_UP_TABLES, {})
+    return set(found["date"].to_pylist())
 
 
 def _rollups(session: SparkSession, source: Source, days: list[date | None]) -> dict[date | None, dict[str, pa.Table]]:

@@ -15,6 +15,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -39,10 +40,40 @@ CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 """Values quoted only where needed; the header is written unquoted, as the ad platforms' examples show it."""
 
 
+class SegmentFileWriter(Protocol):
+    """How an export's segment files with customers are written: by the driver from the rows it holds
+    (`DriverFiles`), or by Spark's executors (`spark_audiences.ExecutorFiles`)."""
+
+    def write(self, folder: Path) -> set[str]:
+        """Write segment files into the staged snapshot folder `folder`; returns those written (paths inside it)."""
+        ...
+
+    def release(self) -> None:
+        """Free what the writer holds, once the export is written or given up."""
+        ...
+
+
+@dataclass(frozen=True)
+class DriverFiles:
+    """Segment files written by this process from the rows it holds (DuckDB's engine)."""
+
+    rows: dict[str, pd.DataFrame]
+    """Path inside the snapshot folder (`<family>/<segment-slug>.csv`) -> its rows, sorted by customer_id."""
+
+    def write(self, folder: Path) -> set[str]:
+        for path, rows in self.rows.items():
+            _write_csv(folder / path, _table(rows))
+        return set(self.rows)
+
+    def release(self) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class AudienceExport:
-    files: dict[str, pd.DataFrame]
-    """Path inside the snapshot folder (`<family>/<segment-slug>.csv`) -> its rows, sorted by customer_id."""
+    """A snapshot's audiences: the manifest and figures, and the writer of its segment files (the one part that
+    differs between engines)."""
+
     manifest: pd.DataFrame
     """family, segment, file, customers: one row per file."""
     customers: int
@@ -50,24 +81,43 @@ class AudienceExport:
     left_out_without_email: int
     """Opted-in customers outside the control group left out for want of a usable e-mail."""
     plain_emails: bool
+    segment_files: SegmentFileWriter
+
+    @property
+    def files(self) -> list[str]:
+        """Every segment file (`<family>/<segment-slug>.csv`), in the manifest's order."""
+        return self.manifest["file"].tolist()
 
     def write(self, folder: Path) -> None:
-        """Write the snapshot folder at `folder` (a staged path), private and flushed to disk."""
-        write_folder(folder, self.manifest, lambda: {path: _table(rows) for path, rows in self.files.items()})
+        """Write the snapshot folder at `folder` (a staged path): its family folders, the segment files (a file the
+        writer did not write, a segment nobody in it can be reached, holds the header alone), the manifest;
+        private, flushed to disk."""
+        families = sorted({path.split("/")[0] for path in self.files})
+        _private_folder(folder)
+        for family in families:
+            _private_folder(folder / family)
+        written = self.segment_files.write(folder)
+        for path in self.files:
+            if path not in written:
+                with private_file(folder / path, contact_columns(self.plain_emails)):
+                    pass
+        _write_csv(folder / MANIFEST, _table(self.manifest))
+        for family in families:
+            fsync(folder / family)
+        fsync(folder)
+
+    def release(self) -> None:
+        self.segment_files.release()
 
 
-def write_folder(folder: Path, manifest: pd.DataFrame, write_files) -> None:
-    """The snapshot folder at `folder` (a staged path): its family folders, the segment files (`write_files()`
-    writes them, returning those it did not write, as tables of their rows), the manifest; private, flushed."""
-    _private_folder(folder)
-    for family in sorted({path.split("/")[0] for path in manifest["file"]}):
-        _private_folder(folder / family)
-    for path, rows in {**write_files(), MANIFEST: _table(manifest)}.items():
-        with private_file(folder / path, rows.column_names) as handle:
-            pa_csv.write_csv(rows, handle, CSV_OPTIONS)
-    for family in {path.split("/")[0] for path in manifest["file"]}:
-        fsync(folder / family)
-    fsync(folder)
+def contact_columns(plain_emails: bool) -> list[str]:
+    """The columns of a segment file."""
+    return ["customer_id", "email_sha256", *(["email"] if plain_emails else [])]
+
+
+def _write_csv(target: Path, rows: pa.Table) -> None:
+    with private_file(target, rows.column_names) as handle:
+        pa_csv.write_csv(rows, handle, CSV_OPTIONS)
 
 
 @contextmanager
@@ -121,11 +171,11 @@ def audience_export(customers: pd.DataFrame, emails: pd.DataFrame, plain_emails:
             files[path] = rows
             manifest.append((members.family, segment, path, len(rows)))
     return AudienceExport(
-        files=files,
         manifest=pd.DataFrame(manifest, columns=["family", "segment", "file", "customers"]),
         customers=reached.num_rows,
         left_out_without_email=int(left_out.sum()),
         plain_emails=plain_emails,
+        segment_files=DriverFiles(files),
     )
 
 

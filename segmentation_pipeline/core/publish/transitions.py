@@ -33,25 +33,41 @@ def segment_transitions(
     time, leavers included; share_of_to by everyone in the to segment now (for GONE: everyone who left)."""
     if previous is None:
         previous, previous_snapshot_date = current.iloc[0:0], None
-    pieces = []
-    for segment_type, column in SEGMENT_COLUMNS.items():
-        pairs = previous[["customer_id", column]].merge(
-            current[["customer_id", column]],
-            on="customer_id",
-            how="outer",
-            suffixes=("_from", "_to"),
-            indicator=True,
-            validate="one_to_one",
-        )
-        moves = pd.DataFrame(
+    moves = customer_moves(customer_pairs(previous, current))
+    counts = moves.groupby(MOVE_KEYS, dropna=False).size().rename("customers").reset_index()
+    return transitions_from_counts(counts, snapshot_date, previous_snapshot_date)
+
+
+FROM, TO = "_from", "_to"
+"""The suffixes of the previous and the current snapshot's segment columns in `customer_moves`' input."""
+MOVE_KEYS = ["segment_type", "from_segment", "to_segment"]
+
+
+def customer_pairs(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """The customers of either snapshot, joined by id, as `customer_moves` reads them (Spark joins them itself)."""
+    columns = ["customer_id", *SEGMENT_COLUMNS.values()]
+    pairs = previous[columns].merge(
+        current[columns], on="customer_id", how="outer", suffixes=(FROM, TO), indicator=True, validate="one_to_one"
+    )
+    return pairs.assign(**{f"in{FROM}": pairs["_merge"] != "right_only", f"in{TO}": pairs["_merge"] != "left_only"})
+
+
+def customer_moves(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's move per segment type (`MOVE_KEYS`), from its row of both snapshots: each segment column of
+    `SEGMENT_COLUMNS` suffixed by `FROM` and `TO`, and whether it is in the previous (`in_from`) and current (`in_to`)
+    one; from NEW if only in the current, to GONE if only in the previous. Row by row, so any batch of customers
+    gives its own moves (Spark's executors), and the counts per move are `segment_transitions`' input."""
+    moves = [
+        pd.DataFrame(
             {
-                "from_segment": pairs[f"{column}_from"].astype(object).where(pairs["_merge"] != "right_only", NEW),
-                "to_segment": pairs[f"{column}_to"].astype(object).where(pairs["_merge"] != "left_only", GONE),
+                "segment_type": segment_type,
+                "from_segment": pairs[f"{column}{FROM}"].astype(object).where(pairs[f"in{FROM}"], NEW),
+                "to_segment": pairs[f"{column}{TO}"].astype(object).where(pairs[f"in{TO}"], GONE),
             }
         )
-        counts = moves.groupby(["from_segment", "to_segment"], dropna=False).size().rename("customers").reset_index()
-        pieces.append(counts.assign(segment_type=segment_type))
-    return transitions_from_counts(pd.concat(pieces, ignore_index=True), snapshot_date, previous_snapshot_date)
+        for segment_type, column in SEGMENT_COLUMNS.items()
+    ]
+    return pd.concat(moves, ignore_index=True)
 
 
 def transitions_from_counts(

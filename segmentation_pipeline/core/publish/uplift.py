@@ -7,6 +7,7 @@ the two snapshots: a segment no campaign targeted shows an uplift of about 0.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
@@ -37,7 +38,36 @@ def segment_uplift(
     found = pc.index_in(as_string_array(baseline["customer_id"]), value_set=as_string_array(current["customer_id"]))
     in_both = found.is_valid().to_numpy(zero_copy_only=False)  # ids are unique in a snapshot
     before = baseline.loc[in_both, [*BASELINE_COLUMNS, *SEGMENT_FAMILIES.values()]].reset_index(drop=True)
-    now = current[["lifetime_orders", "lifetime_spend"]].iloc[found.drop_null().to_numpy()].reset_index(drop=True)
+    now = current[list(OUTCOME_INPUTS)].iloc[found.drop_null().to_numpy()].reset_index(drop=True)
+    outcomes, statistics = _outcomes(before, now), []
+    for family, group, rows, codes, names in _groups(before):
+        figures = outcomes.take(rows).groupby(codes).agg(customers=("orders", "size"), **AGGREGATIONS)
+        statistics.append(figures.assign(segment_type=family, segment=names.take(figures.index), group=group))
+    return uplift_from_statistics(pd.concat(statistics, ignore_index=True), day, baseline_day)
+
+
+OUTCOME_INPUTS = ("lifetime_orders", "lifetime_spend")
+"""The figures of both snapshots the outcomes are the growth of."""
+NOW = "_now"
+"""The suffix of this snapshot's `OUTCOME_INPUTS` beside the baseline's in `customer_outcomes`' rows."""
+
+
+def customer_outcomes(customers: pd.DataFrame) -> pd.DataFrame:
+    """The outcomes of customers in both snapshots, one row per customer and baseline segment: `segment_type`,
+    `segment`, `group` (treated or control) and each metric of `METRICS`, from their baseline rows with this
+    snapshot's `OUTCOME_INPUTS` beside them (suffixed `NOW`). Row by row, so any batch of customers gives its own
+    rows (Spark's executors), and the statistics of a segment's rows are `segment_uplift`'s."""
+    now = customers[[f"{name}{NOW}" for name in OUTCOME_INPUTS]].set_axis(list(OUTCOME_INPUTS), axis=1)
+    outcomes = _outcomes(customers, now)
+    rows = [
+        outcomes.take(rows).assign(segment_type=family, segment=names.take(codes).to_numpy(), group=group)
+        for family, group, rows, codes, names in _groups(customers)
+    ]
+    return pd.concat(rows, ignore_index=True).astype({"segment_type": "str", "segment": "str", "group": "str"})
+
+
+def _outcomes(before: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's metrics (`METRICS`) between the baseline figures `before` and `now` (the same index)."""
     outcomes = pd.DataFrame(
         {
             "orders": (now["lifetime_orders"] - before["lifetime_orders"]).astype("float64"),
@@ -45,15 +75,17 @@ def segment_uplift(
         }
     )
     outcomes["retention_rate"] = (outcomes["orders"] > 0).astype("float64")
+    return outcomes
+
+
+def _groups(before: pd.DataFrame) -> Iterator[tuple[str, str, np.ndarray, np.ndarray, pd.Index]]:
+    """Per segment family and group (treated, then control) of the baseline rows `before`: its members' row
+    positions, their segments' codes and the segment names the codes index."""
     control = before["in_control_group"].astype(bool).to_numpy()
-    statistics = []
     for members in family_members(before):
+        names = pd.Index(members.names, dtype="str")
         for group, chosen in (("treated", ~control[members.rows]), ("control", control[members.rows])):
-            rows, codes = members.rows[chosen], members.codes[chosen]
-            figures = outcomes.take(rows).groupby(codes).agg(customers=("orders", "size"), **AGGREGATIONS)
-            names = pd.Index(members.names).take(figures.index)
-            statistics.append(figures.assign(segment_type=members.family, segment=names, group=group))
-    return uplift_from_statistics(pd.concat(statistics, ignore_index=True), day, baseline_day)
+            yield members.family, group, members.rows[chosen], members.codes[chosen], names
 
 
 def no_uplift() -> pd.DataFrame:

@@ -84,6 +84,11 @@ class DataLayout:
     def has_validated_days(self, source: str) -> bool:
         return any(self.validated_files(source))
 
+    def has_validated_day_before(self, source: str, day: date) -> bool:
+        """Whether a day of `source` before `day` is validated: the listing stops at the first one found."""
+        files = (self.warehouse / "validated" / source).glob(f"date=*/{PART_FILE}")
+        return any(partition_day(path) < day for path in files)
+
     def validated_files(self, source: str) -> list[Path]:
         return sorted((self.warehouse / "validated" / source).glob(f"date=*/{PART_FILE}"))
 

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from segmentation_pipeline.core.arrow_values import as_string_array
 from segmentation_pipeline.core.duckdb_session import duckdb_cursor
-from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, rollup_is_current
+from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, ROLLUP_SCHEMAS, rollup_is_current
 from segmentation_pipeline.core.ingest.contract import SOURCES, USAGE_EVENTS, Source
 from segmentation_pipeline.core.storage.layout import DataLayout, partition_day
 
@@ -125,14 +125,25 @@ def files_that_may_hold(
     return [rows[day] for day in sorted(chosen)]
 
 
+HASH_LOOK_UP = (
+    "SELECT DISTINCT date FROM earlier_event_id_hashes "
+    "WHERE event_id_hash IN (SELECT hash(key) FROM wanted WHERE key IS NOT NULL)"
+)
+"""The days whose event id hashes include the hash of a wanted key: DuckDB SQL over `HASH_LOOK_UP_TABLES`, run by
+DuckDB here and, translated, by Spark (`spark_validation.py`), so the look-up is written once."""
+HASH_LOOK_UP_TABLES = {
+    "earlier_event_id_hashes": ROLLUP_SCHEMAS[EVENT_ID_HASHES].append(pa.field("date", pa.date32())),
+    "wanted": pa.schema([("key", pa.string())]),
+}
+"""The views `HASH_LOOK_UP` reads: the earlier days' hash rollups with their partition day, and the wanted keys."""
+
+
 def _days_with_a_matching_hash(con: duckdb.DuckDBPyConnection, layout: DataLayout, days: list[date]) -> set[date]:
-    """The days among `days` whose event id hashes include the hash of a `wanted` key."""
-    query = (
-        "SELECT DISTINCT date FROM read_parquet($files, hive_partitioning = true, hive_types = {'date': DATE}) "
-        "WHERE event_id_hash IN (SELECT hash(key) FROM wanted)"
-    )
+    """`HASH_LOOK_UP` over the rollups of `days` and the registered `wanted` keys."""
     files = [layout.rollup(EVENT_ID_HASHES, day).as_posix() for day in days]
-    return {row[0] for row in con.sql(query, params={"files": files}).fetchall()}
+    rollups = con.read_parquet(files, hive_partitioning=True).project("event_id_hash, CAST(date AS DATE) AS date")
+    con.register("earlier_event_id_hashes", rollups)
+    return {row[0] for row in con.sql(HASH_LOOK_UP).fetchall()}
 
 
 class HashedKeys:
@@ -201,10 +212,8 @@ class EarlierKeys:
         if source.key:
             self._held, self._history = KeySet(keys_before(layout, source, first_day)), None
         else:
-            before_run = any(
-                path.parent.name < f"date={first_day.isoformat()}" for path in layout.validated_files(source.name)
-            )
             self._held = HashedKeys()
+            before_run = layout.has_validated_day_before(source.name, first_day)
             self._history = ValidatedKeysBefore(layout, source, first_day) if before_run else None
 
     def contains(self, values: pd.Series) -> pd.Series:
