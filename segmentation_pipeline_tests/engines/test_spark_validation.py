@@ -151,9 +151,10 @@ def _validate(layout: DataLayout, spark) -> dict[str, dict]:
     ):
         for days in batches:
             for _, outcomes in validate_days(layout, source, days, settings, RUN_ID, NOW, spark=spark):
+                summaries = {day: outcome.summary() for day, outcome in outcomes.items()}
                 counts |= {
-                    (source.name, day): (outcome.rows_in, len(outcome.clean), outcome.check_counts)
-                    for day, outcome in outcomes.items()
+                    (source.name, day): (summary.rows_in, summary.rows_clean, summary.check_counts)
+                    for day, summary in summaries.items()
                 }
     return counts
 

@@ -144,7 +144,9 @@ def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, orde
     return sum(row["rows"] for row in written)
 
 
-def write_files(frame: DataFrame, key: str, targets: dict[int, tuple[Path | str, pa.Schema]], order_by: list[str]) -> None:
+def write_files(
+    frame: DataFrame, key: str, targets: dict[int, tuple[Path | str, pa.Schema]], order_by: list[str]
+) -> None:
     """`frame`'s rows of each `key` value written as one Parquet file, `targets[value]` (a staged path and its
     exact schema), by the executor task holding that value, sorted by `order_by` and written as `write_one_file`
     writes (the driver's files byte for byte); a target without rows is written empty. One job for every file."""
@@ -175,7 +177,9 @@ def _split_by(batches: Iterator[pa.RecordBatch], key: str) -> Iterator[tuple[int
             yield int(values[start]), batch.slice(start, stop - start)
 
 
-def _write_file(filesystem: pafs.FileSystem, location: str, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> int:
+def _write_file(
+    filesystem: pafs.FileSystem, location: str, schema: pa.Schema, batches: Iterator[pa.RecordBatch]
+) -> int:
     """`batches` (in order) as one Parquet file in exactly `schema`, with the driver writer's settings and row
     groups (buffered into `ROW_GROUP_ROWS` rows each); the rows written."""
     rows, buffered, pending = 0, 0, []

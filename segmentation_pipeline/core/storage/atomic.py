@@ -46,6 +46,7 @@ def write_parquet_files_atomically(
     layout: DataLayout | None = None,
     completion_markers: Collection[Path] = (),
     others: dict[Path, Callable[[Path], None]] | None = None,
+    joint: JointWrite | None = None,
 ) -> None:
     """Stage every file, then swap them all in, in order: after a crash at any point, each target holds either its
     previous file or the new one and, once the next write or `recover` ran, every target holds the new one.
@@ -53,10 +54,11 @@ def write_parquet_files_atomically(
     `completion_markers` (e.g. a snapshot's `runs` file) are targets that say the others are complete: each one is
     taken away before the first rename and renamed into place last (in their order), so it never lists a
     half-swapped set. `others` are targets written by writers of their own, e.g. a whole folder (a folder target must
-    be a completion marker: a non-empty folder can only be replaced once the old one is taken away).
+    be a completion marker: a non-empty folder can only be replaced once the old one is taken away); `joint`'s
+    targets are written by one writer together, and renamed first.
     """
     writers = {path: partial(_write_parquet, table) for path, table in tables.items()} | (others or {})
-    write_files_atomically(writers, layout=layout, completion_markers=completion_markers)
+    write_files_atomically(writers, layout=layout, completion_markers=completion_markers, joint=joint)
 
 
 def write_text_atomically(text: str, path: Path, *, layout: DataLayout | None = None) -> None:
