@@ -24,7 +24,7 @@ from segmentation_pipeline.core.engines.spark_engine import DAY, rollups_of_view
 from segmentation_pipeline.core.engines.spark_frames import write_files
 from segmentation_pipeline.core.engines.spark_sql import DUCKDB_HASH_UDF
 from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, ROLLUPS
-from segmentation_pipeline.core.ingest.contract import CUSTOMERS, Source, clean_schema
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, PERSONAL_DATA_COLUMNS, Source, clean_schema
 from segmentation_pipeline.core.ingest.crm_database import CrmDatabase, read_source_batches, reads_from_database
 from segmentation_pipeline.core.ingest.landing import BATCH_BYTES, ReadReport, landing_batches
 from segmentation_pipeline.core.storage.atomic import JointWrite, write_parquet_files_atomically
@@ -73,10 +73,14 @@ def validate_on_spark(
         try:
             rules = check_on_spark(session, layout, source, rows, list(reports), now, settings.max_amount)
             checked = Checked(rules, source)
+            try:
+                summaries = checked.summaries(list(reports))  # the first job over the checked rows: now cached
+            except BaseException:
+                checked.release()
+                raise
         finally:
-            release()
+            release()  # the typed rows
         try:
-            summaries = checked.summaries(list(reports))
             if source == CUSTOMERS:
                 require_valid_customers(reports[None].files, summaries[None])
             checked.write(layout, list(reports), run_id)
@@ -172,17 +176,21 @@ class Checked:
         first = Window.partitionBy(DAY_COLUMN).orderBy(ROW_COLUMN)
         quarantined = self.rows.where(F.col(QUARANTINED)).withColumn("_rank", F.row_number().over(first))
         schema = quarantine_file_schema(source)
+        shown = [name for name in schema.names if name not in PERSONAL_DATA_COLUMNS and name != "run_id"]
         wanted = quarantined.where(F.col("_rank") <= EXAMPLES).withColumn("partition_date", F.col(DAY_COLUMN))
         with spark_failures(label):
-            examples = wanted.select(*schema.names[:-1], ROW_COLUMN).toArrow()
-        examples = examples.append_column("run_id", pa.nulls(examples.num_rows, pa.string()))
+            examples = wanted.select(*shown, ROW_COLUMN).toArrow()
         examples = examples.sort_by([("partition_date", "ascending"), (ROW_COLUMN, "ascending")])
         summaries = {}
         for day in days:
             row = found.get(day)
             counted = [int(row[name]) if row else 0 for name in ("rows_in", "rows_clean", *names)]
-            mine = examples.filter(_is_day(examples["partition_date"], day)).select(schema.names)
-            frame = mine.cast(schema).to_pandas()
+            mine = examples.filter(_is_day(examples["partition_date"], day))
+            # as the quarantine file reads (its dtypes), the columns not shown left empty
+            columns = [
+                mine[field.name] if field.name in shown else pa.nulls(mine.num_rows, field.type) for field in schema
+            ]
+            frame = pa.Table.from_arrays(columns, names=schema.names).cast(schema).to_pandas()
             summaries[day] = OutcomeSummary(
                 counted[0],
                 counted[1],
