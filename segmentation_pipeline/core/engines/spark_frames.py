@@ -9,10 +9,9 @@ is never used. Tables are addressed by URI (`file://` here; any filesystem pyarr
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Callable, Iterator
-from itertools import groupby
+from itertools import groupby, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -173,7 +172,7 @@ def _split_by(batches: Iterator[pa.RecordBatch], key: str) -> Iterator[tuple[int
         if not len(values):
             continue
         starts = [0, *(np.flatnonzero(values[1:] != values[:-1]) + 1).tolist(), len(values)]
-        for start, stop in itertools.pairwise(starts):
+        for start, stop in pairwise(starts):
             yield int(values[start]), batch.slice(start, stop - start)
 
 
