@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation_pipeline.core.engines.spark_validation import _earlier_files
+from segmentation_pipeline.core.features.rollups import ROLLUPS
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, clean_schema
 from segmentation_pipeline.core.ingest.landing import InputError
 from segmentation_pipeline.core.storage.layout import DataLayout
@@ -427,3 +428,20 @@ def test_the_suites_give_the_same_verdicts_on_spark_for_every_kind_of_failure(sp
     failed_kinds = {outcome.name for outcome in expected if not outcome.success}
     assert len(failed_kinds) >= 5
     assert SuiteRunner(ORDERS.name, ValidationSettings(), spark).run(partitions) == expected
+
+
+def test_a_batch_without_any_landing_file_writes_empty_days_on_both_engines(spark, tmp_path):
+    """Days without a landing folder: no file for the executors to type, and empty validated and quarantine files."""
+    written = {}
+    for engine in ("duckdb", "spark"):
+        layout = DataLayout(tmp_path / engine)
+        layout.landing.mkdir(parents=True)
+        session = spark if engine == "spark" else None
+        ((reports, outcomes),) = validate_days(
+            layout, ORDERS, DAYS[:2], ValidationSettings(), RUN_ID, NOW, spark=session
+        )
+        assert [summary.rows_in for summary in (outcome.summary() for outcome in outcomes.values())] == [0, 0]
+        assert all(report.files == [] for report in reports.values())
+        written[engine] = {path: (layout.root / path).read_bytes() for path in _files(layout)}
+    assert len(written["spark"]) == 4 + len(ROLLUPS[ORDERS.name]) * 2  # validated, quarantine, rollups per day
+    assert written["spark"] == written["duckdb"]
