@@ -1,8 +1,11 @@
 """The validation step on Spark against DuckDB on copies of one landing zone full of bad rows: the same clean rows,
-the same quarantined rows with the same reasons, the same counts and the same rollups, file for file."""
+the same quarantined rows with the same reasons, the same counts, read reports and rollups, file for file and byte for
+byte (on Spark the landing files are typed and the validated and quarantine files written by executor tasks), and a
+file that cannot be typed stops both with the same one-line message."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -13,13 +16,16 @@ import pytest
 
 from segmentation_pipeline.core.duckdb_session import duckdb_cursor
 from segmentation_pipeline.core.engines.spark_validation import _earlier_files
+from segmentation_pipeline.core.features.rollups import ROLLUPS
 from segmentation_pipeline.core.ingest.contract import CUSTOMERS, ORDERS, SURVEY_RESPONSES, USAGE_EVENTS, clean_schema
+from segmentation_pipeline.core.ingest.landing import InputError
 from segmentation_pipeline.core.storage.layout import DataLayout
 from segmentation_pipeline.core.validate.expectations import SuiteRunner
 from segmentation_pipeline.core.validate.key_sets import ValidatedKeysBefore
-from segmentation_pipeline.core.validate.partitions import validate_days
+from segmentation_pipeline.core.validate.partitions import judged, validate_days
 from segmentation_pipeline.core.validate.rules import rule_names
 from segmentation_pipeline.core.validate.settings import ValidationSettings
+from segmentation_pipeline_tests.engines.conftest import small_batches_of
 from segmentation_pipeline_tests.validate.builders import (
     CUSTOMERS_HEADER,
     ORDERS_HEADER,
@@ -142,22 +148,56 @@ def _landing(root: Path) -> None:
                 # two files: the order "earlier" means runs by file name, then line
                 land_day(landing, source, day, header, day_rows[: len(day_rows) // 2], "part-01.csv")
                 land_day(landing, source, day, header, day_rows[len(day_rows) // 2 :], "part-02.csv")
+    folder = landing / ORDERS.landing_path / f"date={DAYS[0].isoformat()}"
+    shutil.copy(folder / "part-01.csv", folder / "part-03.csv")  # a byte-identical copy: skipped
+    (folder / ".part-04.csv").write_text(ORDERS_HEADER + "\n" + order_row("o99") + "\n", "utf-8")  # hidden: skipped
+    land_day(
+        landing,
+        ORDERS,
+        DAYS[1],
+        f"{ORDERS_HEADER},note",
+        [order_row("o21", ordered_at="2026-03-02T08:00:00Z") + ",x"],
+        "part-03.csv",
+    )  # extra column
+    pd.DataFrame(  # a Parquet file of typed values beside the CSV files, with a duplicate of an earlier day's order
+        {
+            "order_id": ["o1", "o22"],
+            "customer_id": ["c2", "c2"],
+            "ordered_at": pd.to_datetime(["2026-03-02T11:00:00Z", "2026-03-02T12:00:00Z"]),
+            "amount": [3.5, float("nan")],
+            "status": ["completed", None],
+        }
+    ).to_parquet(landing / ORDERS.landing_path / f"date={DAYS[1].isoformat()}" / "part-04.parquet")
+    empty = landing / SURVEY_RESPONSES.landing_path / f"date={DAYS[2].isoformat()}"
+    empty.mkdir(parents=True)
+    (empty / "part-01.csv").write_bytes(b"")  # an empty day: one empty file
 
 
 def _validate(layout: DataLayout, spark) -> dict[str, dict]:
     """Customers, then each daily source's first day alone and its other days as one batch (their duplicates found
-    once against the validated day, once within the batch); the outcomes' counts by source and day."""
-    settings, counts = ValidationSettings(), {}
+    once against the validated day, once within the batch); the outcomes' counts, read reports and suite verdicts by
+    source and day."""
+    settings, counts = ValidationSettings(min_rows=3, min_rows_for_quarantine_rate=1), {}
     for source, batches in (
         (CUSTOMERS, [[None]]),
         *((source, [DAYS[:1], DAYS[1:]]) for source in (ORDERS, USAGE_EVENTS, SURVEY_RESPONSES)),
     ):
+        suite = SuiteRunner(source.name, settings, spark)
         for days in batches:
-            for _, outcomes in validate_days(layout, source, days, settings, RUN_ID, NOW, spark=spark):
-                counts |= {
-                    (source.name, day): (outcome.rows_in, len(outcome.clean), outcome.check_counts)
-                    for day, outcome in outcomes.items()
-                }
+            for reports, outcomes in validate_days(layout, source, days, settings, RUN_ID, NOW, spark=spark):
+                counts[(source.name, tuple(days), "verdicts")] = judged(suite, outcomes)
+                for day, outcome in outcomes.items():
+                    summary = outcome.summary()
+                    examples = summary.quarantine_examples
+                    counts[(source.name, day)] = (
+                        (summary.rows_in, summary.rows_clean, summary.rows_quarantined, summary.check_counts),
+                        reports[day],
+                        (
+                            list(examples.columns),
+                            examples.dtypes.astype(str).tolist(),
+                            examples.to_json(orient="split", date_format="iso"),
+                        ),
+                    )
     return counts
 
 
@@ -170,7 +210,8 @@ def validated(tmp_path_factory, spark):
         root = tmp_path_factory.mktemp(engine)
         shutil.copytree(zone / "landing", root / "landing")
         layouts[engine] = DataLayout(root)
-    counts = {engine: _validate(layout, spark if engine == "spark" else None) for engine, layout in layouts.items()}
+    with small_batches_of(spark):
+        counts = {engine: _validate(layout, spark if engine == "spark" else None) for engine, layout in layouts.items()}
     return layouts, counts
 
 
@@ -191,11 +232,77 @@ def test_both_engines_write_the_same_validated_quarantine_and_rollup_files(valid
             pq.read_table(layouts["spark"].root / path),
         )
         assert spark_table.equals(duckdb_table, check_metadata=True), path
+        assert (layouts["spark"].root / path).read_bytes() == (layouts["duckdb"].root / path).read_bytes(), path
 
 
-def test_both_engines_count_the_same_rows_per_rule(validated):
+def test_both_engines_count_read_and_judge_the_same(validated):
+    """The same counts per rule, read reports (files, warnings, skipped files), quarantined examples and verdicts."""
     _, counts = validated
     assert counts["spark"] == counts["duckdb"]
+    orders = counts["spark"][("orders", DAYS[0])]
+    assert orders[0][:3] == (18, 5, 13)
+    assert [entry.reason for entry in orders[1].skipped] == ["hidden file", "byte-identical copy of part-01.csv"]
+    assert len(json.loads(orders[2][2])["data"]) == 5 and "customer_id" in orders[2][0]
+    assert not set(orders[2][0]) & {"email", "full_name", "phone", "run_id"}
+    assert counts["spark"][("orders", DAYS[1])][1].warnings == [
+        "crm/orders/date=2026-03-02/part-03.csv: unknown column(s) ignored: note"
+    ]
+    assert counts["spark"][("survey_responses", DAYS[2])][0][:3] == (0, 0, 0)
+    assert counts["spark"][("survey_responses", DAYS[2])][1].warnings == [
+        "survey/responses/date=2026-03-03/part-01.csv: empty file, read as zero rows"
+    ]
+    verdicts = [outcome for key, value in counts["spark"].items() if "verdicts" in key for outcome in value]
+    assert any(not outcome.success for outcome in verdicts)
+
+
+def _bad_zone(root: Path) -> DataLayout:
+    """A day of orders in four files: a good one, one with a value that cannot be read on a row with a missing field
+    (the message's short-rows hint), one with a bad amount, and one without a required column (a read error)."""
+    landing = root / "landing"
+    land_day(landing, ORDERS, DAYS[0], ORDERS_HEADER, [order_row("o1")], "part-01.csv")
+    shifted = "o2,2026-03-01T10:00:00Z,12.5,completed"  # no customer_id: the later values shift left
+    land_day(
+        landing,
+        ORDERS,
+        DAYS[0],
+        ORDERS_HEADER,
+        [order_row("o3"), shifted, order_row("o4", amount="ten")],
+        "part-02.csv",
+    )
+    land_day(landing, ORDERS, DAYS[0], ORDERS_HEADER, [order_row("o5", amount="abc")], "part-03.csv")
+    land_day(landing, ORDERS, DAYS[0], "order_id,amount", ["o6,1"], "part-04.csv")
+    return DataLayout(root)
+
+
+@pytest.mark.parametrize("drop", [(), ("part-01.csv", "part-02.csv", "part-03.csv"), ("part-02.csv",)])
+def test_a_file_that_cannot_be_typed_stops_both_engines_with_the_same_line(spark, tmp_path, drop):
+    """The first file in error is named, whether its error is a value (with the short-rows hint) or a read error;
+    the executors' message reaches the driver as the same one line, and nothing is written."""
+    messages = {}
+    for engine in ("duckdb", "spark"):
+        layout = _bad_zone(tmp_path / engine)
+        for name in drop:
+            (layout.landing / ORDERS.landing_path / f"date={DAYS[0].isoformat()}" / name).unlink()
+        with pytest.raises(InputError) as raised:
+            list(
+                validate_days(
+                    layout,
+                    ORDERS,
+                    DAYS[:1],
+                    ValidationSettings(),
+                    RUN_ID,
+                    NOW,
+                    spark=spark if engine == "spark" else None,
+                )
+            )
+        messages[engine] = str(raised.value)
+        assert not layout.validated(ORDERS.name, DAYS[0]).exists()
+    assert messages["spark"] == messages["duckdb"]
+    assert "\n" not in messages["spark"] and "Traceback" not in messages["spark"]
+    expected = {(): "part-02.csv: column 'ordered_at'", ("part-02.csv",): "part-03.csv: column 'amount'"}
+    assert expected.get(drop, "part-04.csv: required column(s) 'customer_id'") in messages["spark"]
+    if not drop:
+        assert "fewer fields than the header" in messages["spark"]
 
 
 def test_the_tricky_rows_are_quarantined_for_the_documented_reasons(validated):
@@ -222,8 +329,9 @@ def test_the_tricky_rows_are_quarantined_for_the_documented_reasons(validated):
         "-": "missing_required_value",
     }
     assert reasons(ORDERS, DAYS[1], "order_id") == {
-        "o1": "duplicate_key",
+        "o1": "duplicate_key",  # in a CSV file and in the Parquet one
         "o18": "timestamp_outside_partition",
+        "o22": "missing_required_value",  # a NaN amount in Parquet
     }
     assert reasons(ORDERS, DAYS[2], "order_id") == {
         "o16": "duplicate_key",
@@ -340,3 +448,20 @@ def test_the_suites_give_the_same_verdicts_on_spark_for_every_kind_of_failure(sp
     failed_kinds = {outcome.name for outcome in expected if not outcome.success}
     assert len(failed_kinds) >= 5
     assert SuiteRunner(ORDERS.name, ValidationSettings(), spark).run(partitions) == expected
+
+
+def test_a_batch_without_any_landing_file_writes_empty_days_on_both_engines(spark, tmp_path):
+    """Days without a landing folder: no file for the executors to type, and empty validated and quarantine files."""
+    written = {}
+    for engine in ("duckdb", "spark"):
+        layout = DataLayout(tmp_path / engine)
+        layout.landing.mkdir(parents=True)
+        session = spark if engine == "spark" else None
+        ((reports, outcomes),) = validate_days(
+            layout, ORDERS, DAYS[:2], ValidationSettings(), RUN_ID, NOW, spark=session
+        )
+        assert [summary.rows_in for summary in (outcome.summary() for outcome in outcomes.values())] == [0, 0]
+        assert all(report.files == [] for report in reports.values())
+        written[engine] = {path: (layout.root / path).read_bytes() for path in _files(layout)}
+    assert len(written["spark"]) == 4 + len(ROLLUPS[ORDERS.name]) * 2  # validated, quarantine, rollups per day
+    assert written["spark"] == written["duckdb"]

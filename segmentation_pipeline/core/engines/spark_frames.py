@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from itertools import groupby, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -133,30 +135,68 @@ def write_one_file(frame: DataFrame, target: Path | str, schema: pa.Schema, orde
     filesystem, location = _resolve(uri(target))
 
     def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        rows, buffered, pending = 0, 0, []
-        with (
-            filesystem.open_output_stream(location) as stream,
-            pq.ParquetWriter(
-                stream, schema, compression="zstd", dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES
-            ) as writer,
-        ):
-            for batch in batches:
-                pending.append(pa.Table.from_batches([batch]).select(schema.names).cast(schema))
-                rows, buffered = rows + batch.num_rows, buffered + batch.num_rows
-                if buffered >= ROW_GROUP_ROWS:
-                    pending = _write_row_groups(writer, pending, last=False)
-                    buffered = pending[0].num_rows
-            if rows:
-                _write_row_groups(writer, pending, last=True)
-            else:
-                writer.write_table(schema.empty_table())  # one empty row group, as the driver writes an empty table
-        yield pa.RecordBatch.from_pydict({"rows": [rows]})
+        yield pa.RecordBatch.from_pydict({"rows": [_write_file(filesystem, location, schema, batches)]})
 
     written = frame.repartition(1).sortWithinPartitions(*order_by).mapInArrow(write, "rows long").collect()
     if not written:  # an empty frame may have no partition, so no task to write the (empty) file
-        with filesystem.open_output_stream(location) as stream:
-            pq.write_table(schema.empty_table(), stream, compression="zstd")
+        _write_file(filesystem, location, schema, iter(()))
     return sum(row["rows"] for row in written)
+
+
+def write_files(
+    frame: DataFrame, key: str, targets: dict[int, tuple[Path | str, pa.Schema]], order_by: list[str]
+) -> None:
+    """`frame`'s rows of each `key` value written as one Parquet file, `targets[value]` (a staged path and its
+    exact schema), by the executor task holding that value, sorted by `order_by` and written as `write_one_file`
+    writes (the driver's files byte for byte); a target without rows is written empty. One job for every file."""
+    resolved = {value: (*_resolve(uri(path)), schema) for value, (path, schema) in targets.items()}
+
+    def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for value, runs in groupby(_split_by(batches, key), key=lambda run: run[0]):
+            filesystem, location, schema = resolved[value]
+            rows = _write_file(filesystem, location, schema, (batch for _, batch in runs))
+            yield pa.RecordBatch.from_pydict({"file": [value], "rows": [rows]})
+
+    # a task per file, up to the session's shuffle partitions (a backfill's batch may hold hundreds of tiny days)
+    partitions = max(1, min(len(targets), int(frame.sparkSession.conf.get("spark.sql.shuffle.partitions"))))
+    ordered = frame.repartition(partitions, key).sortWithinPartitions(key, *order_by)
+    written = {row["file"] for row in ordered.mapInArrow(write, "file long, rows long").collect()}
+    for value in targets.keys() - written:
+        _write_file(*resolved[value], iter(()))
+
+
+def _split_by(batches: Iterator[pa.RecordBatch], key: str) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """Each batch (sorted by `key`) cut into runs of one `key` value, as (value, rows)."""
+    for batch in batches:
+        values = batch[key].to_numpy()
+        if not len(values):
+            continue
+        starts = [0, *(np.flatnonzero(values[1:] != values[:-1]) + 1).tolist(), len(values)]
+        for start, stop in pairwise(starts):
+            yield int(values[start]), batch.slice(start, stop - start)
+
+
+def _write_file(
+    filesystem: pafs.FileSystem, location: str, schema: pa.Schema, batches: Iterator[pa.RecordBatch]
+) -> int:
+    """`batches` (in order) as one Parquet file in exactly `schema`, with the driver writer's settings and row
+    groups (buffered into `ROW_GROUP_ROWS` rows each); the rows written."""
+    rows, buffered, pending = 0, 0, []
+    with (
+        filesystem.open_output_stream(location) as stream,
+        pq.ParquetWriter(stream, schema, compression="zstd", dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES) as writer,
+    ):
+        for batch in batches:
+            pending.append(pa.Table.from_batches([batch]).select(schema.names).cast(schema))
+            rows, buffered = rows + batch.num_rows, buffered + batch.num_rows
+            if buffered >= ROW_GROUP_ROWS:
+                pending = _write_row_groups(writer, pending, last=False)
+                buffered = pending[0].num_rows
+        if rows:
+            _write_row_groups(writer, pending, last=True)
+        else:
+            writer.write_table(schema.empty_table())  # one empty row group, as the driver writes an empty table
+    return rows
 
 
 def _write_row_groups(writer: pq.ParquetWriter, pending: list[pa.Table], last: bool) -> list[pa.Table]:

@@ -2,11 +2,15 @@
 default engine, translated), the look-ups they need (the known customers, the keys of earlier days) as joins over
 the validated Parquet that Spark reads itself, and the daily rollups of the clean rows (core/features/sql/rollups/).
 
-What comes back to the driver is what the atomic writer writes: the rules' verdicts per row and the rollups.
+The rows are typed on the executors (spark_landing.py; the CRM's tables, read on the driver, are sent to Spark) and
+never come back: each day's validated and quarantine files are written by executor tasks into the staging folder of
+the all-or-nothing write that the driver commits with the day's rollups; the driver gets each day's counts, its
+first quarantined rows without personal data, and the rollups. The expectation suite judges the same cached rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -18,83 +22,244 @@ import pyarrow as pa
 
 from segmentation_pipeline.core.engines.spark_engine import (
     DAY,
-    collected,
-    duckdb_result_schema,
     rollups_of_view,
     run_query,
+    spark_failures,
     spark_query,
     view,
 )
+from segmentation_pipeline.core.engines.spark_frames import write_files
 from segmentation_pipeline.core.features.rollups import EVENT_ID_HASHES, ROLLUPS
-from segmentation_pipeline.core.ingest.contract import CUSTOMERS, Source, clean_schema
+from segmentation_pipeline.core.ingest.contract import CUSTOMERS, PERSONAL_DATA_COLUMNS, Source, clean_schema
+from segmentation_pipeline.core.ingest.crm_database import CrmDatabase, read_source_batches, reads_from_database
+from segmentation_pipeline.core.ingest.landing import BATCH_BYTES, ReadReport, landing_batches
+from segmentation_pipeline.core.storage.atomic import JointWrite, write_parquet_files_atomically
 from segmentation_pipeline.core.storage.layout import DataLayout
+from segmentation_pipeline.core.validate.expectations import PARTITION_COLUMN
 from segmentation_pipeline.core.validate.key_sets import (
     DEDUP_COLUMNS,
     HASH_LOOK_UP,
     HASH_LOOK_UP_TABLES,
     files_that_may_hold,
 )
-from segmentation_pipeline.core.validate.row_checks import check_rows, now_microseconds
+from segmentation_pipeline.core.validate.partitions import quarantine_file_schema, require_valid_customers
+from segmentation_pipeline.core.validate.row_checks import (
+    OutcomeSummary,
+    check_rows,
+    now_microseconds,
+    quarantine_examples,
+)
 from segmentation_pipeline.core.validate.rules import (
     DAY_COLUMN,
     LOOK_UP_COLUMNS,
-    NORMALISED,
     ROW_COLUMN,
     rule_names,
     rule_parameters,
     rules_query,
 )
+from segmentation_pipeline.core.validate.settings import ValidationSettings
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+QUARANTINED, FILE_KEY = "_quarantined", "_file_key"
+EXAMPLES = 5
+"""Quarantined rows per day shown in run metadata (`row_checks.quarantine_examples`)."""
 
-@dataclass
-class SparkCheckedBatch:
-    """A batch checked on Spark: the verdicts per row (for `row_checks.split_by_day`), the rollups of
-    each day's clean rows, and the checked rows themselves, cached on the executors until `release`."""
 
-    verdicts: pa.Table
-    rollups: dict[date | None, dict[str, pa.Table]]
-    rows: DataFrame
+def validate_on_spark(
+    session: SparkSession,
+    layout: DataLayout,
+    source: Source,
+    days: list[date | None],
+    settings: ValidationSettings,
+    run_id: str,
+    now: pd.Timestamp,
+    database: CrmDatabase | None,
+) -> Iterator[tuple[dict[date | None, ReadReport], dict[date | None, CheckedDay]]]:
+    """`partitions.validate_days` on Spark: the same batches, files and reports; each batch's rows checked,
+    written and judged on the executors, cached until the caller asks for the next batch."""
+    for rows, reports, release in _batches(session, layout, source, days, database):
+        try:
+            rules = check_on_spark(session, layout, source, rows, list(reports), now, settings.max_amount)
+            checked = Checked(rules, source)
+            try:
+                summaries = checked.summaries(list(reports))  # the first job over the checked rows: now cached
+            except BaseException:
+                checked.release()
+                raise
+        finally:
+            release()  # the typed rows
+        try:
+            if source == CUSTOMERS:
+                require_valid_customers(reports[None].files, summaries[None])
+            checked.write(layout, list(reports), run_id)
+            yield reports, {day: CheckedDay(summary, checked) for day, summary in summaries.items()}
+        finally:
+            checked.release()
 
-    def release(self) -> None:
-        self.rows.unpersist()
+
+def _batches(
+    session: SparkSession, layout: DataLayout, source: Source, days: list[date | None], database: CrmDatabase | None
+) -> Iterator[tuple[DataFrame, dict[date | None, ReadReport], Callable[[], None]]]:
+    """Each batch's rows for the rules (without the look-ups), read reports, and what releases the rows: landing
+    files typed by the executors; the CRM's tables read on the driver (ADBC) and sent to Spark."""
+    if reads_from_database(database, source):
+        for reads in read_source_batches(layout.landing, database, source, days, BATCH_BYTES):
+            frame = pd.concat([read.frame for read in reads.values()], ignore_index=True)
+            table = check_rows(frame, {day: len(read.frame) for day, read in reads.items()}, source, {})
+            yield session.createDataFrame(table), {day: read.report() for day, read in reads.items()}, lambda: None
+        return
+    from segmentation_pipeline.core.engines.spark_landing import typed_landing_rows
+
+    for batch in landing_batches(layout.landing, source, days, BATCH_BYTES):
+        typed = typed_landing_rows(session, source, batch)
+        yield typed.rows, typed.reports, typed.release
 
 
 def check_on_spark(
     session: SparkSession,
     layout: DataLayout,
     source: Source,
-    frame: pd.DataFrame,
-    rows_per_day: dict[date | None, int],
+    rows: DataFrame,
+    days: list[date | None],
     now: pd.Timestamp,
     max_amount: float,
-) -> SparkCheckedBatch:
-    """The rules' verdicts on the rows of `frame` (consecutive days, `rows_per_day[day]` rows each, typed by the
-    contract), their look-ups made against the days validated before the batch, and each day's rollups."""
+) -> DataFrame:
+    """The rules' verdicts on `rows` (consecutive `days`, in `check_rows_schema` without the look-ups), their
+    look-ups made against the days validated before the batch: the rows with `rules_query`'s columns."""
     label = f"validation of {source.name}"
-    session.createDataFrame(check_rows(frame, rows_per_day, source, {})).createOrReplaceTempView("batch_rows")
-    _look_ups(session, layout, source, min(rows_per_day) if source.daily else None)
-    tables = {"check_rows": _check_rows_schema(source)}
+    rows.createOrReplaceTempView("batch_rows")
+    _look_ups(session, layout, source, min(days) if source.daily else None)
+    tables = {"check_rows": check_rows_schema(source)}
     parameters = rule_parameters(source, now_microseconds(now), max_amount)
-    checked = spark_query(session, label, rules_query(source), tables, parameters).persist()
-    checked.createOrReplaceTempView("checked_rows")
-    wanted = [*rule_names(source), "reason", *NORMALISED.get(source.name, {}), ROW_COLUMN]
-    schema = duckdb_result_schema(rules_query(source), tables, parameters)
-    verdicts = collected(label, checked.select(*wanted), _only(schema, wanted))
-    return SparkCheckedBatch(verdicts, _rollups(session, source, list(rows_per_day)), checked)
+    return spark_query(session, label, rules_query(source), tables, parameters)
 
 
-def _check_rows_schema(source: Source) -> pa.Schema:
+def check_rows_schema(source: Source, look_ups: bool = True) -> pa.Schema:
+    """The table the rules read (`row_checks.check_rows`)."""
     schema = clean_schema(source).append(pa.field(ROW_COLUMN, pa.int64())).append(pa.field(DAY_COLUMN, pa.date32()))
-    for name in LOOK_UP_COLUMNS:
+    for name in LOOK_UP_COLUMNS if look_ups else ():
         schema = schema.append(pa.field(name, pa.bool_()))
     return schema
 
 
-def _only(schema: pa.Schema, names: list[str]) -> pa.Schema:
-    return pa.schema([schema.field(name) for name in names])
+class Checked:
+    """A batch's checked rows as the suite sees them (`expectations._suite_rows`: clean rows first, each kind in day
+    and position order, with `_quarantined` and the partition label), cached on the executors until `release`."""
+
+    def __init__(self, checked: DataFrame, source: Source):
+        from pyspark.sql import functions as F
+
+        self.source = source
+        label = F.coalesce(F.col(DAY_COLUMN).cast("string"), F.lit("-"))
+        quarantined = F.col("reason").isNotNull()
+        self.rows = (
+            checked.withColumn(QUARANTINED, quarantined)
+            .withColumn(PARTITION_COLUMN, label)
+            .orderBy(QUARANTINED, DAY_COLUMN, ROW_COLUMN)
+            .persist()
+        )
+        self.rows.createOrReplaceTempView("checked_rows")
+
+    def release(self) -> None:
+        self.rows.unpersist()
+
+    def suite_rows(self) -> DataFrame:
+        return self.rows.select(*clean_schema(self.source).names, QUARANTINED, PARTITION_COLUMN)
+
+    def summaries(self, days: list[date | None]) -> dict[date | None, OutcomeSummary]:
+        """Each day's counts (rows, clean, per rule) and first quarantined rows without personal data."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        source = self.source
+        names = rule_names(source)
+        label = f"validation of {source.name}"
+        counts = self.rows.groupBy(DAY_COLUMN).agg(
+            F.count(F.lit(1)).alias("rows_in"),
+            F.count_if(~F.col(QUARANTINED)).alias("rows_clean"),
+            *(F.count_if(F.col(name)).alias(name) for name in names),
+        )
+        with spark_failures(label):
+            found = {row[DAY_COLUMN]: row for row in counts.collect()}
+        first = Window.partitionBy(DAY_COLUMN).orderBy(ROW_COLUMN)
+        quarantined = self.rows.where(F.col(QUARANTINED)).withColumn("_rank", F.row_number().over(first))
+        schema = quarantine_file_schema(source)
+        shown = [name for name in schema.names if name not in PERSONAL_DATA_COLUMNS and name != "run_id"]
+        wanted = quarantined.where(F.col("_rank") <= EXAMPLES).withColumn("partition_date", F.col(DAY_COLUMN))
+        with spark_failures(label):
+            examples = wanted.select(*shown, ROW_COLUMN).toArrow()
+        examples = examples.sort_by([("partition_date", "ascending"), (ROW_COLUMN, "ascending")])
+        summaries = {}
+        for day in days:
+            row = found.get(day)
+            counted = [int(row[name]) if row else 0 for name in ("rows_in", "rows_clean", *names)]
+            mine = examples.filter(_is_day(examples["partition_date"], day))
+            # as the quarantine file reads (its dtypes), the columns not shown left empty
+            columns = [
+                mine[field.name] if field.name in shown else pa.nulls(mine.num_rows, field.type) for field in schema
+            ]
+            frame = pa.Table.from_arrays(columns, names=schema.names).cast(schema).to_pandas()
+            summaries[day] = OutcomeSummary(
+                counted[0],
+                counted[1],
+                counted[0] - counted[1],
+                dict(zip(names, counted[2:], strict=True)),
+                quarantine_examples(frame),
+            )
+        return summaries
+
+    def write(self, layout: DataLayout, days: list[date | None], run_id: str) -> None:
+        """Each day's validated and quarantine file written by executor tasks into the staging folder of one
+        all-or-nothing write, committed by the driver with the days' rollups (renamed after the rows)."""
+        from pyspark.sql import functions as F
+
+        source = self.source
+        first = min(days) if source.daily else None
+        offsets = {day: (day - first).days if first else 0 for day in days}
+        offset = F.coalesce(F.datediff(F.col(DAY_COLUMN), F.lit(first)), F.lit(0)) if first else F.lit(0)
+        rows = self.rows.withColumn(FILE_KEY, offset * 2 + F.col(QUARANTINED).cast("int"))
+        rows = rows.withColumn("partition_date", F.col(DAY_COLUMN)).withColumn("run_id", F.lit(run_id))
+        schemas = (clean_schema(source), quarantine_file_schema(source))
+        targets = {layout.validated(source.name, day): (2 * offsets[day], schemas[0]) for day in days} | {
+            layout.quarantined(source.name, day): (2 * offsets[day] + 1, schemas[1]) for day in days
+        }
+        label = f"validation of {source.name}"
+
+        def write(staged: dict[Path, Path]) -> None:
+            with spark_failures(label):
+                write_files(
+                    rows,
+                    FILE_KEY,
+                    {key: (staged[target], schema) for target, (key, schema) in targets.items()},
+                    [ROW_COLUMN],
+                )
+
+        rollups = _rollups(self.rows.sparkSession, source, days)
+        derived = {layout.rollup(name, day): table for day, tables in rollups.items() for name, table in tables.items()}
+        write_parquet_files_atomically(derived, layout=layout, joint=JointWrite(tuple(targets), write))
+
+
+@dataclass(frozen=True)
+class CheckedDay:
+    """A day checked on Spark: its counts and examples, and its batch's rows on the executors (for the suite)."""
+
+    counts: OutcomeSummary
+    batch: Checked
+
+    @property
+    def rows_in(self) -> int:
+        return self.counts.rows_in
+
+    def summary(self) -> OutcomeSummary:
+        return self.counts
+
+
+def _is_day(days: pa.ChunkedArray, day: date | None) -> pa.ChunkedArray:
+    import pyarrow.compute as pc
+
+    return pc.is_null(days) if day is None else pc.equal(days, pa.scalar(day, pa.date32()))
 
 
 def _look_ups(session: SparkSession, layout: DataLayout, source: Source, first_day: date | None) -> None:

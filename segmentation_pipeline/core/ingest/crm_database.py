@@ -101,11 +101,16 @@ def read_source_batches(
 ) -> Iterator[dict[date | None, LandingRead]]:
     """A source's reads of `days`, in batches: the CRM's customers and orders from the database when there is one,
     everything else (and the CRM without a database) from the landing folders, up to `max_bytes` of files a batch."""
-    if database is None or source not in (CUSTOMERS, ORDERS):
+    if not reads_from_database(database, source):
         return read_landing_batches(landing_dir, source, days, max_bytes)
     if source == CUSTOMERS:
         return iter([{None: read_customers(database)}])
     return read_order_batches(database, days)
+
+
+def reads_from_database(database: CrmDatabase | None, source: Source) -> bool:
+    """Whether `source` is read from the CRM database (its customers and orders) rather than the landing folders."""
+    return database is not None and source in (CUSTOMERS, ORDERS)
 
 
 def newest_day(landing_dir: Path, database: CrmDatabase | None, source: Source) -> date | None:

@@ -184,17 +184,27 @@ def read_landing_batches(
     """Read partitions in the order given, as batches of consecutive days holding up to `max_bytes` of landing files
     (at least one day each), each batch a read per day. A batch's files are cast together: a cast's fixed cost dwarfs
     the values of a small file, and the batch size bounds the memory held."""
+    for batch in landing_batches(landing_dir, source, days, max_bytes):
+        yield _read_batch(batch, source)
+
+
+def landing_batches(
+    landing_dir: Path, source: Source, days: Iterable[date | None], max_bytes: int
+) -> Iterator[dict[date | None, _Partition]]:
+    """The files to read of each day (`read_landing_batches`' batches), not yet read: the file-level decisions
+    (skipped files, identical copies) are made here, on the driver; the Spark engine types the files on its
+    executors (`type_file`)."""
     batch: dict[date | None, _Partition] = {}
     size = 0
     for day in days:
         partition = _partition(landing_dir, source, day)
         if batch and size + partition.size > max_bytes:
-            yield _read_batch(batch, source)
+            yield batch
             batch, size = {}, 0
         batch[day] = partition
         size += partition.size
     if batch:
-        yield _read_batch(batch, source)
+        yield batch
 
 
 @dataclass(frozen=True)
@@ -258,6 +268,19 @@ def _read_batch(batch: dict[date | None, _Partition], source: Source) -> dict[da
         reads[day] = LandingRead(frame=day_frame, files=files, warnings=warnings[day], skipped=batch[day].skipped)
         start = stop
     return reads
+
+
+def type_file(path: Path, relative: str, source: Source) -> tuple[pd.DataFrame, list[str]]:
+    """One file read and typed on its own, with lineage, and its warnings; a bad file raises the InputError the
+    batch's read gives (`_read_batch` reports the first file in error, and casting a file alone types its values as
+    casting it with others does). Needs nothing but the file: an executor calls it."""
+    values, warnings = _conform(_read_raw(path, relative), source, relative)
+    return _typed([_RawFile(path, relative, values)], source), warnings
+
+
+def no_rows(source: Source) -> pd.DataFrame:
+    """The typed frame of a partition without rows."""
+    return _typed([], source)
 
 
 def _flat(raws: dict[date | None, list[_RawFile]]) -> list[_RawFile]:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def write_parquet_files_atomically(
     layout: DataLayout | None = None,
     completion_markers: Collection[Path] = (),
     others: dict[Path, Callable[[Path], None]] | None = None,
+    joint: JointWrite | None = None,
 ) -> None:
     """Stage every file, then swap them all in, in order: after a crash at any point, each target holds either its
     previous file or the new one and, once the next write or `recover` ran, every target holds the new one.
@@ -52,10 +54,11 @@ def write_parquet_files_atomically(
     `completion_markers` (e.g. a snapshot's `runs` file) are targets that say the others are complete: each one is
     taken away before the first rename and renamed into place last (in their order), so it never lists a
     half-swapped set. `others` are targets written by writers of their own, e.g. a whole folder (a folder target must
-    be a completion marker: a non-empty folder can only be replaced once the old one is taken away).
+    be a completion marker: a non-empty folder can only be replaced once the old one is taken away); `joint`'s
+    targets are written by one writer together, and renamed first.
     """
     writers = {path: partial(_write_parquet, table) for path, table in tables.items()} | (others or {})
-    write_files_atomically(writers, layout=layout, completion_markers=completion_markers)
+    write_files_atomically(writers, layout=layout, completion_markers=completion_markers, joint=joint)
 
 
 def write_text_atomically(text: str, path: Path, *, layout: DataLayout | None = None) -> None:
@@ -77,18 +80,30 @@ def staged_file(path: Path, *, layout: DataLayout | None = None) -> Iterator[Pat
         commit(folder, root, [(staged, path)], frozenset())
 
 
+@dataclass(frozen=True)
+class JointWrite:
+    """Files written together by one writer (a Spark job whose tasks write a file each): `write({target: staged})`."""
+
+    targets: tuple[Path, ...]
+    write: Callable[[dict[Path, Path]], None]
+
+
 def write_files_atomically(
     writers: dict[Path, Callable[[Path], None]],
     *,
     layout: DataLayout | None = None,
     completion_markers: Collection[Path] = (),
+    joint: JointWrite | None = None,
 ) -> None:
-    """`writers[target](staged)` writes one file; see `write_parquet_files_atomically`."""
-    if not writers:
+    """`writers[target](staged)` writes one file, and `joint` writes its targets at once (renamed before the
+    others); see `write_parquet_files_atomically`."""
+    joint_targets = joint.targets if joint else ()
+    if not writers and not joint_targets:
         return
     markers = frozenset(completion_markers)
     rank = {marker: index for index, marker in enumerate(completion_markers)}
-    targets = sorted(writers, key=lambda target: rank.get(target, -1))  # stable: the markers last, in their order
+    # stable: the joint write's targets first, the markers last, in their order
+    targets = [*joint_targets, *sorted(writers, key=lambda target: rank.get(target, -1))]
     with _write(targets, layout) as (folder, root):
         renames = [(folder / f"{index}-{target.name}", target) for index, target in enumerate(targets)]
         created = []
@@ -103,8 +118,12 @@ def write_files_atomically(
             with _failing_as(target, root):
                 writers[target](staged)
 
+        if joint_targets:
+            with _failing_as(joint_targets[0], root):
+                joint.write({target: staged for staged, target in renames[: len(joint_targets)]})
         with ThreadPoolExecutor(WRITER_THREADS) as pool:
-            list(pool.map(write, *zip(*renames, strict=True)))  # the first failure in target order is raised
+            # the first failure in target order is raised
+            list(pool.map(write, *zip(*renames[len(joint_targets) :], strict=True)))
         with _failing_as(targets[0], root):
             _stamp_together([staged for staged, _ in renames])
             flush([staged for staged, _ in renames])

@@ -118,34 +118,48 @@ class SuiteRunner:
         failing partition; an expectation that applies to no partition (a value expectation when no row is clean, an
         aggregate of a column without values) has none."""
         rows, labels = _suite_rows(partitions)
-        kinds: dict[str, list[tuple[int, dict]]] = {ROW_WISE: [], AGGREGATE: [], PER_PARTITION: []}
-        for index, expectation in enumerate(self._expectations):
-            kinds[_kind(expectation)].append((index, expectation))
+        counts = {
+            label: (len(clean) + len(quarantined), len(clean))
+            for label, (clean, quarantined) in zip(labels, partitions.values(), strict=True)
+        }
         if self._spark is None:
-            outcomes = self._outcomes(rows, labels, kinds, None)
-        else:
-            from segmentation_pipeline.core.engines.spark_engine import spark_failures
+            return self._outcomes(rows, labels, counts, None)
+        import pyarrow as pa
 
-            with spark_failures(f"expectation suite {self._source_name}"):
-                spark_rows = _SparkRows(self._spark, rows)
-                try:
-                    outcomes = self._outcomes(rows, labels, kinds, spark_rows)
-                finally:
-                    spark_rows.release()
-        return [outcome for _, outcome in sorted(outcomes, key=lambda item: item[0])]
+        table = pa.Table.from_pandas(rows.astype({PARTITION_COLUMN: "str"}), preserve_index=False)
+        frame = self._spark.createDataFrame(table).persist()
+        try:
+            return self.run_on_spark(frame, {day: counts[label] for label, day in labels.items()})
+        finally:
+            frame.unpersist()
+
+    def run_on_spark(self, rows: DataFrame, counts: Mapping[date | None, tuple[int, int]]) -> list[ExpectationOutcome]:
+        """`run` for partitions whose suite rows are a Spark DataFrame already (as `_suite_rows` makes them: the
+        clean rows first, in day order, then the quarantined ones), with each partition's (rows, clean rows)."""
+        from segmentation_pipeline.core.engines.spark_engine import spark_failures
+
+        labels = {_label(day): day for day in counts}
+        with spark_failures(f"expectation suite {self._source_name}"):
+            return self._outcomes(None, labels, dict(zip(labels, counts.values(), strict=True)), _SparkRows(rows))
 
     def _outcomes(
         self,
-        rows: pd.DataFrame,
-        labels: list[str],
-        kinds: dict[str, list[tuple[int, dict]]],
+        rows: pd.DataFrame | None,
+        labels: dict[str, date | None],
+        counts: dict[str, tuple[int, int]],
         spark_rows: _SparkRows | None,
-    ) -> list[tuple[int, ExpectationOutcome]]:
-        return [
-            *self._row_wise(rows, labels, kinds[ROW_WISE], spark_rows),
-            *self._aggregates(rows, labels, kinds[AGGREGATE], spark_rows),
-            *self._per_partition(rows, labels, kinds[PER_PARTITION], spark_rows),
+    ) -> list[ExpectationOutcome]:
+        """The verdicts over `rows` (None on Spark: `spark_rows`), each partition's (rows, clean rows) `counts` by
+        label."""
+        kinds: dict[str, list[tuple[int, dict]]] = {ROW_WISE: [], AGGREGATE: [], PER_PARTITION: []}
+        for index, expectation in enumerate(self._expectations):
+            kinds[_kind(expectation)].append((index, expectation))
+        outcomes = [
+            *self._row_wise(rows, labels, counts, kinds[ROW_WISE], spark_rows),
+            *self._aggregates(rows, labels, counts, kinds[AGGREGATE], spark_rows),
+            *self._per_partition(rows, labels, counts, kinds[PER_PARTITION], spark_rows),
         ]
+        return [outcome for _, outcome in sorted(outcomes, key=lambda item: item[0])]
 
     def _validate(self, rows: Any, expectations: list[dict], parameters: dict, result_format: str) -> list:
         """`rows` (a pandas frame, or with Spark a Spark DataFrame) judged by `expectations`."""
@@ -159,13 +173,14 @@ class SuiteRunner:
         return result.results
 
     def _row_wise(
-        self, rows: pd.DataFrame, labels: dict, expectations: list, spark_rows: _SparkRows | None
+        self, rows: pd.DataFrame | None, labels: dict, counts: dict, expectations: list, spark_rows: _SparkRows | None
     ) -> list[tuple[int, ExpectationOutcome]]:
         """One suite run per row condition, over the rows it selects: Great Expectations filters a copy of every
         column for each conditioned expectation, which cost more than the checks themselves."""
-        parameters = suite_parameters(self._settings, len(rows))
+        total, clean = (sum(values) for values in zip(*counts.values(), strict=True))
+        parameters = suite_parameters(self._settings, total)
         outcomes = []
-        for condition, group in _by_row_condition(_applicable(expectations, rows)).items():
+        for condition, group in _by_row_condition(_applicable(expectations, total, clean)).items():
             configs = [_with_partition_column(_unconditioned(expectation)) for _, expectation in group]
             if spark_rows is not None:
                 selected = spark_rows.where(None if condition is None else json.loads(condition))
@@ -184,7 +199,7 @@ class SuiteRunner:
         return outcomes
 
     def _aggregates(
-        self, rows: pd.DataFrame, labels: dict, expectations: list, spark_rows: _SparkRows | None
+        self, rows: pd.DataFrame | None, labels: dict, counts: dict, expectations: list, spark_rows: _SparkRows | None
     ) -> list[tuple[int, ExpectationOutcome]]:
         figures = pd.DataFrame({PARTITION_COLUMN: list(labels)})
         judged = []
@@ -196,9 +211,8 @@ class SuiteRunner:
             if figure.notna().any():
                 figures[f"figure_{index}"] = figure.to_numpy(dtype="float64", na_value=np.nan)
                 judged.append((index, expectation))
-        rows_in = rows.groupby(PARTITION_COLUMN, sort=False).size().reindex(list(labels), fill_value=0)
         # the parameters can differ between partitions (small ones are not judged on their quarantine rate)
-        parameter_sets = [tuple(suite_parameters(self._settings, count).items()) for count in rows_in]
+        parameter_sets = [tuple(suite_parameters(self._settings, counts[label][0]).items()) for label in labels]
         configs = [_as_figure_check(index, expectation) for index, expectation in judged]
         failures: dict[int, list[tuple[date | None, Any]]] = {index: [] for index, _ in judged}
         for parameters in dict.fromkeys(parameter_sets):
@@ -216,17 +230,19 @@ class SuiteRunner:
         return outcomes
 
     def _per_partition(
-        self, rows: pd.DataFrame, labels: dict, expectations: list, spark_rows: _SparkRows | None
+        self, rows: pd.DataFrame | None, labels: dict, counts: dict, expectations: list, spark_rows: _SparkRows | None
     ) -> list[tuple[int, ExpectationOutcome]]:
         if not expectations:
             return []
         verdicts: dict[int, list[ExpectationOutcome]] = {}
         for label, day in labels.items():
-            partition = rows[rows[PARTITION_COLUMN] == label].reset_index(drop=True)
-            applicable = _applicable(expectations, partition)
-            data = partition if spark_rows is None else spark_rows.partition(label)
+            applicable = _applicable(expectations, *counts[label])
+            if spark_rows is None:
+                data = rows[rows[PARTITION_COLUMN] == label].reset_index(drop=True)
+            else:
+                data = spark_rows.partition(label)
             results = self._validate(
-                data, [item for _, item in applicable], suite_parameters(self._settings, len(partition)), "SUMMARY"
+                data, [item for _, item in applicable], suite_parameters(self._settings, counts[label][0]), "SUMMARY"
             )
             for (index, expectation), item in zip(applicable, results, strict=True):
                 verdicts.setdefault(index, []).append(_outcome(expectation, item, (day,), None))
@@ -238,17 +254,11 @@ class SuiteRunner:
 
 
 class _SparkRows:
-    """The suite rows as a Spark DataFrame (cached on the executors until `release`), and the figures of the
-    aggregate expectations computed by Spark exactly as `_figure` computes them with pandas."""
+    """The suite rows as a Spark DataFrame (its owner caches it), and the figures of the aggregate expectations
+    computed by Spark exactly as `_figure` computes them with pandas."""
 
-    def __init__(self, spark: SparkSession, rows: pd.DataFrame):
-        import pyarrow as pa
-
-        table = pa.Table.from_pandas(rows.astype({PARTITION_COLUMN: "str"}), preserve_index=False)
-        self._rows = spark.createDataFrame(table).persist()
-
-    def release(self) -> None:
-        self._rows.unpersist()
+    def __init__(self, rows: DataFrame):
+        self._rows = rows
 
     def table(self, frame: pd.DataFrame) -> DataFrame:
         """A small driver-side table (the aggregates' figures, one row per partition) as a Spark DataFrame."""
@@ -368,7 +378,7 @@ def _unconditioned(expectation: dict) -> dict:
 def _suite_rows(partitions: Mapping) -> tuple[pd.DataFrame, dict[str, date | None]]:
     """Every input row of the partitions, as the suite sees them: a `_quarantined` flag and the partition's label.
     Clean rows come first, each kind stacked once: building a frame per partition cost more than judging it."""
-    labels = {(day.isoformat() if day else "-"): day for day in partitions}
+    labels = {_label(day): day for day in partitions}
     columns = next(iter(partitions.values()))[0].columns
     stacks = [
         pd.concat(frames, ignore_index=True)[columns].assign(
@@ -379,20 +389,24 @@ def _suite_rows(partitions: Mapping) -> tuple[pd.DataFrame, dict[str, date | Non
     return pd.concat(stacks, ignore_index=True), labels
 
 
+def _label(day: date | None) -> str:
+    """A partition's label in the suite rows (`-`: the CRM export)."""
+    return day.isoformat() if day else "-"
+
+
 def _labels(labels: list[str], lengths: list[int]) -> pd.Categorical:
     """Each row's partition label, categorical: the figures group by it once per aggregate expectation."""
     return pd.Categorical.from_codes(np.repeat(np.arange(len(labels)), lengths), categories=labels)
 
 
-def _applicable(expectations: list[tuple[int, dict]], rows: pd.DataFrame) -> list[tuple[int, dict]]:
+def _applicable(expectations: list[tuple[int, dict]], rows: int, clean: int) -> list[tuple[int, dict]]:
     """Expectations on clean rows (a row condition) need some; those on all rows need at least one row. Without rows,
     only the table-level expectations (column set, row count) apply."""
-    has_clean = bool(len(rows)) and not rows["_quarantined"].all()
     return [
         (index, expectation)
         for index, expectation in expectations
         if expectation["type"].startswith("expect_table_")
-        or (len(rows) and ("row_condition" not in expectation["kwargs"] or has_clean))
+        or (rows and ("row_condition" not in expectation["kwargs"] or clean))
     ]
 
 

@@ -71,8 +71,9 @@ def validate_export(
     batches = partitions.validate_days(layout, CUSTOMERS, [None], settings, run_id, now, database, spark)
     reads, outcomes = next(batches)
     outcome = outcomes[None]
-    judged = SuiteRunner(CUSTOMERS.name, settings, spark).run({None: (outcome.clean, outcome.quarantine)})
-    validation = ExportValidation(reads[None], outcome.summary(), judged)
+    verdicts = partitions.judged(SuiteRunner(CUSTOMERS.name, settings, spark), outcomes)
+    batches.close()  # the rows Spark cached for the suite are released
+    validation = ExportValidation(reads[None], outcome.summary(), verdicts)
     if fingerprint:
         _write_receipt(layout, fingerprint, validation, run_id)
     return validation

@@ -8,8 +8,8 @@ import pandas as pd
 from segmentation_pipeline.core.ingest.contract import DAILY_SOURCES, Source
 from segmentation_pipeline.core.validate.expectations import SuiteRunner
 from segmentation_pipeline.core.validate.export import validate_export
-from segmentation_pipeline.core.validate.partitions import validate_days
-from segmentation_pipeline.core.validate.row_checks import OutcomeSummary, ValidationOutcome
+from segmentation_pipeline.core.validate.partitions import judged, validate_days
+from segmentation_pipeline.core.validate.row_checks import OutcomeSummary
 from segmentation_pipeline.defs.ingest.reads import (
     RETRY_POLICY,
     freshness_check_spec,
@@ -89,10 +89,6 @@ def _session(engine: EngineResource, spark: SparkResource):
     return spark.session() if engine.is_spark else None
 
 
-def _judged(outcome: ValidationOutcome) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return outcome.clean, outcome.quarantine
-
-
 def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
     asset_name = f"validated_{source.name}"
 
@@ -128,7 +124,7 @@ def _daily_validated_asset(source: Source) -> dg.AssetsDefinition:
         run_id = context.run.run_id
         with retried_only_if_transient():
             for batch_reads, batch in validate_days(layout, source, days, settings, run_id, now, database, session):
-                expectations += suite.run({day: _judged(outcome) for day, outcome in batch.items()})
+                expectations += judged(suite, batch)
                 reads += batch_reads.values()
                 outcomes |= {day: outcome.summary() for day, outcome in batch.items()}
                 progress.advance(len(batch), sum(outcome.rows_in for outcome in batch.values()))
