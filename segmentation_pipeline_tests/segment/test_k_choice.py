@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -36,3 +38,13 @@ def test_candidates_are_scored_by_subsample_stability_and_return_their_centroids
     with pytest.raises(ValueError, match="stability_refits"):
         score_candidates(sample, ClusterSettings(stability_refits=0))
     assert np.isfinite([scores["stability"] for scores in candidates.values()]).all()
+
+
+def test_each_candidate_scores_the_same_whichever_other_candidates_run_beside_it(three_groups, fast_settings):
+    """Candidates are fitted side by side in threads: a k's figures and centroids must not depend on the others."""
+    sample = preprocessing(fast_settings).fit_transform(model_inputs(three_groups, fast_settings))
+    all_candidates, all_centroids = score_candidates(sample, fast_settings)
+    for k in (2, 4, 6):
+        alone, centroids = score_candidates(sample, replace(fast_settings, k_min=k, k_max=k))
+        assert alone == {k: all_candidates[k]}
+        np.testing.assert_array_equal(centroids[k], all_centroids[k])

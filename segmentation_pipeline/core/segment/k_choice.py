@@ -5,6 +5,10 @@ Criteria are computed on seeded samples so that the choice is reproducible and a
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
@@ -26,37 +30,49 @@ def score_candidates(
 
     Stability is what holds across samples: the candidate is refitted on seeded 80% subsamples of the criteria sample
     and compared with itself on the shared rows by the adjusted Rand index. Many small fits run faster on one thread
-    each than spread over the cores."""
+    each, one candidate per core, than each spread over the cores: k-means and the criteria release the GIL.
+    Every fit has its own seed, so the result does not depend on which thread ran it."""
     if settings.stability_refits < 1:
         raise ValueError("choosing k needs stability_refits of at least 1 (or set fixed_k)")
     rng = np.random.default_rng(settings.seed)
     scored = sample[sample_rows(rng, len(sample), settings.criteria_sample)]
     subsamples = [sample_rows(rng, len(scored), int(0.8 * len(scored))) for _ in range(settings.stability_refits)]
-    candidates, centroids = {}, {}
-    with threadpool_limits(1):
-        for k in range(settings.k_min, min(settings.k_max, len(scored) - 1) + 1):
-            kmeans = KMeans(n_clusters=k, n_init=settings.restarts, random_state=settings.seed).fit(scored)
-            labels = kmeans.labels_
-            stability = np.mean(
-                [
-                    adjusted_rand_score(
-                        labels[rows],
-                        KMeans(n_clusters=k, n_init=settings.restarts, random_state=settings.seed + refit + 1)
-                        .fit(scored[rows])
-                        .labels_,
-                    )
-                    for refit, rows in enumerate(subsamples)
-                ]
-            )
-            smallest_share = np.bincount(labels, minlength=k).min() / len(labels)
-            candidates[k] = {
-                **_criteria(scored, labels),
-                "stability": round(float(stability), 6),
-                "min_segment_share": round(float(smallest_share), 6),
-                "eligible": float(smallest_share >= settings.min_segment_share and stability >= settings.min_stability),
-            }
-            centroids[k] = kmeans.cluster_centers_
+    ks = range(settings.k_min, min(settings.k_max, len(scored) - 1) + 1)
+    score = partial(_score_candidate, scored, subsamples, settings)
+    with threadpool_limits(1), ThreadPoolExecutor(os.cpu_count()) as pool:
+        scored_ks = dict(zip(ks[::-1], pool.map(score, ks[::-1]), strict=True))  # the slowest fits first
+    candidates = {k: scored_ks[k][0] for k in ks}
+    centroids = {k: scored_ks[k][1] for k in ks}
     return candidates, centroids
+
+
+def _score_candidate(
+    scored: np.ndarray, subsamples: list[np.ndarray], settings: ClusterSettings, k: int
+) -> tuple[dict[str, float], np.ndarray]:
+    """One candidate k's criteria, stability and eligibility, and its centroids. OpenMP's thread count is a setting
+    of the calling thread: each fit runs on one, as the same fit alone would (the same floating-point sums)."""
+    with threadpool_limits(1, user_api="openmp"):
+        kmeans = KMeans(n_clusters=k, n_init=settings.restarts, random_state=settings.seed).fit(scored)
+        labels = kmeans.labels_
+        stability = np.mean(
+            [
+                adjusted_rand_score(
+                    labels[rows],
+                    KMeans(n_clusters=k, n_init=settings.restarts, random_state=settings.seed + refit + 1)
+                    .fit(scored[rows])
+                    .labels_,
+                )
+                for refit, rows in enumerate(subsamples)
+            ]
+        )
+    smallest_share = np.bincount(labels, minlength=k).min() / len(labels)
+    scores = {
+        **_criteria(scored, labels),
+        "stability": round(float(stability), 6),
+        "min_segment_share": round(float(smallest_share), 6),
+        "eligible": float(smallest_share >= settings.min_segment_share and stability >= settings.min_stability),
+    }
+    return scores, kmeans.cluster_centers_
 
 
 def choose_k(candidates: dict[int, dict[str, float]]) -> int:
